@@ -1,0 +1,63 @@
+/**
+ * The known-race corpus: for every scenario, every race from the kernel's history (a buggy
+ * variant) must be found from scratch — by the default explorer and by fast-check's shrinking
+ * search — and its schedule string must replay to the same violation. The faithful code of the
+ * same scenario must survive the same search.
+ */
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { SCENARIOS } from '../src/scenarios/index.js';
+import { check } from '../src/run.js';
+import { parseSchedule } from '../src/sched/schedule.js';
+import { replayRecorded } from '../src/run.js';
+import { preemptionPoints } from '../src/sched/points.js';
+import { assertClean, countSwitches, describeFailure, program, runPoints } from './helpers.js';
+
+for (const scenario of SCENARIOS) {
+  describe(scenario.name, () => {
+    for (const race of scenario.knownRaces) {
+      const label = Object.entries(race.variants).map(([p, v]) => `${p}=${v}`).join(' ');
+      test(`${label} is found by the default explorer and replays (${race.invariant})`, () => {
+        const r = check({ scenario: scenario.name, variants: race.variants, env: race.env, maxExecutions: 50_000 });
+        expect(r.explored.verdict, `expected a violation of ${race.invariant}`).toBe('violation');
+        expect(r.report.invariant).toBe(race.invariant);
+        const sched = parseSchedule(r.report.schedule!);
+        const again = replayRecorded(r.program, sched.choices);
+        expect(again.violation?.invariant, describeFailure(r.program, again)).toBe(race.invariant);
+        expect(again.trace!.length).toBe(r.report.trace.length);
+      });
+
+      test(`${label} is found by fast-check and shrinks to a replayable schedule`, () => {
+        const p = program(scenario.name, { variants: race.variants, env: race.env });
+        const out = fc.check(
+          fc.property(preemptionPoints(), (points) => {
+            assertClean(p, runPoints(p, points));
+          }),
+          { numRuns: 2000 },
+        );
+        expect(out.failed, `fast-check found no violation of ${label} in ${out.numRuns} runs`).toBe(true);
+        const points = out.counterexample![0];
+        const r = runPoints(p, points);
+        expect(r.violation).not.toBeNull();
+        // shrinking keeps at most the preemptions the race needs
+        expect(points.length).toBeLessThanOrEqual(2);
+        const replay = replayRecorded(p, r.choices);
+        expect(replay.violation?.invariant).toBe(r.violation!.invariant);
+        expect(countSwitches(r.choices)).toBeLessThanOrEqual(4);
+      });
+    }
+
+    for (const clean of scenario.cleanConfigs) {
+      const label = Object.entries({ ...clean.variants, ...clean.env }).map(([p, v]) => `${p}=${v}`).join(' ') || 'faithful';
+      test(`${label} holds every invariant under fast-check schedules`, () => {
+        const p = program(scenario.name, { variants: clean.variants, env: clean.env });
+        fc.assert(
+          fc.property(preemptionPoints({ maxPreemptions: 4 }), (points) => {
+            assertClean(p, runPoints(p, points));
+          }),
+          { numRuns: 500 },
+        );
+      });
+    }
+  });
+}

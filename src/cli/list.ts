@@ -1,0 +1,60 @@
+import { SCENARIOS } from '../scenarios/index.js';
+import { PATHS } from '../kernel/paths/registry.js';
+import { DEFAULT_INVARIANTS, kernelAssertions } from '../kernel/invariants.js';
+import { STRATEGIES } from '../sched/index.js';
+import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
+import { parse } from './args.js';
+
+export function listData() {
+  return {
+    scenarios: SCENARIOS.map((s) => ({
+      name: s.name,
+      paths: [...s.paths],
+      description: s.description,
+      kernel: s.kernel,
+      env: { ...DEFAULT_ENV, ...s.env },
+      knownRaces: s.knownRaces.map((r) => ({ variants: r.variants, env: r.env ?? {}, invariant: r.invariant, note: r.note })),
+      cleanConfigs: s.cleanConfigs.map((c) => ({ variants: c.variants, env: c.env ?? {}, note: c.note })),
+    })),
+    paths: PATHS.map((p) => ({
+      name: p.name,
+      kernel: p.kernel,
+      source: p.source,
+      aliases: [...p.aliases],
+      description: p.description,
+      variants: p.variants.map((v) => ({ name: v.name, description: v.description, expect: v.expect, kernel: v.kernel })),
+    })),
+    invariants: [...DEFAULT_INVARIANTS.map((i) => ({ name: i.name, description: i.description })), ...kernelAssertions],
+    strategies: STRATEGIES.map((s) => ({ name: s.name, description: s.description, exhaustive: s.exhaustive })),
+    env: Object.entries(ENV_CHOICES).map(([name, c]) => ({ name, values: [...c.values], default: DEFAULT_ENV[name as keyof typeof DEFAULT_ENV], description: c.description })),
+  };
+}
+
+export function listCommand(argv: string[], out: (s: string) => void): number {
+  const { values } = parse({ args: argv, options: { json: { type: 'boolean' } } });
+  const d = listData();
+  if (values.json) {
+    out(JSON.stringify(d, null, 2) + '\n');
+    return 0;
+  }
+  const lines: string[] = [];
+  lines.push('Scenarios:');
+  for (const s of d.scenarios) {
+    lines.push(`  ${s.name}  (Linux ${s.kernel})`);
+    lines.push(`      ${s.description}`);
+    for (const r of s.knownRaces) lines.push(`      known race: ${Object.entries(r.variants).map(([p, v]) => `${p}=${v}`).join(' ')} -> ${r.invariant}`);
+  }
+  lines.push('', 'Paths and variants:');
+  for (const p of d.paths) {
+    lines.push(`  ${p.name}  (${p.source}, ${p.kernel}${p.aliases.length ? `; also ${p.aliases.join(', ')}` : ''})`);
+    for (const v of p.variants) lines.push(`      ${v.name.padEnd(20)} [${v.expect}] ${v.description}`);
+  }
+  lines.push('', 'Invariants:');
+  for (const i of d.invariants) lines.push(`  ${i.name.padEnd(28)} ${i.description}`);
+  lines.push('', 'Strategies:');
+  for (const s of d.strategies) lines.push(`  ${s.name.padEnd(12)} ${s.description}`);
+  lines.push('', 'Environment (--env NAME=VALUE):');
+  for (const e of d.env) lines.push(`  ${e.name.padEnd(8)} ${e.values.join(' | ')} (default ${e.default}): ${e.description}`);
+  out(lines.join('\n') + '\n');
+  return 0;
+}

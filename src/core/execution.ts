@@ -1,0 +1,257 @@
+import type { Change, Machine } from './machine.js';
+import { ModelError } from './machine.js';
+import type { Checker, Invariant, StepInfo } from './invariant.js';
+import type { GhostEvent, Op, Path, SharedOp } from './op.js';
+
+/** One thread of a program: a name for traces and the path it runs (thread i runs on CPU i). */
+export interface ThreadSpec {
+  readonly name: string;
+  start(): Path<unknown>;
+}
+
+/** Everything needed to run executions from scratch, deterministically. */
+export interface Program<W = unknown> {
+  readonly threads: readonly ThreadSpec[];
+  newMachine(): Machine<W>;
+  readonly invariants: readonly Invariant<W>[];
+  /** per-execution step bound: a model that runs longer is reported as runaway */
+  readonly maxSteps: number;
+}
+
+/** What a strategy sees when it chooses: the runnable threads and each one's next operation. */
+export interface SchedView {
+  /** runnable threads, ascending */
+  readonly enabled: readonly number[];
+  /** the thread that ran the previous step, or -1 */
+  readonly current: number;
+  /** the next operation of any unfinished thread (enabled or not) */
+  nextOp(tid: number): SharedOp | null;
+  readonly stepIndex: number;
+  readonly threadCount: number;
+}
+
+export interface Chooser {
+  choose(view: SchedView): number;
+  /** after each executed step (DPOR tracks races here) */
+  onStep?(tid: number, op: SharedOp, view: SchedView): void;
+}
+
+export interface Violation {
+  /** invariant name; `no-deadlock` and `max-steps` are the explorer's own */
+  readonly invariant: string;
+  readonly message: string;
+  /** index of the step after which it was detected (-1: before any step) */
+  readonly step: number;
+}
+
+export interface TraceStep {
+  readonly index: number;
+  readonly tid: number;
+  readonly op: SharedOp;
+  readonly result: number;
+  readonly changes: readonly Change[];
+  /** ghost events and checks processed with this step */
+  readonly notes: readonly string[];
+}
+
+export interface ExecResult {
+  readonly violation: Violation | null;
+  /** an exception thrown by a path: the model is wrong, not the kernel */
+  readonly modelError: { readonly tid: number; readonly step: number; readonly error: unknown } | null;
+  /** thread chosen at each step */
+  readonly choices: readonly number[];
+  readonly steps: number;
+  readonly trace: readonly TraceStep[] | null;
+  readonly threadResults: readonly unknown[];
+}
+
+interface ThreadState {
+  gen: Path<unknown>;
+  next: SharedOp | null;
+  done: boolean;
+  result: unknown;
+}
+
+export const NO_DEADLOCK = 'no-deadlock';
+export const MAX_STEPS = 'max-steps';
+
+/** Run one execution of `program`, letting `chooser` pick the thread at every step. */
+export function runExecution<W>(program: Program<W>, chooser: Chooser, record = false): ExecResult {
+  const m = program.newMachine();
+  const n = program.threads.length;
+  const threads: ThreadState[] = [];
+  const checkers: Checker[] = program.invariants.map((inv) => inv.start(m));
+  const stepCheckers = checkers.filter((c) => c.step !== undefined);
+  const ghostCheckers = checkers.filter((c) => c.ghost !== undefined);
+  const choices: number[] = [];
+  const trace: TraceStep[] | null = record ? [] : null;
+  let notes: string[] | null = null;
+  let violation: Violation | null = null;
+  let stepIndex = -1;
+
+  const fail = (invariant: string, message: string): void => {
+    if (violation === null) violation = { invariant, message, step: stepIndex };
+  };
+
+  // Run a thread's local ops (checks, ghosts) until its next shared op or its end.
+  const advance = (tid: number, value: number): void => {
+    const t = threads[tid]!;
+    for (;;) {
+      const r = t.gen.next(value);
+      if (r.done === true) {
+        t.done = true;
+        t.next = null;
+        t.result = r.value;
+        return;
+      }
+      const op: Op = r.value;
+      if (op.kind === 'check') {
+        if (notes !== null) notes.push(`${op.label.fn}: ${op.label.stmt} ${op.ok ? 'ok' : 'FAILED'}`);
+        if (!op.ok) fail(op.what.startsWith('WARN') ? 'WARN_ON' : 'VM_BUG_ON', `${op.label.fn}: ${op.what}`);
+        value = 0;
+        continue;
+      }
+      if (op.kind === 'ghost') {
+        deliverGhost(tid, op.event);
+        value = 0;
+        continue;
+      }
+      t.next = op;
+      return;
+    }
+  };
+
+  const deliverGhost = (tid: number, ev: GhostEvent): void => {
+    if (notes !== null) notes.push(describeGhost(ev));
+    for (const c of ghostCheckers) {
+      const msg = c.ghost!(tid, ev);
+      if (msg !== null) fail(invariantNameOf(program.invariants, checkers, c), msg);
+    }
+  };
+
+  const enabled: number[] = [];
+  let current = -1;
+  const view: SchedView = {
+    enabled,
+    get current() {
+      return current;
+    },
+    nextOp: (tid) => threads[tid]?.next ?? null,
+    get stepIndex() {
+      return stepIndex + 1;
+    },
+    threadCount: n,
+  };
+  const info: StepInfo = { tid: 0, op: null as unknown as SharedOp, before: 0, result: 0, index: 0 };
+  let modelError: ExecResult['modelError'] = null;
+
+  try {
+    for (let tid = 0; tid < n; tid++) {
+      threads.push({ gen: program.threads[tid]!.start(), next: null, done: false, result: undefined });
+      if (record) notes = [];
+      advance(tid, 0);
+    }
+    while (violation === null) {
+      enabled.length = 0;
+      let live = 0;
+      for (let tid = 0; tid < n; tid++) {
+        const t = threads[tid]!;
+        if (t.done) continue;
+        live++;
+        if (m.enabled(tid, t.next!)) enabled.push(tid);
+      }
+      if (live === 0) break;
+      if (enabled.length === 0) {
+        const why = threads
+          .map((t, tid) => (t.done ? null : `cpu${tid} (${program.threads[tid]!.name}) ${m.blockedOn(tid, t.next!)} at ${t.next!.label.fn}`))
+          .filter((s) => s !== null);
+        fail(NO_DEADLOCK, `no CPU can make progress: ${why.join('; ')}`);
+        break;
+      }
+      if (stepIndex + 1 >= program.maxSteps) {
+        fail(MAX_STEPS, `execution exceeded ${program.maxSteps} steps: a path loops without making progress under this schedule (raise --max-steps if the model legitimately needs more)`);
+        break;
+      }
+      const tid = chooser.choose(view);
+      const t = threads[tid];
+      if (t === undefined || t.done || !enabled.includes(tid)) {
+        throw new ScheduleError(`step ${stepIndex + 1}: the schedule chose cpu${tid}, which is not runnable (runnable: ${enabled.map((e) => `cpu${e}`).join(', ')})`);
+      }
+      stepIndex++;
+      const op = t.next!;
+      const before = op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw' ? m.mem[op.loc]! : 0;
+      if (record) {
+        m.changes = [];
+        notes = [];
+      }
+      let result: number;
+      try {
+        result = m.apply(tid, op);
+      } catch (e) {
+        modelError = { tid, step: stepIndex, error: e };
+        break;
+      }
+      choices.push(tid);
+      current = tid;
+      info.tid = tid;
+      info.op = op;
+      info.before = before;
+      info.result = result;
+      info.index = stepIndex;
+      for (let i = 0; i < stepCheckers.length; i++) {
+        const msg = stepCheckers[i]!.step!(info);
+        if (msg !== null) fail(invariantNameOf(program.invariants, checkers, stepCheckers[i]!), msg);
+      }
+      chooser.onStep?.(tid, op, view);
+      try {
+        advance(tid, result);
+      } catch (e) {
+        modelError = { tid, step: stepIndex, error: e };
+        break;
+      }
+      if (trace !== null) trace.push({ index: stepIndex, tid, op, result, changes: m.changes!, notes: notes! });
+    }
+    if (violation === null && modelError === null) {
+      for (const c of checkers) {
+        if (c.end === undefined) continue;
+        const msg = c.end();
+        if (msg !== null) {
+          fail(invariantNameOf(program.invariants, checkers, c), msg);
+          break;
+        }
+      }
+    }
+  } catch (e) {
+    if (e instanceof ScheduleError) throw e;
+    modelError = { tid: current, step: stepIndex, error: e };
+  } finally {
+    m.changes = null;
+  }
+  return {
+    violation,
+    modelError,
+    choices,
+    steps: stepIndex + 1,
+    trace,
+    threadResults: threads.map((t) => t.result),
+  };
+}
+
+function invariantNameOf<W>(invs: readonly Invariant<W>[], checkers: Checker[], c: Checker): string {
+  return invs[checkers.indexOf(c)]!.name;
+}
+
+function describeGhost(ev: GhostEvent): string {
+  const { type, ...rest } = ev;
+  const args = Object.entries(rest)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+  return `[${type}${args ? ' ' + args : ''}]`;
+}
+
+/** A schedule does not fit the program (replay of a stale or foreign schedule). */
+export class ScheduleError extends Error {
+  override readonly name = 'ScheduleError';
+}
+
+export { ModelError };

@@ -1,0 +1,93 @@
+/**
+ * The exploration loop: ask the strategy for executions until it has none left, a violation is
+ * found, or the execution budget runs out. The verdict says exactly what was covered:
+ * `clean` only when the strategy exhausted its whole space with no bound cutting it.
+ */
+import { runExecution, type ExecResult, type Program } from './execution.js';
+import type { Strategy } from '../sched/strategy.js';
+
+export type Verdict = 'violation' | 'clean' | 'no-violation-found' | 'model-error';
+
+export interface ExploreOptions {
+  readonly maxExecutions: number;
+  /** called every `progressEvery` executions */
+  readonly onProgress?: (p: Progress) => void;
+  readonly progressEvery?: number;
+  /** polled between executions; true stops the search (Ctrl-C) */
+  readonly shouldStop?: () => boolean;
+}
+
+export interface Progress {
+  readonly executions: number;
+  readonly steps: number;
+  readonly maxDepth: number;
+  readonly violations: number;
+}
+
+export interface ExploreResult {
+  readonly verdict: Verdict;
+  readonly strategy: string;
+  readonly executions: number;
+  readonly steps: number;
+  readonly maxDepth: number;
+  /** the whole space was covered within the model's bounds */
+  readonly exhaustive: boolean;
+  /** what limited the search when it is not exhaustive */
+  readonly bounds: readonly string[];
+  readonly sleepBlocked: number;
+  /** the violating (or model-error) execution, not yet minimized */
+  readonly failing: ExecResult | null;
+  /** the execution number (1-based) that found it */
+  readonly foundAt: number;
+  readonly interrupted: boolean;
+}
+
+export function explore<W>(program: Program<W>, strategy: Strategy, opts: ExploreOptions): ExploreResult {
+  let executions = 0;
+  let steps = 0;
+  let maxDepth = 0;
+  let failing: ExecResult | null = null;
+  let interrupted = false;
+  const every = opts.progressEvery ?? 1000;
+  while (executions < opts.maxExecutions) {
+    if (opts.shouldStop?.() === true) {
+      interrupted = true;
+      break;
+    }
+    if (!strategy.nextExecution()) break;
+    const r = runExecution(program, strategy);
+    strategy.endExecution(r);
+    executions++;
+    steps += r.steps;
+    if (r.steps > maxDepth) maxDepth = r.steps;
+    if (r.violation !== null || r.modelError !== null) {
+      failing = r;
+      break;
+    }
+    if (opts.onProgress !== undefined && executions % every === 0) {
+      opts.onProgress({ executions, steps, maxDepth, violations: 0 });
+    }
+  }
+  const exhausted = failing === null && !interrupted && strategy.complete;
+  const exhaustive = exhausted && strategy.bounds.length === 0;
+  const bounds = [...strategy.bounds];
+  if (failing === null && !strategy.complete) bounds.push(`stopped after ${executions} executions (--max-executions)`);
+  if (interrupted) bounds.push('interrupted');
+  let verdict: Verdict;
+  if (failing?.modelError) verdict = 'model-error';
+  else if (failing !== null) verdict = 'violation';
+  else verdict = exhaustive ? 'clean' : 'no-violation-found';
+  return {
+    verdict,
+    strategy: strategy.name,
+    executions,
+    steps,
+    maxDepth,
+    exhaustive,
+    bounds,
+    sleepBlocked: strategy.sleepBlocked ?? 0,
+    failing,
+    foundAt: failing === null ? 0 : executions,
+    interrupted,
+  };
+}

@@ -1,0 +1,230 @@
+import type { GhostEvent, Label, RmwKind, SharedOp } from './op.js';
+
+/**
+ * The machine: shared memory plus the per-CPU concurrency substrate the kernel relies on
+ * (irq state, IPIs, RCU read sections and grace periods, spinlocks). It is the only place that
+ * applies operations (`apply`); paths never touch it. Kernel-specific state (page allocator
+ * bookkeeping, TLB) lives in `world`, changed only by the `WorldOp` handlers registered for it.
+ *
+ * One thread runs on one CPU: thread i is CPU i.
+ */
+export interface Layout {
+  /** Human-readable name of a memory location, e.g. `page[3]._refcount`, `pt[5].pte[1]`. */
+  nameOf(loc: number): string;
+  /** How a value stored at loc reads best (a PTE decoded, a lock owner), for traces. */
+  formatValue(loc: number, value: number): string;
+}
+
+/** A change of shared state made by one step, for traces. */
+export interface Change {
+  readonly what: string;
+  readonly before: string;
+  readonly after: string;
+}
+
+export type WorldHandler<W> = (m: Machine<W>, tid: number, args: readonly number[], label: Label) => number;
+
+export interface BlockReason {
+  readonly tid: number;
+  readonly why: string;
+}
+
+export class Machine<W = unknown> {
+  readonly mem: Float64Array;
+  /** per CPU: irqs disabled (local_irq_save) */
+  readonly irqOff: Uint8Array;
+  /** per CPU: rcu_read_lock nesting */
+  readonly rcuNest: Uint16Array;
+  /** per sender CPU: bitmask of CPUs that have not yet taken its last IPI */
+  readonly ipiPending: Uint32Array;
+  /** per CPU: bitmask of CPUs that must leave an RCU read-side section for its grace period */
+  readonly gpPending: Uint32Array;
+  /** non-null while a trace is being recorded: the changes of the current step */
+  changes: Change[] | null = null;
+  /** ghost events of the current step, delivered to invariants after the step */
+  constructor(
+    readonly ncpu: number,
+    memSize: number,
+    readonly layout: Layout,
+    readonly world: W,
+    readonly handlers: Readonly<Record<string, WorldHandler<W>>>,
+  ) {
+    if (ncpu > 31) throw new Error('at most 31 CPUs');
+    this.mem = new Float64Array(memSize);
+    this.irqOff = new Uint8Array(ncpu);
+    this.rcuNest = new Uint16Array(ncpu);
+    this.ipiPending = new Uint32Array(ncpu);
+    this.gpPending = new Uint32Array(ncpu);
+  }
+
+  /** The one way state is written; records the change when a trace is being taken. */
+  write(loc: number, value: number): void {
+    const before = this.mem[loc]!;
+    this.mem[loc] = value;
+    if (this.changes !== null && before !== value) {
+      this.changes.push({
+        what: this.layout.nameOf(loc),
+        before: this.layout.formatValue(loc, before),
+        after: this.layout.formatValue(loc, value),
+      });
+    }
+  }
+
+  /** Record a change of non-memory state (allocator, irq, TLB) for traces. */
+  note(what: string, before: string, after: string): void {
+    if (this.changes !== null) this.changes.push({ what, before, after });
+  }
+
+  /** Whether thread `tid` can execute `op` now (spinlocks, IPI and grace-period waits block). */
+  enabled(tid: number, op: SharedOp): boolean {
+    switch (op.kind) {
+      case 'lock':
+        return this.mem[op.loc] === 0;
+      case 'ipi_wait':
+        return this.ipiPending[tid] === 0;
+      case 'gp_wait':
+        return this.gpPending[tid] === 0;
+      default:
+        return true;
+    }
+  }
+
+  /** Why a thread cannot run, for deadlock reports. */
+  blockedOn(tid: number, op: SharedOp): string {
+    switch (op.kind) {
+      case 'lock':
+        return `spinning on ${this.layout.nameOf(op.loc)} held by cpu${this.mem[op.loc]! - 1}`;
+      case 'ipi_wait':
+        return `waiting for its IPI to be taken by ${cpuList(this.ipiPending[tid]!)} (irqs off there)`;
+      case 'gp_wait':
+        return `waiting for an RCU grace period: ${cpuList(this.gpPending[tid]!)} still in a read-side section`;
+      default:
+        return 'runnable';
+    }
+  }
+
+  /** Apply one shared operation for thread `tid`; returns the value the path receives. */
+  apply(tid: number, op: SharedOp): number {
+    const mem = this.mem;
+    switch (op.kind) {
+      case 'load':
+        return mem[op.loc]!;
+      case 'store':
+        this.write(op.loc, op.value);
+        return 0;
+      case 'rmw': {
+        const old = mem[op.loc]!;
+        const next = rmwResult(op.rmw, old, op.a, op.b);
+        if (next !== old) this.write(op.loc, next);
+        return old;
+      }
+      case 'fence':
+        return 0; // sequential consistency: fences only matter to a weak-memory layer
+      case 'lock':
+        if (mem[op.loc] === tid + 1) throw new ModelError(`${op.label.fn}: spin_lock of ${this.layout.nameOf(op.loc)} already held by this CPU (self-deadlock)`);
+        this.write(op.loc, tid + 1);
+        return 0;
+      case 'unlock':
+        if (mem[op.loc] !== tid + 1) throw new ModelError(`${op.label.fn}: spin_unlock of ${this.layout.nameOf(op.loc)} not held by this CPU`);
+        this.write(op.loc, 0);
+        return 0;
+      case 'irq_disable':
+        if (this.irqOff[tid] === 0) {
+          this.irqOff[tid] = 1;
+          this.note(`cpu${tid}.irqs`, 'on', 'off');
+        }
+        return 0;
+      case 'irq_enable':
+        if (this.irqOff[tid] === 1) {
+          this.irqOff[tid] = 0;
+          this.note(`cpu${tid}.irqs`, 'off', 'on');
+          this.takePendingIpis(tid);
+          if (this.rcuNest[tid] === 0) this.quiescent(tid);
+        }
+        return 0;
+      case 'rcu_read_lock':
+        this.rcuNest[tid]!++;
+        this.note(`cpu${tid}.rcu_read_lock_nesting`, String(this.rcuNest[tid]! - 1), String(this.rcuNest[tid]));
+        return 0;
+      case 'rcu_read_unlock':
+        if (this.rcuNest[tid] === 0) throw new ModelError(`${op.label.fn}: rcu_read_unlock without rcu_read_lock`);
+        this.rcuNest[tid]!--;
+        this.note(`cpu${tid}.rcu_read_lock_nesting`, String(this.rcuNest[tid]! + 1), String(this.rcuNest[tid]));
+        if (this.rcuNest[tid] === 0 && this.irqOff[tid] === 0) this.quiescent(tid);
+        return 0;
+      case 'ipi_send': {
+        // CPUs with irqs on take the IPI at once; the rest hold it until local_irq_enable.
+        let pending = 0;
+        for (let c = 0; c < this.ncpu; c++) if (c !== tid && this.irqOff[c] === 1) pending |= 1 << c;
+        this.ipiPending[tid] = pending;
+        this.note(`cpu${tid}.ipi`, '-', pending === 0 ? 'taken by all CPUs' : `pending on ${cpuList(pending)}`);
+        return 0;
+      }
+      case 'ipi_wait':
+        return 0;
+      case 'gp_start': {
+        let pending = 0;
+        for (let c = 0; c < this.ncpu; c++) if (c !== tid && (this.rcuNest[c]! > 0 || this.irqOff[c] === 1)) pending |= 1 << c;
+        this.gpPending[tid] = pending;
+        this.note(`cpu${tid}.rcu_gp`, '-', pending === 0 ? 'no readers' : `waiting for readers on ${cpuList(pending)}`);
+        return 0;
+      }
+      case 'gp_wait':
+        return 0;
+      case 'world': {
+        const h = this.handlers[op.name];
+        if (h === undefined) throw new ModelError(`unknown world operation '${op.name}'`);
+        return h(this, tid, op.args, op.label);
+      }
+    }
+  }
+
+  private takePendingIpis(cpu: number): void {
+    const bit = 1 << cpu;
+    for (let s = 0; s < this.ncpu; s++) {
+      if (this.ipiPending[s]! & bit) {
+        this.ipiPending[s]! &= ~bit;
+        this.note(`cpu${s}.ipi`, 'pending', `taken by cpu${cpu}`);
+      }
+    }
+  }
+
+  private quiescent(cpu: number): void {
+    const bit = 1 << cpu;
+    for (let s = 0; s < this.ncpu; s++) if (this.gpPending[s]! & bit) this.gpPending[s]! &= ~bit;
+  }
+}
+
+export function rmwResult(kind: RmwKind, old: number, a: number, b: number): number {
+  switch (kind) {
+    case 'add':
+      return old + a;
+    case 'add_unless':
+      return old === b ? old : old + a;
+    case 'cmpxchg':
+      return old === a ? b : old;
+    case 'xchg':
+      return a;
+    case 'or':
+      return old | a;
+    case 'andnot':
+      return old & ~a;
+  }
+}
+
+function cpuList(mask: number): string {
+  const out: string[] = [];
+  for (let c = 0; c < 31; c++) if (mask & (1 << c)) out.push(`cpu${c}`);
+  return out.join(',');
+}
+
+/** The model itself is wrong (unbalanced unlock, unknown op): not a race in the kernel. */
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+}
+
+/** A ghost event as delivered to invariants. */
+export interface GhostDelivery {
+  readonly tid: number;
+  readonly event: GhostEvent;
+}

@@ -1,0 +1,94 @@
+/**
+ * Operations as plain data. A path is a generator that yields one Op per access to shared
+ * state and receives the result; `core/machine.ts` is the only place that applies them.
+ *
+ * Every op carries a Label (kernel function + C statement) so a trace reads like the C, and an
+ * ordering class as the kernel defines it, so a weak-memory layer can be added later without
+ * rewriting paths. Execution is sequentially consistent for now.
+ */
+
+/** Ordering class of an access, in the kernel's own terms (Documentation/atomic_t.txt). */
+export type Ordering =
+  | 'plain' // plain C access
+  | 'once' // READ_ONCE / WRITE_ONCE: single-copy atomic, unordered
+  | 'acquire' // smp_load_acquire, spin_lock
+  | 'release' // smp_store_release, spin_unlock, atomic_set_release
+  | 'relaxed' // non-value-returning RMW: atomic_add, set_bit, atomic_inc
+  | 'full' // value-returning RMW: atomic_dec_and_test, atomic_add_return, xchg
+  | 'success'; // ordered only on success: atomic_add_unless, atomic_cmpxchg
+
+export type FenceKind = 'smp_mb' | 'smp_rmb' | 'smp_wmb' | 'smp_mb__after_atomic' | 'smp_mb__before_atomic';
+
+/** Where an op comes from: the kernel function and the C statement it models. */
+export interface Label {
+  readonly fn: string;
+  readonly stmt: string;
+}
+
+/** Read-modify-write flavours; the machine returns the OLD value for all of them. */
+export type RmwKind =
+  | 'add' // *loc += a
+  | 'add_unless' // if (*loc != b) *loc += a  (atomic_add_unless / page_ref_add_unless)
+  | 'cmpxchg' // if (*loc == a) *loc = b   (atomic_cmpxchg, folio_ref_freeze)
+  | 'xchg' // *loc = a
+  | 'or' // *loc |= a   (set_bit, test_and_set_bit)
+  | 'andnot'; // *loc &= ~a (clear_bit, test_and_clear_bit)
+
+export interface LoadOp { readonly kind: 'load'; readonly loc: number; readonly order: Ordering; readonly label: Label }
+export interface StoreOp { readonly kind: 'store'; readonly loc: number; readonly value: number; readonly order: Ordering; readonly label: Label }
+export interface RmwOp {
+  readonly kind: 'rmw'; readonly loc: number; readonly rmw: RmwKind; readonly a: number; readonly b: number;
+  readonly order: Ordering; readonly label: Label;
+}
+export interface FenceOp { readonly kind: 'fence'; readonly fence: FenceKind; readonly label: Label }
+/** spin_lock: enabled only while the lock word is 0; acquire. */
+export interface LockOp { readonly kind: 'lock'; readonly loc: number; readonly label: Label }
+/** spin_unlock: release. */
+export interface UnlockOp { readonly kind: 'unlock'; readonly loc: number; readonly label: Label }
+/** local_irq_save/disable and local_irq_restore/enable on the thread's own CPU. */
+export interface IrqOp { readonly kind: 'irq_disable' | 'irq_enable'; readonly label: Label }
+/** rcu_read_lock / rcu_read_unlock on the thread's own CPU. */
+export interface RcuOp { readonly kind: 'rcu_read_lock' | 'rcu_read_unlock'; readonly label: Label }
+/**
+ * Send an IPI to every other CPU (a TLB-shootdown IPI, smp_call_function). CPUs with irqs
+ * enabled take it at once; CPUs with irqs off hold it pending until they re-enable irqs.
+ */
+export interface IpiSendOp { readonly kind: 'ipi_send'; readonly label: Label }
+/** Wait until every CPU targeted by this thread's last ipi_send has taken it (wait=1). */
+export interface IpiWaitOp { readonly kind: 'ipi_wait'; readonly label: Label }
+/** Start an RCU grace period: every CPU now in a read-side section (incl. irqs off) must leave it. */
+export interface GpStartOp { readonly kind: 'gp_start'; readonly label: Label }
+/** Wait for the grace period started by this thread's last gp_start to end. */
+export interface GpWaitOp { readonly kind: 'gp_wait'; readonly label: Label }
+/**
+ * A kernel-world operation that is not a plain memory access (page allocator, TLB). Applied by
+ * the handler the world registers for `name`; `args` is plain data.
+ */
+export interface WorldOp { readonly kind: 'world'; readonly name: string; readonly args: readonly number[]; readonly label: Label }
+
+/** VM_BUG_ON / WARN_ON in the modelled C: a local check, not a scheduling point. */
+export interface CheckOp { readonly kind: 'check'; readonly ok: boolean; readonly what: string; readonly label: Label }
+/**
+ * Instrumentation for invariants (what GUP returned, what it holds): not a kernel access and
+ * not a scheduling point. Processed atomically with the thread's preceding shared step.
+ */
+export interface GhostOp { readonly kind: 'ghost'; readonly event: GhostEvent; readonly label: Label }
+export interface GhostEvent { readonly type: string; readonly [key: string]: unknown }
+
+export type SharedOp =
+  | LoadOp | StoreOp | RmwOp | FenceOp | LockOp | UnlockOp | IrqOp | RcuOp
+  | IpiSendOp | IpiWaitOp | GpStartOp | GpWaitOp | WorldOp;
+export type LocalOp = CheckOp | GhostOp;
+export type Op = SharedOp | LocalOp;
+
+/** A path: yields ops, receives each op's result (a number; 0 for ops without a value). */
+export type Path<R = void> = Generator<Op, R, number>;
+
+export function isLocal(op: Op): op is LocalOp {
+  return op.kind === 'check' || op.kind === 'ghost';
+}
+
+/** Whether an op writes the location it names (for dependence and traces). */
+export function isWrite(op: SharedOp): boolean {
+  return op.kind === 'store' || op.kind === 'rmw' || op.kind === 'lock' || op.kind === 'unlock';
+}

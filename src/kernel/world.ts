@@ -1,0 +1,405 @@
+import { Machine, ModelError, type Layout, type WorldHandler } from '../core/machine.js';
+import { describeEntry, pfn_pte, pmd_populate_val, pfn_pmd_huge } from './pgtable.js';
+
+/**
+ * The kernel world: `struct page` fields, page-table pages and their entries, mm fields and the
+ * page allocator, laid out as numbered memory cells of the Machine.
+ *
+ * Simplifications (each one line):
+ * - Geometry is tiny and configurable: PTRS_PER_PTE and PTRS_PER_PMD default to 2, so a
+ *   PMD-mapped THP has HPAGE_PMD_NR = PTRS_PER_PTE subpages (the kernel: 512).
+ * - One mm, one VMA per scenario; the PGD/P4D/PUD levels are folded (the PMD table is fixed).
+ * - Folio fields the kernel keeps in the first tail page (_folio_order, _entire_mapcount,
+ *   _nr_pages_mapped, _pincount) are kept in the head page's record.
+ * - The pin count follows v6.6: `_pincount` for large folios, GUP_PIN_COUNTING_BIAS in
+ *   `_refcount` for small ones.
+ * - PageBuddy is a page flag here (the kernel keeps it in page_type).
+ * - The allocator hands out the most recently freed page first (like the per-CPU free lists),
+ *   so a page freed under a racing reader is reused at once and a use-after-free shows.
+ */
+export interface Geometry {
+  readonly nrPages: number;
+  readonly ptrsPerPte: number;
+  readonly ptrsPerPmd: number;
+}
+
+export const DEFAULT_GEOMETRY: Geometry = { nrPages: 12, ptrsPerPte: 2, ptrsPerPmd: 2 };
+
+/** page->flags bits (include/linux/page-flags.h); values are our own */
+export const PG_locked = 1 << 0;
+export const PG_referenced = 1 << 1;
+export const PG_uptodate = 1 << 2;
+export const PG_dirty = 1 << 3;
+export const PG_lru = 1 << 4;
+export const PG_head = 1 << 5;
+export const PG_swapbacked = 1 << 6;
+export const PG_anon_exclusive = 1 << 7;
+export const PG_buddy = 1 << 8;
+export const PG_table = 1 << 9;
+const FLAG_NAMES: [number, string][] = [
+  [PG_locked, 'locked'], [PG_referenced, 'referenced'], [PG_uptodate, 'uptodate'], [PG_dirty, 'dirty'],
+  [PG_lru, 'lru'], [PG_head, 'head'], [PG_swapbacked, 'swapbacked'], [PG_anon_exclusive, 'anon_exclusive'],
+  [PG_buddy, 'buddy'], [PG_table, 'table'],
+];
+
+/** page->mapping values: PAGE_MAPPING_ANON is bit 0, as in the kernel */
+export const PAGE_MAPPING_ANON = 1;
+export const FILE_MAPPING = 2;
+
+/** GUP_PIN_COUNTING_BIAS (include/linux/mm.h) */
+export const GUP_PIN_COUNTING_BIAS = 1024;
+
+// struct page field offsets within a page record
+export const F_FLAGS = 0;
+export const F_REFCOUNT = 1;
+export const F_MAPCOUNT = 2;
+export const F_COMPOUND_HEAD = 3;
+export const F_MAPPING = 4;
+export const F_INDEX = 5;
+export const F_FOLIO_ORDER = 6;
+export const F_ENTIRE_MAPCOUNT = 7;
+export const F_NR_PAGES_MAPPED = 8;
+export const F_PINCOUNT = 9;
+/** ptdesc->ptl: the split page-table lock of a page-table page */
+export const F_PTL = 10;
+/** first entry of the page when it is a page table */
+export const F_ENTRIES = 11;
+const FIELD_NAMES = ['flags', '_refcount', '_mapcount', 'compound_head', 'mapping', 'index', '_folio_order',
+  '_entire_mapcount', '_nr_pages_mapped', '_pincount', 'ptl'];
+
+// mm_struct fields, after the pages
+export const MM_WRITE_PROTECT_SEQ = 0;
+export const MM_USERS = 1;
+export const MM_FLAGS = 2;
+export const MM_PAGE_TABLE_LOCK = 3;
+export const MM_TLB_FLUSH_PENDING = 4;
+const MM_FIELD_NAMES = ['write_protect_seq', 'mm_users', 'flags', 'page_table_lock', 'tlb_flush_pending'];
+const MM_FIELDS = MM_FIELD_NAMES.length;
+export const MMF_HAS_PINNED = 1 << 0;
+
+export type PageUse = 'free' | 'anon' | 'file' | 'pagetable' | 'pmd-table';
+const USE_CODES: PageUse[] = ['anon', 'file', 'pagetable'];
+
+export interface PageMeta {
+  use: PageUse;
+  /** incremented at every allocation: a page reused for something else has a new generation */
+  gen: number;
+  order: number;
+}
+
+/** Allocator bookkeeping and other non-memory kernel state; changed only by world handlers. */
+export interface KernelState {
+  readonly geo: Geometry;
+  readonly L: KernelLayout;
+  readonly pages: PageMeta[];
+  /** LIFO free list of order-0 pages: the most recently freed page is handed out first */
+  readonly freeList: number[];
+  /** the PMD table of the mm (PGD..PUD folded) */
+  readonly pmdTable: number;
+  /** references held by owners other than mappings (page cache, isolation), per head pfn */
+  readonly extraRefs: ReadonlyMap<number, number>;
+}
+
+export class KernelLayout implements Layout {
+  readonly stride: number;
+  readonly mmBase: number;
+  readonly size: number;
+  constructor(readonly geo: Geometry) {
+    this.stride = F_ENTRIES + Math.max(geo.ptrsPerPte, geo.ptrsPerPmd);
+    this.mmBase = geo.nrPages * this.stride;
+    this.size = this.mmBase + MM_FIELDS;
+  }
+  field(pfn: number, f: number): number {
+    return pfn * this.stride + f;
+  }
+  flags(pfn: number): number { return pfn * this.stride + F_FLAGS; }
+  refcount(pfn: number): number { return pfn * this.stride + F_REFCOUNT; }
+  mapcount(pfn: number): number { return pfn * this.stride + F_MAPCOUNT; }
+  compound_head(pfn: number): number { return pfn * this.stride + F_COMPOUND_HEAD; }
+  mapping(pfn: number): number { return pfn * this.stride + F_MAPPING; }
+  folio_order(pfn: number): number { return pfn * this.stride + F_FOLIO_ORDER; }
+  entire_mapcount(pfn: number): number { return pfn * this.stride + F_ENTIRE_MAPCOUNT; }
+  nr_pages_mapped(pfn: number): number { return pfn * this.stride + F_NR_PAGES_MAPPED; }
+  pincount(pfn: number): number { return pfn * this.stride + F_PINCOUNT; }
+  ptl(ptPfn: number): number { return ptPfn * this.stride + F_PTL; }
+  /** address of entry `i` of page-table page `ptPfn` (a pte_t * or pmd_t *) */
+  entry(ptPfn: number, i: number): number { return ptPfn * this.stride + F_ENTRIES + i; }
+  mm(f: number): number { return this.mmBase + f; }
+
+  /** the page-table page whose entry `loc` is, or -1 */
+  entryOwner(loc: number): number {
+    if (loc >= this.mmBase) return -1;
+    return loc % this.stride >= F_ENTRIES ? Math.floor(loc / this.stride) : -1;
+  }
+  /** which struct page field `loc` is, or -1 */
+  fieldOf(loc: number): number {
+    if (loc >= this.mmBase) return -1;
+    return loc % this.stride;
+  }
+  pfnOf(loc: number): number {
+    return Math.floor(loc / this.stride);
+  }
+
+  /** set by the world so that entries of the PMD table print as PMDs */
+  pmdTable = 0;
+
+  nameOf(loc: number): string {
+    if (loc >= this.mmBase) return `mm.${MM_FIELD_NAMES[loc - this.mmBase] ?? '?'}`;
+    const pfn = Math.floor(loc / this.stride);
+    const f = loc % this.stride;
+    if (f >= F_ENTRIES) return pfn === this.pmdTable ? `pmd[${f - F_ENTRIES}]` : `pt${pfn}.pte[${f - F_ENTRIES}]`;
+    return `page[${pfn}].${FIELD_NAMES[f]}`;
+  }
+  formatValue(loc: number, v: number): string {
+    if (loc >= this.mmBase) {
+      if (loc - this.mmBase === MM_PAGE_TABLE_LOCK) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
+      return String(v);
+    }
+    const pfn = Math.floor(loc / this.stride);
+    const f = loc % this.stride;
+    if (f >= F_ENTRIES) return describeEntry(v, pfn === this.pmdTable ? 'pmd' : 'pte');
+    if (f === F_FLAGS) return describeFlags(v);
+    if (f === F_COMPOUND_HEAD) return v % 2 === 1 ? `tail of page[${(v - 1) / 2}]` : '0';
+    if (f === F_PTL) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
+    if (f === F_MAPPING) return v === 0 ? 'NULL' : v === PAGE_MAPPING_ANON ? 'anon' : `file${v}`;
+    return String(v);
+  }
+}
+
+export function describeFlags(v: number): string {
+  const names = FLAG_NAMES.filter(([bit]) => (v & bit) !== 0).map(([, n]) => n);
+  return names.length === 0 ? '0' : names.join('|');
+}
+
+/** compound_head encoding, as the kernel's: a tail stores (head address | 1) */
+export const encodeCompoundHead = (headPfn: number): number => headPfn * 2 + 1;
+export const decodeCompoundHead = (page: number, v: number): number => (v % 2 === 1 ? (v - 1) / 2 : page);
+export const isTailValue = (v: number): boolean => v % 2 === 1;
+
+export type KernelMachine = Machine<KernelState>;
+
+/**
+ * World-op handlers: the page allocator. `alloc_pages(order, use)` returns the head pfn
+ * (or -1 when out of memory); `free_pages(pfn, order)` returns pages to the free list.
+ */
+const handlers: Record<string, WorldHandler<KernelState>> = {
+  alloc_pages(m, _tid, [order, useCode]) {
+    const k = m.world;
+    const pfn = takeFree(k, order!);
+    if (pfn < 0) return -1;
+    initPages(m, pfn, order!, USE_CODES[useCode!] ?? 'anon');
+    return pfn;
+  },
+  free_pages(m, _tid, [pfn, order]) {
+    freePages(m, pfn!, order!);
+    return 0;
+  },
+  /** a broadcast TLB invalidation (arm64 TLBI + DSB): completes without waiting for any CPU */
+  tlbi_broadcast(m, tid) {
+    m.note(`cpu${tid}.tlb`, '-', 'TLBI broadcast');
+    return 0;
+  },
+};
+
+function takeFree(k: KernelState, order: number): number {
+  if (order === 0) {
+    const pfn = k.freeList.pop();
+    return pfn ?? -1;
+  }
+  const n = 1 << order;
+  for (let base = 0; base + n <= k.geo.nrPages; base += n) {
+    let ok = true;
+    for (let i = 0; i < n; i++) if (k.pages[base + i]!.use !== 'free') ok = false;
+    if (ok) {
+      for (let i = 0; i < n; i++) k.freeList.splice(k.freeList.indexOf(base + i), 1);
+      return base;
+    }
+  }
+  return -1;
+}
+
+/** prep_new_page(): refcount 1 on the head, tails point at the head, mapcounts reset */
+function initPages(m: KernelMachine, pfn: number, order: number, use: PageUse): void {
+  const L = m.world.L;
+  const n = 1 << order;
+  for (let i = 0; i < n; i++) {
+    const p = pfn + i;
+    const meta = m.world.pages[p]!;
+    m.note(`page[${p}]`, 'free', `allocated (${use}${order > 0 ? `, order ${order}` : ''})`);
+    meta.use = use;
+    meta.gen++;
+    meta.order = i === 0 ? order : 0;
+    m.write(L.flags(p), (i === 0 && order > 0 ? PG_head : 0) | (use === 'pagetable' ? PG_table : 0));
+    m.write(L.refcount(p), i === 0 ? 1 : 0);
+    m.write(L.mapcount(p), -1);
+    m.write(L.compound_head(p), i === 0 ? 0 : encodeCompoundHead(pfn));
+    m.write(L.mapping(p), 0);
+    if (i === 0) {
+      m.write(L.folio_order(p), order);
+      m.write(L.entire_mapcount(p), -1);
+      m.write(L.nr_pages_mapped(p), 0);
+      m.write(L.pincount(p), 0);
+    }
+    if (use === 'pagetable') for (let e = 0; e < m.world.geo.ptrsPerPte; e++) m.write(L.entry(p, e), 0);
+  }
+}
+
+function freePages(m: KernelMachine, pfn: number, order: number): void {
+  const L = m.world.L;
+  const n = 1 << order;
+  if (m.mem[L.refcount(pfn)] !== 0) {
+    throw new ModelError(`free_pages(page[${pfn}]) with _refcount ${m.mem[L.refcount(pfn)]}: the model frees a referenced page`);
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const p = pfn + i;
+    const meta = m.world.pages[p]!;
+    if (meta.use === 'free') throw new ModelError(`free_pages: page[${p}] is already free (double free)`);
+    m.note(`page[${p}]`, meta.use, 'free');
+    meta.use = 'free';
+    // free_tail_page_prepare(): tails stop pointing at the head
+    m.write(L.compound_head(p), 0);
+    m.write(L.flags(p), PG_buddy);
+    m.write(L.mapping(p), 0);
+    m.world.freeList.push(p);
+  }
+}
+
+export const USE_CODE: Record<'anon' | 'file' | 'pagetable', number> = { anon: 0, file: 1, pagetable: 2 };
+
+/**
+ * Builds an initial world: a few mapped pages/folios, the rest free. The machine is created
+ * once per execution from this description (no state is kept across executions).
+ */
+export class WorldBuilder {
+  readonly L: KernelLayout;
+  private readonly setups: ((m: KernelMachine) => void)[] = [];
+  private readonly used = new Map<number, PageUse>();
+  private readonly orders = new Map<number, number>();
+  private readonly extraRefs = new Map<number, number>();
+  readonly pmdTable = 0;
+
+  constructor(readonly geo: Geometry = DEFAULT_GEOMETRY) {
+    this.L = new KernelLayout(geo);
+    this.L.pmdTable = this.pmdTable;
+    this.used.set(this.pmdTable, 'pmd-table');
+    this.setups.push((m) => {
+      m.write(this.L.flags(this.pmdTable), PG_table);
+      m.write(this.L.refcount(this.pmdTable), 1);
+      m.write(this.L.mm(MM_USERS), 1);
+    });
+  }
+
+  private reserve(pfn: number, n: number, use: PageUse): void {
+    for (let i = 0; i < n; i++) {
+      if (pfn + i >= this.geo.nrPages) throw new Error(`world: page ${pfn + i} beyond nrPages ${this.geo.nrPages}`);
+      if (this.used.has(pfn + i)) throw new Error(`world: page ${pfn + i} used twice`);
+      this.used.set(pfn + i, use);
+    }
+    this.orders.set(pfn, Math.log2(n));
+  }
+
+  /** A PTE table at pfn, installed in pmd[pmdIndex]. */
+  pageTable(pmdIndex: number, pfn: number): this {
+    this.reserve(pfn, 1, 'pagetable');
+    this.setups.push((m) => {
+      m.write(this.L.flags(pfn), PG_table);
+      m.write(this.L.refcount(pfn), 1);
+      m.write(this.L.mapcount(pfn), -1);
+      m.write(this.L.entry(this.pmdTable, pmdIndex), pmd_populate_val(pfn));
+    });
+    return this;
+  }
+
+  /**
+   * An anonymous folio of 2^order pages at pfn, PTE-mapped by table `pt` from entry `firstPte`,
+   * exclusive to this mm (PageAnonExclusive), as after a fault or a PMD split.
+   */
+  anonFolioPteMapped(pfn: number, order: number, pt: number, firstPte: number, write = true): this {
+    const n = 1 << order;
+    this.reserve(pfn, n, 'anon');
+    this.setups.push((m) => {
+      const L = this.L;
+      for (let i = 0; i < n; i++) {
+        const p = pfn + i;
+        m.write(L.flags(p), (i === 0 && order > 0 ? PG_head : 0) | PG_anon_exclusive | PG_uptodate | PG_swapbacked | PG_lru);
+        m.write(L.refcount(p), i === 0 ? n : 0); // each PTE mapping holds a folio reference
+        m.write(L.mapcount(p), 0);
+        m.write(L.compound_head(p), i === 0 ? 0 : encodeCompoundHead(pfn));
+        m.write(L.mapping(p), PAGE_MAPPING_ANON);
+        m.write(L.entry(pt, firstPte + i), pfn_pte(p, write));
+      }
+      m.write(L.folio_order(pfn), order);
+      m.write(L.entire_mapcount(pfn), -1);
+      m.write(L.nr_pages_mapped(pfn), order > 0 ? n : 0);
+      m.write(L.pincount(pfn), 0);
+    });
+    return this;
+  }
+
+  /** An anonymous THP of 2^order pages mapped by pmd[pmdIndex] (order must equal log2(PTRS_PER_PTE)). */
+  anonThpPmdMapped(pfn: number, order: number, pmdIndex: number, depositedTable: number, write = true): this {
+    if (1 << order !== this.geo.ptrsPerPte) throw new Error(`world: a PMD-mapped THP has ${this.geo.ptrsPerPte} pages (order ${Math.log2(this.geo.ptrsPerPte)})`);
+    const n = 1 << order;
+    this.reserve(pfn, n, 'anon');
+    this.reserve(depositedTable, 1, 'pagetable');
+    this.setups.push((m) => {
+      const L = this.L;
+      for (let i = 0; i < n; i++) {
+        const p = pfn + i;
+        m.write(L.flags(p), (i === 0 ? PG_head : 0) | PG_anon_exclusive | PG_uptodate | PG_swapbacked | PG_lru);
+        m.write(L.refcount(p), i === 0 ? 1 : 0);
+        m.write(L.mapcount(p), -1);
+        m.write(L.compound_head(p), i === 0 ? 0 : encodeCompoundHead(pfn));
+        m.write(L.mapping(p), PAGE_MAPPING_ANON);
+      }
+      m.write(L.folio_order(pfn), order);
+      m.write(L.entire_mapcount(pfn), 0);
+      m.write(L.nr_pages_mapped(pfn), 0);
+      m.write(L.pincount(pfn), 0);
+      // pgtable_trans_huge_deposit(): a preallocated PTE table kept for the split
+      m.write(L.flags(depositedTable), PG_table);
+      m.write(L.refcount(depositedTable), 1);
+      m.write(L.entry(this.pmdTable, pmdIndex), pfn_pmd_huge(pfn, write));
+    });
+    return this;
+  }
+
+  /** Declare `n` references on folio `pfn` held by an owner other than a mapping (page cache...). */
+  extraRef(pfn: number, n: number): this {
+    this.extraRefs.set(pfn, (this.extraRefs.get(pfn) ?? 0) + n);
+    this.setups.push((m) => m.write(this.L.refcount(pfn), m.mem[this.L.refcount(pfn)]! + n));
+    return this;
+  }
+
+  /** Extra setup for scenario-specific state. */
+  custom(f: (m: KernelMachine, L: KernelLayout) => void): this {
+    this.setups.push((m) => f(m, this.L));
+    return this;
+  }
+
+  /** A function that builds a fresh machine with this world, for every execution. */
+  build(ncpu: number): () => KernelMachine {
+    const geo = this.geo;
+    const L = this.L;
+    const used = new Map(this.used);
+    const orders = new Map(this.orders);
+    const setups = [...this.setups];
+    const extraRefs = new Map(this.extraRefs);
+    const freeInit: number[] = [];
+    for (let p = geo.nrPages - 1; p >= 0; p--) if (!used.has(p)) freeInit.push(p);
+    return () => {
+      const pages: PageMeta[] = [];
+      for (let p = 0; p < geo.nrPages; p++) pages.push({ use: used.get(p) ?? 'free', gen: 1, order: orders.get(p) ?? 0 });
+      const state: KernelState = { geo, L, pages, freeList: [...freeInit], pmdTable: 0, extraRefs };
+      const m = new Machine<KernelState>(ncpu, L.size, L, state, handlers);
+      for (let p = 0; p < geo.nrPages; p++) {
+        if (!used.has(p)) {
+          m.mem[L.flags(p)] = PG_buddy;
+          m.mem[L.mapcount(p)] = -1;
+        }
+      }
+      for (const s of setups) s(m);
+      return m;
+    };
+  }
+}

@@ -12,6 +12,7 @@ import { SCENARIOS, findScenario } from './scenarios/index.js';
 import { findStrategy, type StrategyOptions } from './sched/index.js';
 import { ReplayStrategy } from './sched/replay.js';
 import { buildReport, type Report } from './report/trace.js';
+import { minimizeSchedule, type Minimized } from './report/minimize.js';
 
 export interface CheckOptions {
   readonly scenario: string | Scenario;
@@ -25,6 +26,8 @@ export interface CheckOptions {
   readonly extraVariants?: Readonly<Record<string, readonly VariantDef[]>>;
   readonly onProgress?: (p: Progress) => void;
   readonly shouldStop?: () => boolean;
+  /** minimize a violating schedule before reporting (default true): fewest preemptions, then steps */
+  readonly minimize?: boolean;
 }
 
 export interface CheckResult {
@@ -33,6 +36,8 @@ export interface CheckResult {
   /** the counterexample re-run with its trace recorded */
   readonly counterexample: ExecResult | null;
   readonly report: Report;
+  /** original vs minimized schedule size (null: nothing to minimize, or minimize: false) */
+  readonly minimization: Minimized | null;
 }
 
 export const DEFAULT_MAX_EXECUTIONS = 200_000;
@@ -62,9 +67,10 @@ export function check(opts: CheckOptions): CheckResult {
     onProgress: opts.onProgress,
     shouldStop: opts.shouldStop,
   });
-  const counterexample = explored.failing === null ? null : replayRecorded(program, explored.failing.choices);
-  const report = buildReport(program, explored, counterexample, def.name === 'random' ? sopts.seed : null);
-  return { program, explored, counterexample, report };
+  const minimization = explored.failing !== null && opts.minimize !== false ? minimizeSchedule(program, explored.failing) : null;
+  const counterexample = explored.failing === null ? null : replayRecorded(program, minimization?.choices ?? explored.failing.choices);
+  const report = buildReport(program, explored, counterexample, def.name === 'random' ? sopts.seed : null, minimization);
+  return { program, explored, counterexample, report, minimization };
 }
 
 /** Re-run a schedule with its trace recorded. */

@@ -1,40 +1,80 @@
 /**
- * Terminal rendering: one line per step, the CPU's lane shown by indentation, each line the C
- * statement with what it read or changed. Plain text; colour is added only on a TTY.
+ * Terminal rendering: per-CPU lanes of C-like lines (lanes.ts), the verdict, the minimization,
+ * the objects the CPUs raced on and the command that replays it. Plain text; colour (ANSI) only
+ * when asked for, i.e. on a TTY.
  */
-import type { Report, ReportStep } from './trace.js';
+import type { Report } from './trace.js';
+import { conflictSummary, layoutLanes, renderLanes, wrap, type Seg } from './lanes.js';
 
 export interface TextOptions {
   readonly color?: boolean;
+  /** total width (default 120) */
+  readonly width?: number;
 }
-
-const LANE = 6;
 
 export function renderText(r: Report, opts: TextOptions = {}): string {
   const c = colorizer(opts.color === true);
+  const width = Math.max(60, opts.width ?? 120);
   const out: string[] = [];
   out.push(c.bold(`racewalk ${r.racewalk} — ${r.scenario} (Linux ${r.kernel})`));
-  out.push(`  ${r.description}`);
+  for (const l of wrap(r.description, width - 2, 2)) out.push(`  ${l}`);
   for (const t of r.threads) out.push(`  ${t}`);
   const vs = Object.entries(r.variants);
   out.push(`  variants: ${vs.length === 0 ? 'all faithful' : vs.map(([p, v]) => `${p}=${v}`).join(', ')}`);
   out.push(`  env: ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   out.push('');
   out.push(verdictLine(r, c));
+  if (r.minimization) out.push(`  ${minimizationLine(r)}`);
+  if (r.invariantDescription) for (const l of wrap(`${r.invariant}: ${r.invariantDescription}`, width - 2, 2)) out.push(c.dim(`  ${l}`));
   if (r.trace.length > 0) {
     out.push('');
-    out.push(c.bold('  step  cpu'));
-    for (const s of r.trace) out.push(stepLine(s, r, c));
+    const paint = (sg: Seg): string => {
+      switch (sg.style) {
+        case 'fn':
+          return c.cyan(sg.text);
+        case 'change':
+          return c.yellow(sg.text);
+        case 'note':
+          return c.dim(sg.text);
+        case 'bad':
+          return c.red(sg.text);
+        case 'head':
+          return c.bold(sg.text);
+        default:
+          return sg.text;
+      }
+    };
+    const markPaint = (m: string) => (m === '!' ? c.red(m) : m === '*' ? c.magenta(m) : m);
+    out.push(...renderLanes(layoutLanes(r, { width, notes: true }), width, r.threads.length, paint, markPaint));
     if (r.message !== null) {
       out.push('');
-      out.push(c.red(`  ${r.invariant}: ${r.message}`));
+      for (const l of wrap(`after step ${r.violationStep}: ${r.invariant}: ${r.message}`, width - 2, 2)) out.push(c.red(`  ${l}`));
+    }
+    const races = conflictSummary(r);
+    if (races.length > 0) {
+      out.push('');
+      out.push(`  * steps touching an object another CPU touches (R read, W write @ step):`);
+      for (const x of races) for (const l of wrap(x, width - 4, 4)) out.push(`    ${l}`);
     }
   }
   if (r.schedule !== null) {
     out.push('');
-    out.push(`  replay: racewalk replay --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`);
+    out.push(`  schedule: ${r.schedule}`);
+    out.push(`  replay:   ${replayCommand(r)}`);
   }
   return out.join('\n') + '\n';
+}
+
+export function replayCommand(r: Report): string {
+  return `racewalk replay --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
+}
+
+export function minimizationLine(r: Pick<Report, 'minimization'>): string {
+  const m = r.minimization;
+  if (!m) return '';
+  const pl = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const same = m.original.steps === m.minimized.steps && m.original.preemptions === m.minimized.preemptions;
+  return `minimized: ${pl(m.minimized.preemptions, 'preemption')}, ${pl(m.minimized.steps, 'step')} (as found: ${pl(m.original.preemptions, 'preemption')}, ${pl(m.original.steps, 'step')}${same ? '; already minimal' : ''}; ${m.candidates} candidate runs)`;
 }
 
 function envFlags(r: Report): string {
@@ -57,17 +97,7 @@ export function verdictLine(r: Pick<Report, 'verdict' | 'invariant' | 'execution
   }
 }
 
-function stepLine(s: ReportStep, r: Report, c: ReturnType<typeof colorizer>): string {
-  const lane = ' '.repeat(s.cpu * LANE);
-  const mark = r.violationStep === s.step ? c.red('!') : ' ';
-  const res = s.result !== '' ? ` = ${s.result}` : '';
-  const changes = s.changes.map((ch) => `${ch.what}: ${ch.before} -> ${ch.after}`).join('; ');
-  const notes = s.notes.length > 0 ? ` ${c.dim(s.notes.join(' '))}` : '';
-  const head = `${mark}${String(s.step).padStart(4)}  cpu${s.cpu} ${lane}${c.cyan(s.fn)}: ${s.stmt}${res}`;
-  return changes === '' ? head + notes : `${head}${notes}\n${' '.repeat(12 + s.cpu * LANE)}${c.dim(`[${changes}]`)}`;
-}
-
 export function colorizer(on: boolean) {
   const wrap = (code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
-  return { bold: wrap('1'), red: wrap('31'), green: wrap('32'), yellow: wrap('33'), cyan: wrap('36'), dim: wrap('2') };
+  return { bold: wrap('1'), red: wrap('31'), green: wrap('32'), yellow: wrap('33'), cyan: wrap('36'), magenta: wrap('35'), dim: wrap('2') };
 }

@@ -4,14 +4,25 @@
  */
 import type { ExecResult, TraceStep } from '../core/execution.js';
 import type { ExploreResult } from '../core/explore.js';
-import type { SharedOp } from '../core/op.js';
+import { awaitCondText, type SharedOp } from '../core/op.js';
 import type { BuiltProgram } from '../scenarios/scenario.js';
 import { formatSchedule } from '../sched/schedule.js';
-import type { Layout } from '../core/machine.js';
+import { rmwResult, type Layout } from '../core/machine.js';
+import { kernelAssertions } from '../kernel/invariants.js';
+import type { Minimized, ScheduleSize, SwitchPoint } from './minimize.js';
 
 export const REPORT_FORMAT = 'racewalk-report';
 export const REPORT_VERSION = 1;
 export const RACEWALK_VERSION = '0.1.0';
+
+/** What one CPU holds after a step: derived from the trace's own lock/irq/RCU operations. */
+export interface CpuState {
+  readonly irqs: 'on' | 'off';
+  /** rcu_read_lock() nesting depth */
+  readonly rcu: number;
+  /** spinlocks held, by object name */
+  readonly locks: readonly string[];
+}
 
 export interface ReportStep {
   readonly step: number;
@@ -25,6 +36,31 @@ export interface ReportStep {
   readonly result: string;
   readonly changes: readonly { readonly what: string; readonly before: string; readonly after: string }[];
   readonly notes: readonly string[];
+  // The fields below were added within format version 1; readers must accept reports without them.
+  /** the operation's kind (`load`, `store`, `rmw`, `lock`, `world`, ...) */
+  readonly kind?: string;
+  /** the shared object the operation names (`pt1.pte[0]`, `page[4]._refcount`), or null */
+  readonly object?: string | null;
+  /** the value read from `object`, decoded, or null */
+  readonly read?: string | null;
+  /** the value written to `object`, decoded, or null (no write, or an RMW that changed nothing) */
+  readonly written?: string | null;
+  /** every CPU's irq state, RCU nesting and locks held after this step (index = CPU) */
+  readonly cpus?: readonly CpuState[];
+  /** steps of other CPUs that touch an object this step touches, at least one of them writing */
+  readonly conflicts?: readonly number[];
+}
+
+/** Original (as found by the strategy) vs minimized counterexample size. */
+export interface ReportMinimization {
+  readonly original: ScheduleSize;
+  readonly minimized: ScheduleSize;
+  /** candidate executions run while minimizing */
+  readonly candidates: number;
+  /** where the minimized schedule departs from the non-preemptive default */
+  readonly points: readonly SwitchPoint[];
+  /** the schedule as the strategy found it */
+  readonly originalSchedule: string;
 }
 
 export interface Report {
@@ -50,6 +86,11 @@ export interface Report {
   readonly exhaustive: boolean;
   readonly bounds: readonly string[];
   readonly trace: readonly ReportStep[];
+  // Added within format version 1 (optional for readers):
+  /** what the violated invariant states */
+  readonly invariantDescription?: string | null;
+  /** original vs minimized counterexample; null when there is none or it was not minimized */
+  readonly minimization?: ReportMinimization | null;
 }
 
 export function describeOp(op: SharedOp, layout: Layout): string {
@@ -95,27 +136,97 @@ export function describeOp(op: SharedOp, layout: Layout): string {
       return op.kind;
     case 'world':
       return `${op.name}(${op.args.join(', ')})`;
+    case 'await':
+      return `smp_cond_load_${op.order === 'acquire' ? 'acquire' : 'relaxed'}(${layout.nameOf(op.loc)}, ${awaitCondText(op.cmp, op.value)})`;
   }
 }
 
 function describeResult(op: SharedOp, result: number, layout: Layout): string {
-  if (op.kind === 'load' || op.kind === 'rmw') return layout.formatValue(op.loc, result);
+  if (op.kind === 'load' || op.kind === 'rmw' || op.kind === 'await') return layout.formatValue(op.loc, result);
   if (op.kind === 'world' && op.name === 'alloc_pages') return result < 0 ? 'NULL' : `page[${result}]`;
   return '';
 }
 
-export function toReportSteps(trace: readonly TraceStep[], layout: Layout): ReportStep[] {
-  return trace.map((s) => ({
-    step: s.index,
-    cpu: s.tid,
-    fn: s.op.label.fn,
-    stmt: s.op.label.stmt,
-    op: describeOp(s.op, layout),
-    order: 'order' in s.op ? s.op.order : s.op.kind === 'fence' ? s.op.fence : s.op.kind === 'lock' ? 'acquire' : s.op.kind === 'unlock' ? 'release' : '-',
-    result: describeResult(s.op, s.result, layout),
-    changes: s.changes,
-    notes: s.notes,
-  }));
+export function toReportSteps(trace: readonly TraceStep[], layout: Layout, ncpu?: number): ReportStep[] {
+  const n = ncpu ?? trace.reduce((m, s) => Math.max(m, s.tid + 1), 0);
+  const irqs: ('on' | 'off')[] = Array.from({ length: n }, () => 'on');
+  const rcu: number[] = new Array<number>(n).fill(0);
+  const locks: string[][] = Array.from({ length: n }, () => []);
+  const steps = trace.map((s): ReportStep => {
+    const op = s.op;
+    const object = 'loc' in op ? layout.nameOf(op.loc) : null;
+    let read: string | null = null;
+    let written: string | null = null;
+    if (op.kind === 'load' || op.kind === 'await') read = layout.formatValue(op.loc, s.result);
+    else if (op.kind === 'store') written = layout.formatValue(op.loc, op.value);
+    else if (op.kind === 'rmw') {
+      read = layout.formatValue(op.loc, s.result);
+      const next = rmwResult(op.rmw, s.result, op.a, op.b);
+      if (next !== s.result) written = layout.formatValue(op.loc, next);
+    }
+    // the per-CPU substrate as the machine applies it (machine.ts): only these ops change it
+    if (op.kind === 'irq_disable') irqs[s.tid] = 'off';
+    else if (op.kind === 'irq_enable') irqs[s.tid] = 'on';
+    else if (op.kind === 'rcu_read_lock') rcu[s.tid]!++;
+    else if (op.kind === 'rcu_read_unlock') rcu[s.tid] = Math.max(0, rcu[s.tid]! - 1);
+    else if (op.kind === 'lock') locks[s.tid]!.push(object!);
+    else if (op.kind === 'unlock') locks[s.tid] = locks[s.tid]!.filter((l) => l !== object);
+    return {
+      step: s.index,
+      cpu: s.tid,
+      fn: op.label.fn,
+      stmt: op.label.stmt,
+      op: describeOp(op, layout),
+      order: 'order' in op ? op.order : op.kind === 'fence' ? op.fence : op.kind === 'lock' ? 'acquire' : op.kind === 'unlock' ? 'release' : '-',
+      result: describeResult(op, s.result, layout),
+      changes: s.changes,
+      notes: s.notes,
+      kind: op.kind,
+      object,
+      read,
+      written,
+      cpus: irqs.map((q, c) => ({ irqs: q, rcu: rcu[c]!, locks: [...locks[c]!] })),
+      conflicts: [],
+    };
+  });
+  const acc = steps.map(accesses);
+  return steps.map((s, i) => {
+    const conflicts: number[] = [];
+    for (let j = 0; j < steps.length; j++) {
+      if (j === i || steps[j]!.cpu === s.cpu) continue;
+      if (conflict(acc[i]!, acc[j]!)) conflicts.push(steps[j]!.step);
+    }
+    return { ...s, conflicts };
+  });
+}
+
+interface Accesses {
+  readonly reads: readonly string[];
+  readonly writes: readonly string[];
+}
+
+/** Shared objects a step reads and writes; per-CPU state (`cpuN.*`) is nobody else's. */
+function accesses(s: ReportStep): Accesses {
+  const reads: string[] = [];
+  const writes: string[] = [];
+  const obj = s.object ?? null;
+  if (obj !== null) {
+    if (s.kind === 'load' || s.kind === 'await') reads.push(obj);
+    else writes.push(obj); // store, RMW (a write access even when it changes nothing), lock, unlock
+  }
+  for (const ch of s.changes) if (!/^cpu\d+\./.test(ch.what) && !writes.includes(ch.what)) writes.push(ch.what);
+  return { reads, writes };
+}
+
+/** `page[4]` (the allocator's view of the page) contains `page[4]._refcount`. */
+function sameObject(a: string, b: string): boolean {
+  return a === b || a.startsWith(b + '.') || b.startsWith(a + '.');
+}
+
+function conflict(a: Accesses, b: Accesses): boolean {
+  for (const w of a.writes) if (b.reads.some((r) => sameObject(w, r)) || b.writes.some((x) => sameObject(w, x))) return true;
+  for (const w of b.writes) if (a.reads.some((r) => sameObject(w, r))) return true;
+  return false;
 }
 
 export function buildReport(
@@ -123,6 +234,7 @@ export function buildReport(
   explored: Pick<ExploreResult, 'verdict' | 'strategy' | 'executions' | 'steps' | 'exhaustive' | 'bounds'>,
   failing: ExecResult | null,
   seed: number | null,
+  minimized: Minimized | null = null,
 ): Report {
   const layout = program.k.L;
   const v = failing?.violation ?? null;
@@ -148,6 +260,17 @@ export function buildReport(
     steps: explored.steps,
     exhaustive: explored.exhaustive,
     bounds: explored.bounds,
-    trace: failing?.trace ? toReportSteps(failing.trace, layout) : [],
+    trace: failing?.trace ? toReportSteps(failing.trace, layout, program.threads.length) : [],
+    invariantDescription: v === null ? null : (program.invariants.find((i) => i.name === v.invariant)?.description ?? kernelAssertions.find((a) => a.name === v.invariant)?.description ?? null),
+    minimization:
+      minimized === null
+        ? null
+        : {
+            original: minimized.original,
+            minimized: minimized.minimized,
+            candidates: minimized.candidates,
+            points: minimized.points,
+            originalSchedule: formatSchedule(program.scenario.name, minimized.originalChoices),
+          },
   };
 }

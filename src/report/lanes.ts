@@ -1,0 +1,151 @@
+/**
+ * The lane layout shared by the terminal and Markdown renderers: one column per CPU, one row per
+ * step, the way races are drawn on linux-mm (CPU0 on the left, CPU1 next to it, time going
+ * down). A step shows its function when the CPU enters a new one, then the C statement with the
+ * value it read, then the state it changed. Cells wrap within their lane, so any width works.
+ */
+import type { Report, ReportStep } from './trace.js';
+
+export type Style = 'plain' | 'fn' | 'stmt' | 'change' | 'note' | 'bad' | 'head';
+
+export interface Seg {
+  readonly text: string;
+  readonly style: Style;
+}
+
+/** One output line: the step column, then one padded segment per lane. */
+export interface LaneLine {
+  readonly step: string;
+  readonly mark: ' ' | '!' | '*';
+  readonly cells: readonly Seg[];
+}
+
+export interface LaneOptions {
+  /** total width, including the step column */
+  readonly width: number;
+  /** show ghost notes (instrumentation events) as well */
+  readonly notes: boolean;
+}
+
+export const STEP_COL = 6; // "  49! "
+const SEP = ' | ';
+
+export function laneWidth(ncpu: number, width: number): number {
+  return Math.max(16, Math.floor((width - STEP_COL - SEP.length * (ncpu - 1) - 1) / ncpu));
+}
+
+/** Wrap `text` to `w` columns, breaking after spaces or commas; continuation lines indented. */
+export function wrap(text: string, w: number, indent = 2): string[] {
+  const out: string[] = [];
+  let rest = text;
+  let first = true;
+  while (rest.length > 0) {
+    const lead = first ? '' : ' '.repeat(indent);
+    const room = w - lead.length;
+    if (rest.length <= room) {
+      out.push(lead + rest);
+      break;
+    }
+    let cut = -1;
+    for (let i = room; i > room / 3; i--) {
+      const ch = rest[i - 1];
+      if (ch === ' ' || ch === ',' || ch === '(' || ch === '|') {
+        cut = i;
+        break;
+      }
+    }
+    if (cut < 0) cut = room;
+    out.push(lead + rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+    first = false;
+  }
+  return out.length === 0 ? [''] : out;
+}
+
+/** The text of a step as its lane shows it, line by line with styles (not yet wrapped). */
+export function stepSegments(s: ReportStep, newFn: boolean, opts: Pick<LaneOptions, 'notes'>): Seg[] {
+  const segs: Seg[] = [];
+  if (newFn) segs.push({ text: `${s.fn}():`, style: 'fn' });
+  segs.push({ text: `  ${s.stmt}${s.result !== '' ? ` = ${s.result}` : ''}`, style: 'stmt' });
+  for (const ch of s.changes) segs.push({ text: `    ${ch.what}: ${ch.before} -> ${ch.after}`, style: 'change' });
+  for (const n of s.notes) {
+    if (n.endsWith(' FAILED')) segs.push({ text: `    ${n}`, style: 'bad' });
+    else if (opts.notes && n.startsWith('[')) segs.push({ text: `    ${n}`, style: 'note' });
+  }
+  return segs;
+}
+
+function wrapSegs(segs: readonly Seg[], w: number): Seg[] {
+  const out: Seg[] = [];
+  for (const sg of segs) {
+    const ind = sg.text.length - sg.text.trimStart().length;
+    for (const line of wrap(sg.text.trimStart(), w - ind, 4)) out.push({ text: ' '.repeat(ind) + line, style: sg.style });
+  }
+  return out;
+}
+
+/** Lay out the whole trace as lane lines (header, rule, one block per step). */
+export function layoutLanes(r: Report, opts: LaneOptions): LaneLine[] {
+  const n = r.threads.length;
+  const w = laneWidth(n, opts.width);
+  const lines: LaneLine[] = [];
+  const heads = r.threads.map((t) => wrap(t, w, 2));
+  const hrows = Math.max(...heads.map((h) => h.length));
+  for (let i = 0; i < hrows; i++) {
+    lines.push({ step: i === 0 ? 'step' : '', mark: ' ', cells: heads.map((h) => ({ text: h[i] ?? '', style: 'head' as Style })) });
+  }
+  lines.push({ step: '-'.repeat(STEP_COL - 2), mark: ' ', cells: heads.map(() => ({ text: '-'.repeat(w), style: 'plain' as Style })) });
+  const lastFn: (string | null)[] = new Array<string | null>(n).fill(null);
+  for (const s of r.trace) {
+    const segs = wrapSegs(stepSegments(s, lastFn[s.cpu] !== s.fn, opts), w);
+    lastFn[s.cpu] = s.fn;
+    const mark = r.violationStep === s.step ? '!' : (s.conflicts?.length ?? 0) > 0 ? '*' : ' ';
+    segs.forEach((sg, i) => {
+      const cells: Seg[] = [];
+      for (let c = 0; c < n; c++) cells.push(c === s.cpu ? sg : { text: '', style: 'plain' });
+      lines.push({ step: i === 0 ? String(s.step) : '', mark: i === 0 ? mark : ' ', cells });
+    });
+  }
+  return lines;
+}
+
+/** Render lane lines to strings; `paint` colours a segment (identity for plain output). */
+export function renderLanes(lines: readonly LaneLine[], width: number, ncpu: number, paint: (s: Seg) => string, markPaint: (m: string) => string = (m) => m): string[] {
+  const w = laneWidth(ncpu, width);
+  return lines.map((l) => {
+    const cells = l.cells.map((c, i) => {
+      const pad = i === l.cells.length - 1 ? '' : ' '.repeat(Math.max(0, w - c.text.length));
+      return paint(c) + pad;
+    });
+    const head = `${l.step.padStart(STEP_COL - 2)}${markPaint(l.mark)} `;
+    return (head + cells.join(SEP)).trimEnd();
+  });
+}
+
+/** Objects that CPUs race on: for each, which CPU read (R) or wrote (W) it at which step. */
+export function conflictSummary(r: Report): string[] {
+  const byObj = new Map<string, { step: number; cpu: number; w: boolean }[]>();
+  const norm = (o: string) => o;
+  for (const s of r.trace) {
+    if ((s.conflicts?.length ?? 0) === 0) continue;
+    const objs = new Set<string>();
+    if (s.object) objs.add(norm(s.object));
+    for (const ch of s.changes) if (!/^cpu\d+\./.test(ch.what)) objs.add(norm(ch.what));
+    for (const o of objs) {
+      const w = s.kind !== 'load' || s.object !== o;
+      const list = byObj.get(o) ?? [];
+      list.push({ step: s.step, cpu: s.cpu, w: s.kind === 'load' && s.object === o ? false : w });
+      byObj.set(o, list);
+    }
+  }
+  const out: string[] = [];
+  for (const [o, list] of byObj) {
+    const cpus = new Set(list.map((x) => x.cpu));
+    // an object is raced on when more than one CPU touches it and someone writes
+    const related = [...byObj.entries()].filter(([p]) => p !== o && (p.startsWith(o + '.') || o.startsWith(p + '.'))).flatMap(([, l]) => l);
+    const allCpus = new Set([...cpus, ...related.map((x) => x.cpu)]);
+    if (allCpus.size < 2) continue;
+    out.push(`${o}: ${list.map((x) => `cpu${x.cpu} ${x.w ? 'W' : 'R'}@${x.step}`).join(', ')}`);
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+/**
+ * Markdown for mailing lists and commit messages: a short header, then the interleaving as a
+ * lane table in a fenced block that fits 80 columns (mail clients and `git log` keep it
+ * aligned), the objects raced on and the replay command.
+ */
+import type { Report } from './trace.js';
+import { conflictSummary, layoutLanes, renderLanes, wrap } from './lanes.js';
+import { minimizationLine, verdictLine } from './text.js';
+
+export const MD_WIDTH = 80;
+
+export function renderMarkdown(r: Report): string {
+  const out: string[] = [];
+  const para = (s: string, lead = '', indent = 2) => {
+    for (const [i, l] of wrap(s, MD_WIDTH - lead.length, indent).entries()) out.push((i === 0 ? lead : ' '.repeat(lead.length)) + l);
+  };
+  const vs = Object.entries(r.variants).map(([p, v]) => `${p}=${v}`);
+  out.push(`### racewalk: ${r.verdict === 'violation' ? `${r.invariant} violated` : r.verdict} in ${r.scenario}`);
+  out.push('');
+  para(r.description);
+  out.push('');
+  para(`Linux ${r.kernel} model, racewalk ${r.racewalk}; variants: ${vs.length === 0 ? 'all faithful' : vs.map((v) => `\`${v}\``).join(', ')}; env: ${Object.entries(r.env).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`, '- ', 0);
+  para(verdictLine(r) + '.', '- ', 0);
+  if (r.minimization) para(`${minimizationLine(r)}.`, '- ', 0);
+  if (r.invariantDescription) para(`**${r.invariant}**: ${r.invariantDescription}`, '- ', 0);
+  if (r.message !== null && r.violationStep !== null) para(`Detected after step ${r.violationStep}: ${r.message}`, '- ', 0);
+  if (r.trace.length > 0) {
+    out.push('');
+    out.push('```');
+    out.push(...renderLanes(layoutLanes(r, { width: MD_WIDTH, notes: false }), MD_WIDTH, r.threads.length, (s) => s.text));
+    out.push('```');
+    const races = conflictSummary(r);
+    if (races.length > 0) {
+      out.push('');
+      out.push('Objects both CPUs touch (`*` above; R read, W write @ step):');
+      out.push('');
+      for (const x of races) para(x, '- ', 2);
+    }
+  }
+  if (r.schedule !== null) {
+    out.push('');
+    out.push('Replay:');
+    out.push('');
+    out.push('```sh');
+    out.push(`racewalk replay --scenario ${r.scenario} \\`);
+    for (const [p, v] of Object.entries(r.variants)) out.push(`  --variant ${p}=${v} \\`);
+    for (const [k, v] of Object.entries(r.env)) out.push(`  --env ${k}=${v} \\`);
+    out.push(`  --schedule ${r.schedule}`);
+    out.push('```');
+  }
+  return out.join('\n') + '\n';
+}

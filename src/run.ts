@@ -3,14 +3,17 @@
  * suites and the benchmark all use.
  */
 import { runExecution, type ExecResult } from './core/execution.js';
-import { explore, type ExploreResult, type Progress } from './core/explore.js';
+import { explore, exploreAsync, type ExploreOptions, type ExploreResult, type Progress } from './core/explore.js';
+import { DEFAULT_DETERMINISM_EVERY, DeterminismGuard } from './core/determinism.js';
+import { formatSchedule } from './sched/schedule.js';
 import { UsageError, closest } from './core/errors.js';
 import type { Env } from './kernel/mm.js';
 import type { VariantDef } from './kernel/paths/registry.js';
 import { buildProgram, type BuiltProgram, type Scenario } from './scenarios/scenario.js';
 import { SCENARIOS, findScenario } from './scenarios/index.js';
-import { findStrategy, type StrategyOptions } from './sched/index.js';
+import { DEFAULT_STRATEGY, findStrategy, type StrategyOptions } from './sched/index.js';
 import { ReplayStrategy } from './sched/replay.js';
+import { createShardStrategy, type ShardRun } from './sched/shard.js';
 import { buildReport, type Report } from './report/trace.js';
 import { minimizeSchedule, type Minimized } from './report/minimize.js';
 
@@ -28,6 +31,12 @@ export interface CheckOptions {
   readonly shouldStop?: () => boolean;
   /** minimize a violating schedule before reporting (default true): fewest preemptions, then steps */
   readonly minimize?: boolean;
+  /** replay every N-th execution to catch a nondeterministic model (default 1000; 0: only the counterexample) */
+  readonly determinismEvery?: number;
+  /** PCT bug depth (--pct-depth) */
+  readonly pctDepth?: number;
+  /** explore one shard of the run (--shard i/n, and a worker's part of it with --jobs): see sched/shard.ts */
+  readonly shard?: ShardRun;
 }
 
 export interface CheckResult {
@@ -53,6 +62,20 @@ export function resolveScenario(s: string | Scenario): Scenario {
 }
 
 export function check(opts: CheckOptions): CheckResult {
+  const c = startCheck(opts);
+  return finishCheck(opts, c, explore(c.program, c.guard, c.exploreOptions));
+}
+
+/**
+ * check(), yielding to the event loop between executions so that SIGINT/SIGTERM handlers run
+ * and `shouldStop` can end the search cleanly (the CLI uses this).
+ */
+export async function checkAsync(opts: CheckOptions): Promise<CheckResult> {
+  const c = startCheck(opts);
+  return finishCheck(opts, c, await exploreAsync(c.program, c.guard, c.exploreOptions));
+}
+
+function startCheck(opts: CheckOptions) {
   const scenario = resolveScenario(opts.scenario);
   const program = buildProgram(scenario, {
     variants: opts.variants,
@@ -60,15 +83,25 @@ export function check(opts: CheckOptions): CheckResult {
     maxSteps: opts.maxSteps,
     extraVariants: opts.extraVariants,
   });
-  const def = findStrategy(opts.strategy ?? 'iterative');
-  const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity };
-  const explored = explore(program, def.create(sopts), {
+  const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
+  const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth };
+  // every execution's ops are recorded so that a schedule that does not replay is caught
+  const guard = new DeterminismGuard(opts.shard !== undefined ? createShardStrategy(program, def, sopts, opts.shard) : def.create(sopts), program, opts.determinismEvery ?? DEFAULT_DETERMINISM_EVERY, (ch) => formatSchedule(program.scenario.name, ch));
+  const exploreOptions: ExploreOptions = {
     maxExecutions: opts.maxExecutions ?? DEFAULT_MAX_EXECUTIONS,
     onProgress: opts.onProgress,
     shouldStop: opts.shouldStop,
-  });
-  const minimization = explored.failing !== null && opts.minimize !== false ? minimizeSchedule(program, explored.failing) : null;
-  const counterexample = explored.failing === null ? null : replayRecorded(program, minimization?.choices ?? explored.failing.choices);
+  };
+  return { program, def, sopts, guard, exploreOptions };
+}
+
+function finishCheck(opts: CheckOptions, c: ReturnType<typeof startCheck>, found: ExploreResult): CheckResult {
+  const { program, def, sopts, guard } = c;
+  // a nondeterministic model is reported with the replay that differed, never minimized
+  const explored = guard.verify(found);
+  const nondeterministic = guard.mismatch !== null;
+  const minimization = explored.failing !== null && !nondeterministic && opts.minimize !== false ? minimizeSchedule(program, explored.failing) : null;
+  const counterexample = explored.failing === null ? null : nondeterministic ? explored.failing : replayRecorded(program, minimization?.choices ?? explored.failing.choices);
   const report = buildReport(program, explored, counterexample, def.name === 'random' ? sopts.seed : null, minimization);
   return { program, explored, counterexample, report, minimization };
 }

@@ -28,10 +28,15 @@ export interface SchedView {
   nextOp(tid: number): SharedOp | null;
   readonly stepIndex: number;
   readonly threadCount: number;
+  /** memory locations the last step wrote (only for choosers with `wantsWrites`) */
+  readonly lastWrites: readonly number[];
 }
 
 export interface Chooser {
+  /** Pick the next thread; -1 abandons the execution (a sleep-set-blocked DPOR execution). */
   choose(view: SchedView): number;
+  /** ask the machine to report the locations each step writes (`SchedView.lastWrites`) */
+  readonly wantsWrites?: boolean;
   /** after each executed step (DPOR tracks races here) */
   onStep?(tid: number, op: SharedOp, view: SchedView): void;
 }
@@ -63,6 +68,8 @@ export interface ExecResult {
   readonly steps: number;
   readonly trace: readonly TraceStep[] | null;
   readonly threadResults: readonly unknown[];
+  /** the chooser abandoned this execution (sleep-set blocked): not checked at the end */
+  readonly aborted: boolean;
 }
 
 interface ThreadState {
@@ -130,6 +137,9 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
   };
 
   const enabled: number[] = [];
+  const lastWrites: number[] = [];
+  if (chooser.wantsWrites === true) m.touched = lastWrites;
+  let aborted = false;
   let current = -1;
   const view: SchedView = {
     enabled,
@@ -141,6 +151,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
       return stepIndex + 1;
     },
     threadCount: n,
+    lastWrites,
   };
   const info: StepInfo = { tid: 0, op: null as unknown as SharedOp, before: 0, result: 0, index: 0 };
   let modelError: ExecResult['modelError'] = null;
@@ -173,6 +184,10 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
         break;
       }
       const tid = chooser.choose(view);
+      if (tid === -1) {
+        aborted = true;
+        break;
+      }
       const t = threads[tid];
       if (t === undefined || t.done || !enabled.includes(tid)) {
         throw new ScheduleError(`step ${stepIndex + 1}: the schedule chose cpu${tid}, which is not runnable (runnable: ${enabled.map((e) => `cpu${e}`).join(', ')})`);
@@ -185,6 +200,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
         notes = [];
       }
       let result: number;
+      lastWrites.length = 0;
       try {
         result = m.apply(tid, op);
       } catch (e) {
@@ -211,7 +227,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
       }
       if (trace !== null) trace.push({ index: stepIndex, tid, op, result, changes: m.changes!, notes: notes! });
     }
-    if (violation === null && modelError === null) {
+    if (violation === null && modelError === null && !aborted) {
       for (const c of checkers) {
         if (c.end === undefined) continue;
         const msg = c.end();
@@ -226,8 +242,10 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
     modelError = { tid: current, step: stepIndex, error: e };
   } finally {
     m.changes = null;
+    m.touched = null;
   }
   return {
+    aborted,
     violation,
     modelError,
     choices,

@@ -1,4 +1,5 @@
 import type { GhostEvent, Label, RmwKind, SharedOp } from './op.js';
+import { awaitCondText, awaitHolds } from './op.js';
 
 /**
  * The machine: shared memory plus the per-CPU concurrency substrate the kernel relies on
@@ -41,6 +42,8 @@ export class Machine<W = unknown> {
   readonly gpPending: Uint32Array;
   /** non-null while a trace is being recorded: the changes of the current step */
   changes: Change[] | null = null;
+  /** memory locations written by the current step, when a strategy asks for them (DPOR) */
+  touched: number[] | null = null;
   /** ghost events of the current step, delivered to invariants after the step */
   constructor(
     readonly ncpu: number,
@@ -61,6 +64,7 @@ export class Machine<W = unknown> {
   write(loc: number, value: number): void {
     const before = this.mem[loc]!;
     this.mem[loc] = value;
+    if (this.touched !== null) this.touched.push(loc);
     if (this.changes !== null && before !== value) {
       this.changes.push({
         what: this.layout.nameOf(loc),
@@ -84,6 +88,8 @@ export class Machine<W = unknown> {
         return this.ipiPending[tid] === 0;
       case 'gp_wait':
         return this.gpPending[tid] === 0;
+      case 'await':
+        return awaitHolds(op.cmp, this.mem[op.loc]!, op.value);
       default:
         return true;
     }
@@ -98,6 +104,8 @@ export class Machine<W = unknown> {
         return `waiting for its IPI to be taken by ${cpuList(this.ipiPending[tid]!)} (irqs off there)`;
       case 'gp_wait':
         return `waiting for an RCU grace period: ${cpuList(this.gpPending[tid]!)} still in a read-side section`;
+      case 'await':
+        return `spinning until ${this.layout.nameOf(op.loc)} satisfies ${awaitCondText(op.cmp, op.value)} (it is ${this.layout.formatValue(op.loc, this.mem[op.loc]!)})`;
       default:
         return 'runnable';
     }
@@ -171,6 +179,8 @@ export class Machine<W = unknown> {
       }
       case 'gp_wait':
         return 0;
+      case 'await':
+        return mem[op.loc]!; // enabled() saw the condition hold: the spin's final, successful read
       case 'world': {
         const h = this.handlers[op.name];
         if (h === undefined) throw new ModelError(`unknown world operation '${op.name}'`);

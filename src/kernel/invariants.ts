@@ -148,18 +148,18 @@ export const gupFastProgress: KernelInvariant = {
   description: 'On a mapping no other CPU touches during the call, with every PTE present and permitted, GUP-fast returns every page.',
   start(m) {
     const L = m.world.L;
-    let active: { tid: number; nr: number; watched: Set<number>; touched: boolean; allPresent: boolean; start: number } | null = null;
+    // "Touched" means GUP accessed a location (PMD, PTE, the folio's _refcount or
+    // compound_head) after another CPU wrote it during the call. Defined through GUP's own
+    // accesses so that every interleaving of the same trace gives the same verdict.
+    let active: { tid: number; nr: number; touched: boolean; allPresent: boolean; start: number; written: Set<number> } | null = null;
     return {
       ghost(tid, ev) {
         if (ev.type === 'gup_fast_begin') {
           const start = ev.start as number;
           const nr = ev.nr as number;
-          const watched = new Set<number>();
           let allPresent = true;
           for (let a = start; a < start + nr; a++) {
-            const pmdp = L.entry(m.world.pmdTable, Math.floor(a / m.world.geo.ptrsPerPte));
-            watched.add(pmdp);
-            const pmd = m.mem[pmdp]!;
+            const pmd = m.mem[L.entry(m.world.pmdTable, Math.floor(a / m.world.geo.ptrsPerPte))]!;
             if (pmd_trans_huge(pmd)) {
               if (!pte_access_permitted(pmd, ev.write === 1)) allPresent = false;
               continue;
@@ -168,11 +168,9 @@ export const gupFastProgress: KernelInvariant = {
               allPresent = false;
               continue;
             }
-            const ptep = L.entry(pmd_pgtable(pmd), a % m.world.geo.ptrsPerPte);
-            watched.add(ptep);
-            if (!pte_access_permitted(m.mem[ptep]!, ev.write === 1)) allPresent = false;
+            if (!pte_access_permitted(m.mem[L.entry(pmd_pgtable(pmd), a % m.world.geo.ptrsPerPte)]!, ev.write === 1)) allPresent = false;
           }
-          active = { tid, nr, watched, touched: false, allPresent, start };
+          active = { tid, nr, touched: false, allPresent, start, written: new Set() };
           return null;
         }
         if (ev.type === 'gup_fast_end' && active !== null && active.tid === tid) {
@@ -185,12 +183,18 @@ export const gupFastProgress: KernelInvariant = {
         return null;
       },
       step(s) {
-        if (active === null || s.tid === active.tid || !isMemWrite(s)) return null;
+        if (active === null) return null;
+        const k = s.op.kind;
+        if (k !== 'load' && k !== 'store' && k !== 'rmw') return null;
         const loc = locOf(s);
-        if (active.watched.has(loc)) active.touched = true;
-        // a refcount frozen to 0 (split, migration) is a legitimate reason to back off
-        else if (L.fieldOf(loc) === F_REFCOUNT && m.mem[loc] === 0) active.touched = true;
-        else if (L.fieldOf(loc) === F_COMPOUND_HEAD) active.touched = true;
+        if (s.tid !== active.tid) {
+          if (k !== 'load') {
+            const f = L.fieldOf(loc);
+            if (L.entryOwner(loc) >= 0 || f === F_REFCOUNT || f === F_COMPOUND_HEAD) active.written.add(loc);
+          }
+        } else if (active.written.has(loc)) {
+          active.touched = true;
+        }
         return null;
       },
     };
@@ -199,13 +203,19 @@ export const gupFastProgress: KernelInvariant = {
 
 export const tlbFlushBeforeFree: KernelInvariant = {
   name: 'tlb-flush-before-free',
-  description: 'A page whose PTE/PMD was cleared is not freed before a TLB flush: another CPU could still access it through a stale TLB entry.',
+  description: 'A page whose PTE/PMD a CPU cleared is not freed before that CPU flushes the TLB: another CPU could still access it through a stale TLB entry.',
   start(m) {
     const L = m.world.L;
-    const stale = new Map<number, number>(); // pfn -> step it became stale
+    // per clearing CPU: pfn -> step at which its entry was cleared; that CPU's flush retires them
+    const stale = new Map<number, Map<number, number>>();
+    const staleOf = (tid: number) => {
+      let s = stale.get(tid);
+      if (s === undefined) stale.set(tid, (s = new Map()));
+      return s;
+    };
     return {
-      ghost(_tid, ev) {
-        if (ev.type === 'tlb_flushed') stale.clear();
+      ghost(tid, ev) {
+        if (ev.type === 'tlb_flushed') stale.get(tid)?.clear();
         return null;
       },
       step(s) {
@@ -217,18 +227,20 @@ export const tlbFlushBeforeFree: KernelInvariant = {
           const after = m.mem[loc]!;
           if (pt === m.world.pmdTable) {
             if (pmd_trans_huge(before) && pmd_present(before) && pmd_pfn(after) !== pmd_pfn(before)) {
-              for (let i = 0; i < m.world.geo.ptrsPerPte; i++) stale.set(pmd_pfn(before) + i, s.index);
+              for (let i = 0; i < m.world.geo.ptrsPerPte; i++) staleOf(s.tid).set(pmd_pfn(before) + i, s.index);
             }
           } else if (pte_present(before) && (!pte_present(after) || pte_pfn(after) !== pte_pfn(before))) {
-            stale.set(pte_pfn(before), s.index);
+            staleOf(s.tid).set(pte_pfn(before), s.index);
           }
           return null;
         }
         if (s.op.kind === 'world' && s.op.name === 'free_pages') {
           const [pfn, order] = s.op.args as [number, number];
           for (let p = pfn; p < pfn + (1 << order); p++) {
-            const at = stale.get(p);
-            if (at !== undefined) return `page[${p}] freed by ${cpu(s.tid)} (${s.op.label.fn}) while a TLB may still map it: its PTE was cleared at step ${at} and no TLB flush followed`;
+            for (const [t, set] of stale) {
+              const at = set.get(p);
+              if (at !== undefined) return `page[${p}] freed by ${cpu(s.tid)} (${s.op.label.fn}) while a TLB may still map it: ${cpu(t)} cleared its PTE at step ${at} and has not flushed the TLB since`;
+            }
           }
         }
         return null;

@@ -4,18 +4,36 @@
  * level finishes without pruning anything; bounded when it stops at `maxPreemptions`.
  */
 import type { ExecResult, SchedView } from '../core/execution.js';
-import { DfsStrategy } from './dfs.js';
+import type { SharedOp } from '../core/op.js';
+import { DfsStrategy, type PrefixOptions } from './dfs.js';
 import type { Strategy } from './strategy.js';
 
+/** builds the bounded search of one level */
+export type LevelFactory = (bound: number, prefixOpts: PrefixOptions) => Strategy;
+
 export class IterativePreemptionStrategy implements Strategy {
-  readonly name = 'iterative';
+  readonly name: string;
   private level = 0;
-  private inner: DfsStrategy;
+  private inner: Strategy;
   private finished = false;
   private boundedAt: number | null = null;
+  private blockedBefore = 0;
 
-  constructor(private readonly maxPreemptions = Infinity) {
-    this.inner = new DfsStrategy(0);
+  /** each level is plain DFS by default; `make` substitutes another bounded search (DPOR) */
+  constructor(
+    private readonly maxPreemptions = Infinity,
+    private readonly prefixOpts: PrefixOptions = {},
+    private readonly make: LevelFactory = (b, o) => new DfsStrategy(b, o),
+    name = 'iterative',
+  ) {
+    this.name = name;
+    this.inner = make(0, prefixOpts);
+  }
+  get wantsWrites(): boolean {
+    return this.inner.wantsWrites === true;
+  }
+  get sleepBlocked(): number {
+    return this.blockedBefore + (this.inner.sleepBlocked ?? 0);
   }
   get complete(): boolean {
     return this.finished;
@@ -42,11 +60,15 @@ export class IterativePreemptionStrategy implements Strategy {
         return false;
       }
       this.level++;
-      this.inner = new DfsStrategy(this.level);
+      this.blockedBefore += this.inner.sleepBlocked ?? 0;
+      this.inner = this.make(this.level, this.prefixOpts);
     }
   }
   choose(view: SchedView): number {
     return this.inner.choose(view);
+  }
+  onStep(tid: number, op: SharedOp, view: SchedView): void {
+    this.inner.onStep?.(tid, op, view);
   }
   endExecution(r: ExecResult): void {
     this.inner.endExecution(r);

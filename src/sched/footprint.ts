@@ -1,0 +1,94 @@
+/**
+ * Dependence between operations, computed from the operations' data. Two operations commute
+ * unless they touch a common resource and at least one writes it. Each kernel primitive gets its
+ * own rule, through the resources it touches:
+ * - memory: the location (a no-op RMW such as a failed atomic_add_unless is a read);
+ * - spinlocks: the lock word (acquires race with acquires; see dpor.ts for release->acquire);
+ * - irqs: `local_irq_disable/enable` write the CPU's IRQ resource; an IPI send or wait reads
+ *   every other CPU's IRQ resource (the IPI cannot complete while a target has irqs off);
+ * - RCU: `rcu_read_lock/unlock` write the CPU's RCU resource; a grace period reads every CPU's
+ *   RCU and IRQ resources (irqs-off regions are read-side sections);
+ * - the page allocator: alloc/free write ALLOC (the free list) and the page fields they set;
+ * - a broadcast TLB invalidation writes TLB.
+ *
+ * An operation not yet executed (a sleeping thread's next op) has a static, conservative
+ * footprint: world operations may write any memory (ALL_MEMORY).
+ */
+import type { SharedOp } from '../core/op.js';
+
+const IRQ = (c: number) => -1 - c;
+const RCU = (c: number) => -100 - c;
+const IPIQ = (c: number) => -200 - c;
+const GPQ = (c: number) => -300 - c;
+const ALLOC = -400;
+const TLB = -401;
+/** wildcard: any memory location (>= 0) */
+export const ALL_MEMORY = -999;
+
+export interface Footprint {
+  readonly reads: readonly number[];
+  readonly writes: readonly number[];
+}
+
+const EMPTY: Footprint = { reads: [], writes: [] };
+
+function others(ncpu: number, self: number, f: (c: number) => number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < ncpu; c++) if (c !== self) out.push(f(c));
+  return out;
+}
+
+/**
+ * Footprint of `op` run by CPU `tid`. With `writes` (the locations the step really wrote) the
+ * footprint is exact; without, it is the static over-approximation.
+ */
+export function footprint(op: SharedOp, tid: number, ncpu: number, writes?: readonly number[]): Footprint {
+  switch (op.kind) {
+    case 'load':
+    case 'await': // a spin-wait's successful read (core/op.ts AwaitOp)
+      return { reads: [op.loc], writes: [] };
+    case 'store':
+      return { reads: [], writes: [op.loc] };
+    case 'rmw':
+      if (writes !== undefined && !writes.includes(op.loc)) return { reads: [op.loc], writes: [] };
+      return { reads: [op.loc], writes: [op.loc] };
+    case 'lock':
+    case 'unlock':
+      return { reads: [], writes: [op.loc] };
+    case 'fence':
+      return EMPTY;
+    case 'irq_disable':
+    case 'irq_enable':
+      return { reads: [], writes: [IRQ(tid)] };
+    case 'rcu_read_lock':
+    case 'rcu_read_unlock':
+      return { reads: [], writes: [RCU(tid)] };
+    case 'ipi_send':
+      return { reads: others(ncpu, tid, IRQ), writes: [IPIQ(tid)] };
+    case 'ipi_wait':
+      return { reads: [IPIQ(tid), ...others(ncpu, tid, IRQ)], writes: [] };
+    case 'gp_start':
+      return { reads: [...others(ncpu, tid, IRQ), ...others(ncpu, tid, RCU)], writes: [GPQ(tid)] };
+    case 'gp_wait':
+      return { reads: [GPQ(tid), ...others(ncpu, tid, IRQ), ...others(ncpu, tid, RCU)], writes: [] };
+    case 'world':
+      if (op.name === 'tlbi_broadcast') return { reads: [], writes: [TLB] };
+      return { reads: [], writes: writes === undefined ? [ALLOC, ALL_MEMORY] : [ALLOC, ...writes] };
+  }
+}
+
+const overlaps = (a: readonly number[], b: readonly number[]): boolean => {
+  for (const x of a) {
+    for (const y of b) {
+      if (x === y) return true;
+      if ((x === ALL_MEMORY && y >= 0) || (y === ALL_MEMORY && x >= 0)) return true;
+    }
+  }
+  return false;
+};
+
+/** Two footprints conflict: a common resource, at least one side writing it. */
+export function dependent(a: Footprint, b: Footprint): boolean {
+  if (a.writes.length === 0 && b.writes.length === 0) return false;
+  return overlaps(a.writes, b.writes) || overlaps(a.writes, b.reads) || overlaps(a.reads, b.writes);
+}

@@ -6,17 +6,23 @@ import { resolveScenario, replayRecorded } from '../run.js';
 import { parseSchedule } from '../sched/schedule.js';
 import { buildReport, REPORT_FORMAT, REPORT_VERSION, toReportSteps, type Report } from '../report/trace.js';
 import { renderText } from '../report/text.js';
+import { FORMATS, findReporter } from '../report/index.js';
+import { schemaError } from '../report/schema.js';
 import type { Env } from '../kernel/mm.js';
 import { parse, parseAssignments } from './args.js';
 import type { Io } from './main.js';
+import { loadPatch } from '../patch/load.js';
+import type { VariantDef } from '../kernel/paths/registry.js';
 
-export const REPLAY_HELP = `racewalk replay --scenario NAME [--variant PATH=VARIANT]... [--env NAME=VALUE]... --schedule STRING [--json]
-racewalk replay REPORT.json [--json]
-  Re-runs one schedule and prints the trace step by step with the state each step changed.
+export const REPLAY_HELP = `racewalk replay --scenario NAME [--variant PATH=VARIANT]... [--env NAME=VALUE]... --schedule STRING [--json] [--format F]
+racewalk replay REPORT.json [--json] [--format text|md|html|json]
+  (add --variant-file FILE.ts when the schedule was found with a user's patch)
+  Re-runs one schedule and prints the trace step by step with the state each step changed
+  (--format: text (default), md, html, json; --json is --format json).
   Exit: 1 when the violation reproduces, 0 when the schedule runs clean, 2 bad input
   (including a schedule that no longer fits the model: the step where it diverged is named).`;
 
-export function replayCommand(argv: string[], io: Io): number {
+export function replayCommand(argv: string[], io: Io, extraVariants?: Readonly<Record<string, readonly VariantDef[]>>): number | Promise<number> {
   const { values, positionals } = parse({
     args: argv,
     options: {
@@ -25,9 +31,15 @@ export function replayCommand(argv: string[], io: Io): number {
       env: { type: 'string', multiple: true },
       schedule: { type: 'string' },
       json: { type: 'boolean' },
+      format: { type: 'string' },
+      'variant-file': { type: 'string' },
     },
     allowPositionals: true,
   });
+  // a schedule found with a user's patch replays only with the patch's functions loaded
+  if (values['variant-file'] !== undefined && extraVariants === undefined) {
+    return loadPatch(values['variant-file']).then((p) => replayCommand(argv, io, p.extraVariants));
+  }
   let scenarioName: string;
   let variants: Record<string, string>;
   let env: Partial<Env>;
@@ -53,7 +65,7 @@ export function replayCommand(argv: string[], io: Io): number {
   if (parsed.scenario !== scenarioName) {
     throw new UsageError(`the schedule was recorded for scenario '${parsed.scenario}', not '${scenarioName}'`);
   }
-  const program = buildProgram(resolveScenario(scenarioName), { variants, env });
+  const program = buildProgram(resolveScenario(scenarioName), { variants, env, extraVariants });
   if (parsed.choices.some((c) => c >= program.threads.length)) {
     throw new UsageError(`the schedule names cpu${Math.max(...parsed.choices)}, but scenario '${scenarioName}' has ${program.threads.length} CPUs`);
   }
@@ -80,8 +92,9 @@ export function replayCommand(argv: string[], io: Io): number {
   }
   const verdict = exec.violation !== null ? 'violation' : exec.modelError !== null ? 'model-error' : 'no-violation-found';
   const report = buildReport(program, { verdict, strategy: 'replay', executions: 1, steps: exec.steps, exhaustive: false, bounds: ['a single replayed schedule'] }, exec, null);
-  if (values.json) io.out(JSON.stringify(report, null, 2) + '\n');
-  else io.out(renderText(report, { color: io.isTTY }));
+  if (values.json && values.format !== undefined && values.format !== 'json') throw new UsageError(`--json and --format ${values.format} contradict each other; give one (formats: ${FORMATS.join(', ')})`);
+  const reporter = findReporter(values.json ? 'json' : (values.format ?? 'text'));
+  io.out(reporter.name === 'text' ? renderText(report, { color: io.isTTY }) : reporter.render(report));
   if (recorded !== null && recorded.invariant !== null && report.invariant !== recorded.invariant) {
     io.err(`  note: the report recorded a violation of ${recorded.invariant}; the replay ${report.invariant === null ? 'found none' : `violates ${report.invariant}`}\n`);
   }
@@ -129,5 +142,8 @@ export function validateReport(data: unknown, path: string): Report {
     }
   }
   if (r.invariant !== null && typeof r.invariant !== 'string') throw new UsageError(`report '${path}': field 'invariant' must be a string or null`);
+  // the published schema (src/report/report.schema.json) catches everything else
+  const bad = schemaError(data);
+  if (bad !== null) throw new UsageError(`report '${path}' does not match the racewalk report schema (version ${REPORT_VERSION}): ${bad}. Regenerate it with 'racewalk explore'.`);
   return data as Report;
 }

@@ -8,6 +8,7 @@ import type { GhostEvent } from '../core/op.js';
 import type { KernelMachine, KernelState } from './world.js';
 import {
   F_ENTRIES, F_MAPCOUNT, F_NR_PAGES_MAPPED, F_PINCOUNT, F_REFCOUNT, F_COMPOUND_HEAD, isTailValue, decodeCompoundHead,
+  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON,
 } from './world.js';
 import {
   is_migration_entry, pmd_pgtable, pmd_trans_huge, pte_access_permitted, pte_pfn, pte_present, pmd_present, pmd_pfn,
@@ -268,6 +269,103 @@ export const noPageTableUseAfterFree: KernelInvariant = {
   },
 };
 
+export const pageTableNotFreedUnderWalker: KernelInvariant = {
+  name: 'page-table-not-freed-under-walker',
+  description: 'A page-table page is not freed while some CPU still has it mapped (between pte_offset_map() and pte_unmap()): lockless walkers such as GUP-fast rely on the IPI, RCU or TLB-flush protocol that delays the free.',
+  start(m) {
+    const mapped = new Map<number, number[]>(); // pt -> tids that have it mapped
+    return {
+      ghost(tid, ev) {
+        if (ev.type === 'pt_map') {
+          const pt = ev.pt as number;
+          mapped.set(pt, [...(mapped.get(pt) ?? []), tid]);
+        } else if (ev.type === 'pt_unmap') {
+          const list = mapped.get(ev.pt as number);
+          const i = list?.indexOf(tid) ?? -1;
+          if (i >= 0) list!.splice(i, 1);
+        }
+        return null;
+      },
+      step(s) {
+        if (s.op.kind !== 'world' || s.op.name !== 'free_pages') return null;
+        const [pfn, order] = s.op.args as [number, number];
+        for (let p = pfn; p < pfn + (1 << order); p++) {
+          const walkers = mapped.get(p);
+          if (walkers !== undefined && walkers.length > 0) {
+            return `page table page[${p}] was freed by ${cpu(s.tid)} (${s.op.label.fn}: ${s.op.label.stmt}) while ${walkers.map(cpu).join(', ')} still walks it (mapped by pte_offset_map, not yet pte_unmap'ed)`;
+          }
+        }
+        return null;
+      },
+    };
+  },
+};
+
+export const gupPageNotCollapsed: KernelInvariant = {
+  name: 'gup-page-not-collapsed',
+  description: 'khugepaged never collapses a page a GUP caller holds: __collapse_huge_page_isolate()\'s refcount check must see every GUP reference, or data written through it is lost when the copy replaces the page.',
+  start(m) {
+    const holds = new Holds();
+    const copied = new Map<number, number>(); // pfn -> page generation when collapse copied it
+    return {
+      ghost(tid, ev) {
+        const pfn = ev.pfn as number;
+        if (ev.type === 'gup_release') holds.release(tid, pfn);
+        else if (ev.type === 'gup_hold') {
+          holds.hold(tid, pfn, ev.addr as number);
+          if (copied.get(pfn) === m.world.pages[pfn]!.gen) {
+            return `GUP on ${cpu(tid)} returned page[${pfn}] for ${fmtAddr(ev.addr as number)} after khugepaged copied it into the new THP: writes through this reference are lost`;
+          }
+        } else if (ev.type === 'collapse_copy') {
+          copied.set(pfn, m.world.pages[pfn]!.gen);
+          const h = holds.byPfn.get(pfn);
+          if (h !== undefined && h.length > 0) {
+            return `khugepaged on ${cpu(tid)} copied page[${pfn}] into a new THP while ${cpu(h[0]!.tid)} holds it from GUP (returned for ${fmtAddr(h[0]!.addr)}): the refcount check missed the GUP reference`;
+          }
+        }
+        return null;
+      },
+    };
+  },
+};
+
+export const pinnedPageNotCowShared: KernelInvariant = {
+  name: 'pinned-page-not-cow-shared',
+  description: 'A page pinned by FOLL_PIN GUP (pins the call returned) stays PageAnonExclusive while pinned: fork never shares it COW with the child (it copies it instead), so a later write fault cannot replace it under the pin.',
+  start(m) {
+    const L = m.world.L;
+    const provisional = new Map<number, number[]>(); // tid -> pages pinned during the walk
+    const returned = new Map<number, number>(); // pfn -> tid holding a returned pin
+    const exclusive = (p: number): boolean => (m.mem[L.flags(p)]! & PG_anon_exclusive) !== 0;
+    const isAnon = (p: number): boolean => (m.mem[L.mapping(p)]! & PAGE_MAPPING_ANON) !== 0;
+    return {
+      ghost(tid, ev) {
+        if (ev.type === 'gup_hold') provisional.set(tid, [...(provisional.get(tid) ?? []), ev.pfn as number]);
+        else if (ev.type === 'gup_release') {
+          const list = provisional.get(tid);
+          const i = list?.indexOf(ev.pfn as number) ?? -1;
+          if (i >= 0) list!.splice(i, 1);
+          else if (returned.get(ev.pfn as number) === tid) returned.delete(ev.pfn as number);
+        } else if (ev.type === 'gup_fast_end') {
+          for (const p of provisional.get(tid) ?? []) {
+            returned.set(p, tid);
+            if (isAnon(p) && !exclusive(p)) return `FOLL_PIN GUP on ${cpu(tid)} returned page[${p}] pinned while it is not PageAnonExclusive: it is shared COW (fork duplicated its mapping), so a write fault will replace it under the pin`;
+          }
+          provisional.delete(tid);
+        }
+        return null;
+      },
+      step(s) {
+        if (!isMemWrite(s) || L.fieldOf(locOf(s)) !== F_FLAGS) return null;
+        const p = L.pfnOf(locOf(s));
+        const t = returned.get(p);
+        if (t === undefined || exclusive(p) || !isAnon(p)) return null;
+        return `${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt} cleared PageAnonExclusive of page[${p}] while ${cpu(t)} holds a FOLL_PIN pin on it: the pinned page is now shared COW with the child`;
+      },
+    };
+  },
+};
+
 /** Mappings of every page, counted from the page tables (for the end-of-execution balance). */
 function countMappings(m: KernelMachine): { pte: number[]; pmd: number[]; migration: number } {
   const { geo, L, pages } = m.world;
@@ -339,6 +437,115 @@ export const referencesBalanced: KernelInvariant = {
   },
 };
 
+/**
+ * Page-table walkers (mm/pagewalk.c, follow_page_pte): a PMD value is used as a page-table
+ * pointer only if it is a table, and only while the PMD still points to that table unless the
+ * use sits in an RCU/irq-off section whose freeing side defers (then a stale table is still
+ * memory, and the walker re-validates later). Paths report uses with ghost events:
+ * `pmd_table_use {pmdp, pmdval, how}` (how: 'ptl' = pmd_same() under the PTL, 'rcu', 'none' =
+ * relies on mmap_lock alone) and `pmd_table_done {pmdp}`. The "still points" check runs at the
+ * walker's own accesses to the table, so it does not depend on how independent steps interleave.
+ */
+export const pmdTableUseValidated: KernelInvariant = {
+  name: 'pmd-table-use-validated',
+  description: 'A walker uses a PMD value as a page-table pointer only if it is a table, and accesses that table only while the PMD still points to it (unless inside an RCU/irq-off section whose freeing side defers).',
+  start(m) {
+    const L = m.world.L;
+    const active = new Map<number, { pmdp: number; pmdval: number; pt: number; how: string }[]>();
+    return {
+      ghost(tid, ev) {
+        if (ev.type === 'pmd_table_use') {
+          const pmdp = ev.pmdp as number;
+          const pmdval = ev.pmdval as number;
+          if (pmd_none(pmdval) || pmd_trans_huge(pmdval) || !pmd_present(pmdval) || is_migration_entry(pmdval)) {
+            return `${cpu(tid)} used ${L.nameOf(pmdp)} = ${L.formatValue(pmdp, pmdval)} as a page-table pointer: it is not a page table (an unstable PMD was not re-validated)`;
+          }
+          const list = active.get(tid) ?? [];
+          list.push({ pmdp, pmdval, pt: pmd_pgtable(pmdval), how: ev.how as string });
+          active.set(tid, list);
+        } else if (ev.type === 'pmd_table_done') {
+          const list = active.get(tid);
+          if (list !== undefined) {
+            const i = list.findIndex((u) => u.pmdp === (ev.pmdp as number));
+            if (i >= 0) list.splice(i, 1);
+          }
+        }
+        return null;
+      },
+      step(s) {
+        const list = active.get(s.tid);
+        if (list === undefined || list.length === 0) return null;
+        const k = s.op.kind;
+        if (k !== 'load' && k !== 'store' && k !== 'rmw') return null;
+        const pt = L.entryOwner(locOf(s));
+        for (const u of list) {
+          if (u.pt !== pt || u.how === 'rcu') continue;
+          const now = m.mem[u.pmdp]!;
+          if (now !== u.pmdval) {
+            return `${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt} accessed ${L.nameOf(locOf(s))}, but ${L.nameOf(u.pmdp)} no longer points to pt${u.pt} (it is ${L.formatValue(u.pmdp, now)}): the PMD it read (validated: ${u.how}) changed under the walk`;
+          }
+        }
+        return null;
+      },
+    };
+  },
+};
+
+/**
+ * walk_page_range(): every address of the walked range is handed to exactly one callback
+ * (pte_entry, pmd_entry, pte_hole, hugetlb_entry) or skipped by a documented rule, once.
+ * Ghosts: `walk_begin {start, end}`, `walk_visit {start, end, by}`, `walk_end`.
+ */
+export const walkVisitsOnce: KernelInvariant = {
+  name: 'walk-visits-once',
+  description: 'A page-table walk hands every address of its range to exactly one callback (or skips it by rule) exactly once: a range is neither skipped silently nor visited twice.',
+  start() {
+    const walks = new Map<number, { start: number; end: number; seen: number[]; by: string[][] }>();
+    return {
+      ghost(tid, ev) {
+        if (ev.type === 'walk_begin') {
+          const start = ev.start as number;
+          const end = ev.end as number;
+          walks.set(tid, { start, end, seen: new Array<number>(end - start).fill(0), by: Array.from({ length: end - start }, () => []) });
+        } else if (ev.type === 'walk_visit') {
+          const w = walks.get(tid);
+          if (w === undefined) return null;
+          for (let a = ev.start as number; a < (ev.end as number); a++) {
+            if (a < w.start || a >= w.end) continue;
+            w.seen[a - w.start]!++;
+            w.by[a - w.start]!.push(ev.by as string);
+            if (w.seen[a - w.start]! > 1) return `${cpu(tid)}'s walk handed ${fmtAddr(a)} to its callbacks twice (${w.by[a - w.start]!.join(', ')})`;
+          }
+        } else if (ev.type === 'walk_end') {
+          const w = walks.get(tid);
+          walks.delete(tid);
+          if (w === undefined) return null;
+          const missed = w.seen.findIndex((n) => n === 0);
+          if (missed >= 0) return `${cpu(tid)}'s walk of [${fmtAddr(w.start)}, ${fmtAddr(w.end)}) returned without handing ${fmtAddr(w.start + missed)} to any callback: the range was skipped silently`;
+        }
+        return null;
+      },
+    };
+  },
+};
+
+/**
+ * get_user_pages() on a mapped address in a valid VMA either returns the page or faults and
+ * retries: an error (-EBUSY, -EFAULT) there is spurious. Ghost: `gup_slow_result {addr, err}`.
+ */
+export const gupNoSpuriousError: KernelInvariant = {
+  name: 'gup-no-spurious-error',
+  description: 'get_user_pages() on an address inside a valid VMA does not fail with an error a retry would not give (e.g. -EBUSY because a PMD changed under FOLL_SPLIT_PMD).',
+  start() {
+    return {
+      ghost(tid, ev) {
+        if (ev.type !== 'gup_slow_result' || (ev.err as number) === 0) return null;
+        return `get_user_pages() on ${cpu(tid)} failed with ${ev.errname as string} for ${fmtAddr(ev.addr as number)} inside a valid VMA: a racing change of the PMD made it fail where a retry would succeed`;
+      },
+    };
+  },
+};
+
 /** Documented here so `racewalk list` shows them; raised by the paths' own VM_BUG_ON/WARN checks. */
 export const kernelAssertions: { name: string; description: string }[] = [
   { name: 'VM_BUG_ON', description: 'A VM_BUG_ON()/VM_BUG_ON_PAGE() in the modelled C fired.' },
@@ -352,11 +559,16 @@ export const DEFAULT_INVARIANTS: readonly KernelInvariant[] = [
   noGetOnFreePage,
   noRefOnTail,
   noPageTableUseAfterFree,
+  pageTableNotFreedUnderWalker,
+  gupPageNotCollapsed,
   gupPageNotFreed,
   gupReturnsMappedPage,
   tlbFlushBeforeFree,
   gupFastProgress,
   referencesBalanced,
+  pmdTableUseValidated,
+  walkVisitsOnce,
+  gupNoSpuriousError,
 ];
 
 void F_ENTRIES;

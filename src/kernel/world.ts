@@ -77,7 +77,8 @@ const MM_FIELD_NAMES = ['write_protect_seq', 'mm_users', 'flags', 'page_table_lo
 const MM_FIELDS = MM_FIELD_NAMES.length;
 export const MMF_HAS_PINNED = 1 << 0;
 
-export type PageUse = 'free' | 'anon' | 'file' | 'pagetable' | 'pmd-table';
+/** 'other': reserved by a scenario for something that is not a mapped folio (the zero page, a vma) */
+export type PageUse = 'free' | 'anon' | 'file' | 'pagetable' | 'pmd-table' | 'other';
 const USE_CODES: PageUse[] = ['anon', 'file', 'pagetable'];
 
 export interface PageMeta {
@@ -142,8 +143,14 @@ export class KernelLayout implements Layout {
 
   /** set by the world so that entries of the PMD table print as PMDs */
   pmdTable = 0;
+  /** scenario-given names of cells (a second mm's PUD, a vma's lock), for traces */
+  readonly aliases = new Map<number, string>();
+  /** tables other than the PMD table whose entries print as PMD-level entries (a PUD page, a shared PMD page) */
+  readonly upperTables = new Set<number>();
 
   nameOf(loc: number): string {
+    const alias = this.aliases.get(loc);
+    if (alias !== undefined) return alias;
     if (loc >= this.mmBase) return `mm.${MM_FIELD_NAMES[loc - this.mmBase] ?? '?'}`;
     const pfn = Math.floor(loc / this.stride);
     const f = loc % this.stride;
@@ -157,7 +164,7 @@ export class KernelLayout implements Layout {
     }
     const pfn = Math.floor(loc / this.stride);
     const f = loc % this.stride;
-    if (f >= F_ENTRIES) return describeEntry(v, pfn === this.pmdTable ? 'pmd' : 'pte');
+    if (f >= F_ENTRIES) return describeEntry(v, pfn === this.pmdTable || this.upperTables.has(pfn) ? 'pmd' : 'pte');
     if (f === F_FLAGS) return describeFlags(v);
     if (f === F_COMPOUND_HEAD) return v % 2 === 1 ? `tail of page[${(v - 1) / 2}]` : '0';
     if (f === F_PTL) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
@@ -200,6 +207,16 @@ const handlers: Record<string, WorldHandler<KernelState>> = {
     return 0;
   },
 };
+
+/**
+ * Register a world operation defined next to the path that needs it (e.g. call_rcu in
+ * paths/rcu.ts). Its handler may keep per-machine state only through `m` (a WeakMap keyed by
+ * the machine): a fresh machine is built for every execution.
+ */
+export function registerWorldHandler(name: string, h: WorldHandler<KernelState>): void {
+  if (handlers[name] !== undefined && handlers[name] !== h) throw new Error(`world operation '${name}' registered twice`);
+  handlers[name] = h;
+}
 
 function takeFree(k: KernelState, order: number): number {
   if (order === 0) {
@@ -368,6 +385,12 @@ export class WorldBuilder {
   extraRef(pfn: number, n: number): this {
     this.extraRefs.set(pfn, (this.extraRefs.get(pfn) ?? 0) + n);
     this.setups.push((m) => m.write(this.L.refcount(pfn), m.mem[this.L.refcount(pfn)]! + n));
+    return this;
+  }
+
+  /** Reserve pages for a scenario's own setup (see custom()): the allocator will not hand them out. */
+  reservePages(pfn: number, n: number, use: PageUse): this {
+    this.reserve(pfn, n, use);
     return this;
   }
 

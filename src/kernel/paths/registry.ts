@@ -9,6 +9,7 @@ import {
 } from './gup.variants.js';
 import { page_remove_rmap, zap_pte_range } from './memory.js';
 import { tlb_flush_mmu, tlb_flush_mmu_tlbonly } from './mmu_gather.js';
+import { free_pgtables, pte_free_tlb, tlb_remove_table, tlb_remove_table_v4_17_mm_users } from './mmu_gather.js';
 
 export type Expectation = 'clean' | 'violation';
 
@@ -144,6 +145,39 @@ export const PATHS: readonly PathDef[] = [
     aliases: [],
     description: 'TLB flush, then free the gathered pages',
     variants: [faithful(tlb_flush_mmu)],
+  },
+  {
+    name: 'free_pgtables',
+    kernel: 'v6.6',
+    source: 'mm/memory.c',
+    aliases: [],
+    description: 'free_pgd_range .. free_pmd_range: pmd_clear each PTE table, pte_free_tlb it into the mmu_gather',
+    variants: [faithful(free_pgtables)],
+  },
+  {
+    name: 'pte_free_tlb',
+    kernel: 'v6.6',
+    source: 'include/asm-generic/tlb.h, arch/x86/mm/pgtable.c',
+    aliases: ['___pte_free_tlb (x86)'],
+    description: 'tlb->freed_tables; paravirt_tlb_remove_table(): tlb_remove_table, or tlb_remove_page with --env pt_free=immediate',
+    variants: [faithful(pte_free_tlb)],
+  },
+  {
+    name: 'tlb_remove_table',
+    kernel: 'v6.6',
+    source: 'mm/mmu_gather.c',
+    aliases: [],
+    description: 'batch the table for call_rcu (tlb_table_flush); without a batch page: tlb_remove_table_sync_one() then free',
+    variants: [
+      faithful(tlb_remove_table),
+      {
+        name: 'mm-users-shortcut',
+        description: 'pre-2018: if (atomic_read(&tlb->mm->mm_users) < 2) free the table at once (walkers holding only mm_count are missed)',
+        expect: 'violation',
+        kernel: 'v4.17 mm/memory.c (removed by a6f572084fbe, 2018)',
+        fn: tlb_remove_table_v4_17_mm_users,
+      },
+    ],
   },
 ];
 

@@ -1,0 +1,111 @@
+/**
+ * The HTML reports in a real headless browser (Debian's chromium driven by playwright-core):
+ * each page loads offline with no console errors and no network request, shows one lane per
+ * CPU, and the trace it embeds equals its JSON report. Chromium is installed by .ci/run; this
+ * suite skips only when it is missing AND cannot be installed here, and says why.
+ */
+import { describe, expect, test, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeAll } from '../src/report/generate.js';
+import { pathToFileURL } from 'node:url';
+import type { BrowserContext } from 'playwright-core';
+import type { Report } from '../src/report/trace.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** null when chromium is there (installing it if this machine can); else why it cannot be. */
+function ensureChromium(): string | null {
+  if (existsSync(CHROMIUM)) return null;
+  if (process.getuid?.() !== 0) return `${CHROMIUM} is missing and installing it needs root (run .ci/run, or apt-get install chromium)`;
+  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' });
+  if (apt.status !== 0) return `${CHROMIUM} is missing and this system has no apt-get to install it`;
+  const r = spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium'], { encoding: 'utf8', timeout: 600_000 });
+  if (existsSync(CHROMIUM)) return null;
+  return `${CHROMIUM} is missing and 'apt-get install chromium' failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' / ')}`;
+}
+
+const why = ensureChromium();
+if (why !== null) console.warn(`SKIPPING the headless-browser tests of the HTML reports: ${why}`);
+
+// the reports as the code generates them now (properties/reports.test.ts keeps reports/ equal to them)
+const dir = mkdtempSync(join(tmpdir(), 'racewalk-html-'));
+writeAll(dir);
+const pages = readdirSync(dir)
+  .filter((f) => f.endsWith('.html') && f !== 'index.html' && existsSync(join(dir, f.replace(/\.html$/, '.json'))))
+  .sort();
+
+describe.skipIf(why !== null)('HTML reports in headless chromium', () => {
+  let ctx: BrowserContext;
+  let profile: string;
+  beforeAll(async () => {
+    const { chromium } = await import('playwright-core');
+    profile = mkdtempSync(join(tmpdir(), 'racewalk-chromium-'));
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 1000 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('there are HTML reports to check, and the index links them', async () => {
+    expect(pages.length).toBeGreaterThan(0);
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(pathToFileURL(join(dir, 'index.html')).href);
+    const links = await page.locator('a').evaluateAll((as) => as.map((a) => decodeURI((a as HTMLAnchorElement).getAttribute('href')!)));
+    for (const f of pages) expect(links).toContain(f);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  for (const [i, f] of pages.entries()) {
+    test(`${f}: offline, no console errors, one lane per CPU, embedded trace = JSON report`, async () => {
+      const json = JSON.parse(readFileSync(join(dir, f.replace(/\.html$/, '.json')), 'utf8')) as Report;
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('request', (r) => {
+        if (!r.url().startsWith('file:')) requests.push(r.url());
+      });
+      await page.route(/^(?!file:)/, (route) => route.abort());
+      await page.goto(pathToFileURL(join(dir, f)).href, { waitUntil: 'load' });
+      expect(errors, `schedule: ${json.schedule}`).toEqual([]);
+      expect(requests).toEqual([]);
+      expect(await page.locator('.heads .lh').count()).toBe(json.threads.length);
+      expect(await page.locator('.row').count()).toBe(json.trace.length);
+      const embedded = JSON.parse((await page.locator('#racewalk-report').textContent())!) as Report;
+      expect(embedded).toEqual(json);
+      // each step sits in its own CPU's lane
+      const cpus = await page.locator('.row').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('.cell')].findIndex((c) => c.classList.contains('on'))));
+      expect(cpus).toEqual(json.trace.map((s) => s.cpu));
+      // conflicting steps are highlighted exactly where the trace says so
+      const conflict = await page.locator('.row').evaluateAll((rows) => rows.map((r) => r.classList.contains('conflict')));
+      expect(conflict).toEqual(json.trace.map((s) => (s.conflicts?.length ?? 0) > 0));
+      // clicking a conflicting step shows its state and marks the steps it conflicts with
+      const c = json.trace.find((s) => (s.conflicts?.length ?? 0) > 0);
+      if (c !== undefined) {
+        await page.locator(`.row[data-step="${c.step}"]`).click();
+        await expect.poll(() => page.locator('#state h2').textContent()).toContain(`step ${c.step}`);
+        expect(await page.locator('.row.partner').count()).toBe(c.conflicts!.length);
+        expect(await page.locator('#state').textContent()).toContain('CPUs after this step');
+      }
+      if (i === pages.length - 1) await page.screenshot({ path: '/tmp/report.png' });
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
+});

@@ -46,14 +46,13 @@ export function wrap(text: string, w: number, indent = 2): string[] {
       out.push(lead + rest);
       break;
     }
-    let cut = -1;
-    for (let i = room; i > room / 3; i--) {
-      const ch = rest[i - 1];
-      if (ch === ' ' || ch === ',' || ch === '(' || ch === '|') {
-        cut = i;
-        break;
-      }
-    }
+    // prefer a break after a space or comma; after '(' or '|' only inside one long token
+    const at = (chars: string): number => {
+      for (let i = room; i > room / 3; i--) if (chars.includes(rest[i - 1]!)) return i;
+      return -1;
+    };
+    let cut = at(' ,');
+    if (cut < 0) cut = at('(|');
     if (cut < 0) cut = room;
     out.push(lead + rest.slice(0, cut).trimEnd());
     rest = rest.slice(cut).trimStart();
@@ -125,27 +124,12 @@ export function renderLanes(lines: readonly LaneLine[], width: number, ncpu: num
 /** Objects that CPUs race on: for each, which CPU read (R) or wrote (W) it at which step. */
 export function conflictSummary(r: Report): string[] {
   const byObj = new Map<string, { step: number; cpu: number; w: boolean }[]>();
-  const norm = (o: string) => o;
   for (const s of r.trace) {
     if ((s.conflicts?.length ?? 0) === 0) continue;
-    const objs = new Set<string>();
-    if (s.object) objs.add(norm(s.object));
-    for (const ch of s.changes) if (!/^cpu\d+\./.test(ch.what)) objs.add(norm(ch.what));
-    for (const o of objs) {
-      const w = s.kind !== 'load' || s.object !== o;
-      const list = byObj.get(o) ?? [];
-      list.push({ step: s.step, cpu: s.cpu, w: s.kind === 'load' && s.object === o ? false : w });
-      byObj.set(o, list);
-    }
+    const touched = new Map<string, boolean>(); // object -> written
+    if (s.object) touched.set(s.object, s.kind !== 'load' && s.kind !== 'await');
+    for (const ch of s.changes) if (!/^cpu\d+\./.test(ch.what)) touched.set(ch.what, true);
+    for (const [o, w] of touched) byObj.set(o, [...(byObj.get(o) ?? []), { step: s.step, cpu: s.cpu, w }]);
   }
-  const out: string[] = [];
-  for (const [o, list] of byObj) {
-    const cpus = new Set(list.map((x) => x.cpu));
-    // an object is raced on when more than one CPU touches it and someone writes
-    const related = [...byObj.entries()].filter(([p]) => p !== o && (p.startsWith(o + '.') || o.startsWith(p + '.'))).flatMap(([, l]) => l);
-    const allCpus = new Set([...cpus, ...related.map((x) => x.cpu)]);
-    if (allCpus.size < 2) continue;
-    out.push(`${o}: ${list.map((x) => `cpu${x.cpu} ${x.w ? 'W' : 'R'}@${x.step}`).join(', ')}`);
-  }
-  return out;
+  return [...byObj].map(([o, list]) => `${o}: ${list.map((x) => `cpu${x.cpu} ${x.w ? 'W' : 'R'}@${x.step}`).join(', ')}`);
 }

@@ -1,21 +1,29 @@
 import { join } from 'node:path';
-import { check } from '../run.js';
+import { checkAsync } from '../run.js';
 import { DEFAULT_SCENARIO } from '../scenarios/index.js';
 import { DEFAULT_STRATEGY } from '../sched/index.js';
-import { renderText, verdictLine, colorizer } from '../report/text.js';
+import { renderText, verdictLine, colorizer, minimizationLine } from '../report/text.js';
+import { FORMATS, REPORTERS, findReporter } from '../report/index.js';
 import { writeFileAtomic, reportStem } from '../report/write.js';
 import type { Env } from '../kernel/mm.js';
+import { UsageError } from '../core/errors.js';
 import { intOption, parse, parseAssignments } from './args.js';
 import type { Io } from './main.js';
+import { explorePatchCommand } from './explore-patch.js';
 
 export const EXPLORE_HELP = `racewalk explore [--scenario NAME] [--variant PATH=VARIANT]... [--env NAME=VALUE]...
                  [--strategy NAME] [--seed N] [--preemptions N] [--max-executions N]
-                 [--max-steps N] [--out DIR] [--json] [--quiet]
-  Explores interleavings of the scenario's CPUs. Prints a summary and writes the report
-  (<out>/<scenario>[--variants].txt and .json; default out: reports/).
+                 [--max-steps N] [--out DIR] [--json] [--quiet] [--format text|md|html|json]
+racewalk explore --variant-file FILE.ts [options above]
+  Explores interleavings of the scenario's CPUs, minimizes a counterexample (fewest preemptions,
+  then fewest steps), prints it (--format, default text) and writes the report
+  (<out>/<scenario>[--variants].txt, .md, .html and .json; default out: reports/).
+  Progress goes to stderr: a live status line on a TTY, a one-line summary otherwise.
+  With --variant-file, runs the patched functions FILE defines against every scenario that
+  exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md).
   Exit: 0 no violation, 1 violation found, 2 bad usage or input, 3 internal error.`;
 
-export function exploreCommand(argv: string[], io: Io): number {
+export async function exploreCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse({
     args: argv,
     options: {
@@ -30,6 +38,8 @@ export function exploreCommand(argv: string[], io: Io): number {
     out: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    format: { type: 'string' },
+    'variant-file': { type: 'string' },
     },
   });
   const scenario = values.scenario ?? DEFAULT_SCENARIO;
@@ -40,6 +50,12 @@ export function exploreCommand(argv: string[], io: Io): number {
   const maxExecutions = intOption(values['max-executions'], '--max-executions', 200_000, 1, 1_000_000_000);
   const maxSteps = values['max-steps'] === undefined ? undefined : intOption(values['max-steps'], '--max-steps', 2000, 1, 10_000_000);
   const outDir = values.out ?? 'reports';
+  if (values.json && values.format !== undefined) throw new UsageError(`--json prints the one-line summary and --format ${values.format} the whole report; give one (formats: ${FORMATS.join(', ')})`);
+  const reporter = values.format === undefined ? null : findReporter(values.format);
+  if (values['variant-file'] !== undefined) {
+    // a user-written patch: run it against every scenario that exercises the paths it replaces
+    return explorePatchCommand(values['variant-file'], { scenario: values.scenario, variants, env, strategy: values.strategy, seed, preemptions, maxExecutions, maxSteps, outDir, json: values.json, quiet: values.quiet }, io);
+  }
 
   let stop = false;
   const onSigint = () => {
@@ -51,7 +67,8 @@ export function exploreCommand(argv: string[], io: Io): number {
   const progress = io.isTTY && !values.quiet && !values.json;
   let result;
   try {
-    result = check({
+    // async: the signal handlers above run between executions, and the search stops cleanly
+    result = await checkAsync({
       scenario,
       variants,
       env,
@@ -76,8 +93,12 @@ export function exploreCommand(argv: string[], io: Io): number {
   const secs = (performance.now() - started) / 1000;
   const { report, explored } = result;
   const stem = join(outDir, reportStem(report.scenario, report.variants));
-  writeFileAtomic(`${stem}.json`, JSON.stringify(report, null, 2) + '\n');
-  writeFileAtomic(`${stem}.txt`, renderText(report));
+  for (const r of Object.values(REPORTERS)) writeFileAtomic(`${stem}.${r.ext}`, r.render(report));
+  if (!values.quiet && !values.json) {
+    // the one-line summary (stderr): what was searched, how fast, and what minimization did
+    const m = report.minimization ? `; ${minimizationLine(report)}` : '';
+    io.err(`  ${explored.executions} executions in ${secs.toFixed(2)} s (${Math.round(explored.executions / Math.max(secs, 1e-9))}/s, ${Math.round(explored.steps / Math.max(secs, 1e-9))} steps/s), max depth ${explored.maxDepth}, violations ${explored.failing?.violation ? 1 : 0}${m}\n`);
+  }
   if (values.json) {
     io.out(
       JSON.stringify({
@@ -94,15 +115,17 @@ export function exploreCommand(argv: string[], io: Io): number {
         variants: report.variants,
         env: report.env,
         counterexampleSteps: report.trace.length,
+        minimization: report.minimization ? { original: report.minimization.original, minimized: report.minimization.minimized } : null,
         report: `${stem}.json`,
       }) + '\n',
     );
   } else if (values.quiet) {
     io.out(verdictLine(report) + '\n');
+  } else if (reporter !== null && reporter.name !== 'text') {
+    io.out(reporter.render(report));
   } else {
-    io.out(renderText(report, { color: io.isTTY }));
-    io.out(`\n  report: ${stem}.txt, ${stem}.json\n`);
-    io.err(`  ${explored.executions} executions in ${secs.toFixed(2)} s (${Math.round(explored.steps / Math.max(secs, 1e-9))} steps/s)\n`);
+    io.out(renderText(report, { color: io.isTTY, width: process.stdout.columns }));
+    io.out(`\n  report: ${Object.values(REPORTERS).map((r) => `${stem}.${r.ext}`).join(', ')}\n`);
   }
   void colorizer;
   if (report.verdict === 'violation') return 1;

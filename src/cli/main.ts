@@ -7,6 +7,7 @@ import { ModelError } from '../core/machine.js';
 import { listCommand } from './list.js';
 import { exploreCommand, EXPLORE_HELP } from './explore.js';
 import { replayCommand, REPLAY_HELP } from './replay.js';
+import { checkPatchCommand, CHECK_PATCH_HELP } from './check-patch.js';
 
 export interface Io {
   out(s: string): void;
@@ -19,13 +20,15 @@ const HELP = `racewalk — a race explorer for Linux mm paths (lockless GUP vs s
 racewalk list [--json]          scenarios, paths and variants, invariants, strategies, environment
 ${EXPLORE_HELP}
 ${REPLAY_HELP}
+${CHECK_PATCH_HELP}
 racewalk help                   this text
 `;
 
-const COMMANDS: Record<string, (argv: string[], io: Io) => number> = {
+const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<number>> = {
   list: (argv, io) => listCommand(argv, io.out),
   explore: exploreCommand,
   replay: replayCommand,
+  'check-patch': checkPatchCommand,
 };
 
 export const processIo: Io = {
@@ -46,7 +49,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       const c = closest(cmd, Object.keys(COMMANDS));
       throw new UsageError(`unknown command '${cmd}'.${c ? ` Did you mean '${c}'?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}, help`);
     }
-    return run(rest, io);
+    return await run(rest, io); // await: an async command's errors are caught below
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`racewalk: ${e.message}\n`);

@@ -1,0 +1,183 @@
+/**
+ * Loading and validating a user's patch file. Every mistake is a PatchError naming the file and
+ * line: a syntax error (from esbuild, through tsx), an exception thrown while the module
+ * evaluates, a missing default export, an unknown path or scenario name, a name clash.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { register } from 'node:module';
+import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { closest } from '../core/errors.js';
+import { PATHS, findPath, type VariantDef } from '../kernel/paths/registry.js';
+import { SCENARIOS } from '../scenarios/index.js';
+import type { Scenario } from '../scenarios/scenario.js';
+import type { Env } from '../kernel/mm.js';
+import { PATCH_BRAND, type PatchSpec, type VariantFn } from './define.js';
+import { guardVariant } from './guard.js';
+import { PatchError, frameIn, lineOf, lineOfKey, messageOf } from './locate.js';
+
+export interface LoadedPatch {
+  /** absolute path of the file */
+  readonly file: string;
+  /** the file as it is shown in messages (relative to the working folder when inside it) */
+  readonly display: string;
+  readonly source: string;
+  readonly spec: PatchSpec;
+  /** path -> patched variant name (the patch's name) */
+  readonly patched: Readonly<Record<string, string>>;
+  /** path -> the variant the baseline runs (built-in name, or the file's own pre-patch function) */
+  readonly baseline: Readonly<Record<string, string>>;
+  /** the user's functions, guarded, as variants buildProgram can select */
+  readonly extraVariants: Readonly<Record<string, readonly VariantDef[]>>;
+  /** the scenarios the patch is run against */
+  readonly scenarios: readonly Scenario[];
+  readonly env: Partial<Env>;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+let hooksRegistered = false;
+
+/** Make `import ... from 'racewalk/model'` resolve to this racewalk, wherever the file lives. */
+function registerHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  const root = new URL('../../', import.meta.url);
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { exports?: Record<string, string | { default?: string }> };
+  const exportsMap: Record<string, string> = {};
+  for (const [k, v] of Object.entries(pkg.exports ?? {})) {
+    const target = typeof v === 'string' ? v : v.default;
+    if (target !== undefined) exportsMap[k] = target;
+  }
+  register(new URL('./hooks.mjs', import.meta.url), { data: { root: root.href, exports: exportsMap } });
+}
+
+export function displayName(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
+
+export interface LoadOptions {
+  /** only these scenarios (must exercise a patched path) */
+  readonly scenarios?: readonly string[];
+}
+
+export async function loadPatch(file: string, opts: LoadOptions = {}): Promise<LoadedPatch> {
+  const abs = resolvePath(file);
+  const display = displayName(abs);
+  if (!existsSync(abs) || !statSync(abs).isFile()) throw new PatchError(display, null, null, 'no such file: give the path of a TypeScript file that does `export default definePatch({ ... })`');
+  if (!/\.(ts|mts|js|mjs)$/.test(abs)) throw new PatchError(display, null, null, 'a patch file is a .ts (or .mts, .js, .mjs) module');
+  const source = readFileSync(abs, 'utf8');
+  registerHooks();
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+  } catch (e) {
+    throw loadError(e, abs, display);
+  }
+  const spec = validateSpec(mod.default, source, display);
+  return resolveSpec(spec, abs, display, source, opts);
+}
+
+function loadError(e: unknown, abs: string, display: string): PatchError {
+  // esbuild: "Transform failed with 1 error:\n/abs/file.ts:2:20: ERROR: Expected ..."
+  const errs = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
+  if (Array.isArray(errs) && errs.length > 0) {
+    const first = errs[0]!;
+    const loc = first.location;
+    const file = loc?.file !== undefined && resolvePath(loc.file) !== abs ? displayName(resolvePath(loc.file)) : display;
+    return new PatchError(file, loc?.line ?? null, loc ? loc.column + 1 : null, `syntax error: ${first.text}`);
+  }
+  const code = (e as { code?: string }).code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') {
+    const spec = /'([^']+)'/.exec(messageOf(e))?.[1] ?? '';
+    return new PatchError(display, lineOf(readFileSync(abs, 'utf8'), spec) ?? null, null, `cannot import: ${messageOf(e).split('\n')[0]}. Import the modelling API from 'racewalk/model' (or 'racewalk'), or a relative path to a file that exists`);
+  }
+  if (e instanceof SyntaxError) {
+    // a SyntaxError at link time (e.g. a missing named export) names no location through tsx
+    const name = /export named '([^']+)'/.exec(e.message)?.[1];
+    return new PatchError(display, name !== undefined ? lineOf(readFileSync(abs, 'utf8'), name) : null, null, `${e.message}${name !== undefined ? " (see 'racewalk list' and docs/modelling.md for what racewalk/model exports)" : ''}`);
+  }
+  const at = frameIn(e, abs);
+  return new PatchError(display, at?.line ?? null, at?.column ?? null, `the file threw while loading: ${messageOf(e)}`);
+}
+
+function validateSpec(v: unknown, source: string, display: string): PatchSpec {
+  const fail = (detail: string, line: number | null = null): never => {
+    throw new PatchError(display, line, null, detail);
+  };
+  if (v === undefined) fail("no default export: end the file with `export default definePatch({ name, variants: { <path>: function* (...) { ... } } })` (definePatch from 'racewalk/model')", lineOf(source, 'export'));
+  if (v === null || typeof v !== 'object') fail(`the default export is ${v === null ? 'null' : typeof v}, not a patch: use \`export default definePatch({ ... })\``, lineOf(source, 'export default'));
+  const o = v as Partial<PatchSpec> & { [PATCH_BRAND]?: true };
+  if (typeof o.name !== 'string' || !NAME.test(o.name)) {
+    fail(`the patch needs a name of letters, digits, '.', '_' or '-' (it names the variant in reports), got ${JSON.stringify(o.name)}`, lineOfKey(source, 'name'));
+  }
+  if (o.variants === null || typeof o.variants !== 'object' || Object.keys(o.variants).length === 0) {
+    fail('the patch has no variants: give `variants: { <path name>: function* (k, ...) { ... } }` (path names: racewalk list)', lineOfKey(source, 'variants'));
+  }
+  return o as PatchSpec;
+}
+
+function resolveSpec(spec: PatchSpec, abs: string, display: string, source: string, opts: LoadOptions): LoadedPatch {
+  const fail = (detail: string, line: number | null): never => {
+    throw new PatchError(display, line, null, detail);
+  };
+  const extra: Record<string, VariantDef[]> = {};
+  const patched: Record<string, string> = {};
+  const baseline: Record<string, string> = {};
+  const addExtra = (path: string, name: string, fn: VariantFn, description: string) => {
+    (extra[path] ??= []).push({ name, description, expect: 'clean', kernel: spec.kernel ?? 'user patch', fn: guardVariant(path, fn) });
+  };
+  const knownPath = (path: string, where: string) => {
+    const def = findPath(path);
+    if (def === undefined) {
+      const c = closest(path, PATHS.map((p) => p.name));
+      fail(`${where} names '${path}', which is not a modelled path.${c ? ` Did you mean '${c}'?` : ''} Paths: ${PATHS.map((p) => p.name).join(', ')}`, lineOfKey(source, path));
+    }
+    return def!;
+  };
+  for (const [path, fn] of Object.entries(spec.variants)) {
+    const def = knownPath(path, 'variants');
+    if (typeof fn !== 'function') fail(`variants.${path} is ${fn === null ? 'null' : typeof fn}, not a function: give the patched ${path} as \`function* (k, ...) { ... }\``, lineOfKey(source, path));
+    if (def.variants.some((v) => v.name === spec.name)) {
+      fail(`the patch name '${spec.name}' is already a built-in variant of ${path}: choose another name`, lineOfKey(source, 'name'));
+    }
+    patched[path] = spec.name;
+    addExtra(path, spec.name, fn, spec.description ?? `user patch ${spec.name}`);
+  }
+  for (const [path, b] of Object.entries(spec.baseline ?? {})) {
+    const def = knownPath(path, 'baseline');
+    if (typeof b === 'string') {
+      if (!def.variants.some((v) => v.name === b)) {
+        const c = closest(b, def.variants.map((v) => v.name));
+        fail(`baseline.${path} is '${b}', which is not a variant of ${path}.${c ? ` Did you mean '${c}'?` : ''} Variants: ${def.variants.map((v) => v.name).join(', ')}`, lineOfKey(source, path));
+      }
+      if (b !== 'faithful') baseline[path] = b;
+    } else if (typeof b === 'function') {
+      const name = `${spec.name}.baseline`;
+      baseline[path] = name;
+      addExtra(path, name, b, `pre-patch ${path} as transcribed in ${display}`);
+    } else {
+      fail(`baseline.${path} must be a built-in variant name or a function* transcribing the pre-patch code`, lineOfKey(source, path));
+    }
+  }
+  const wanted = opts.scenarios ?? spec.scenarios;
+  const exercising = SCENARIOS.filter((s) => s.paths.some((p) => p in patched));
+  let scenarios: Scenario[];
+  if (wanted !== undefined && wanted.length > 0) {
+    scenarios = wanted.map((name) => {
+      const s = SCENARIOS.find((x) => x.name === name);
+      if (s === undefined) {
+        const c = closest(name, SCENARIOS.map((x) => x.name));
+        fail(`unknown scenario '${name}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')}`, opts.scenarios ? null : lineOf(source, name));
+      }
+      if (!exercising.includes(s!)) fail(`scenario '${name}' does not exercise ${Object.keys(patched).join(', ')} (it runs: ${s!.paths.join(', ')})`, opts.scenarios ? null : lineOf(source, name));
+      return s!;
+    });
+  } else {
+    scenarios = exercising;
+  }
+  if (scenarios.length === 0) {
+    fail(`no scenario exercises ${Object.keys(patched).join(', ')} yet, so there is nothing to run it against. Scenarios and their paths: ${SCENARIOS.map((s) => `${s.name} (${s.paths.join(', ')})`).join('; ')}`, lineOfKey(source, Object.keys(patched)[0]!));
+  }
+  return { file: abs, display, source, spec, patched, baseline, extraVariants: extra, scenarios, env: { ...spec.env } };
+}

@@ -15,9 +15,12 @@ export function renderMarkdown(r: Report): string {
     for (const [i, l] of wrap(s, MD_WIDTH - lead.length, indent).entries()) out.push((i === 0 ? lead : ' '.repeat(lead.length)) + l);
   };
   const vs = Object.entries(r.variants).map(([p, v]) => `${p}=${v}`);
-  out.push(`### racewalk: ${r.verdict === 'violation' ? `${r.invariant} violated` : r.verdict} in ${r.scenario}`);
+  // a heading cannot wrap: the scenario goes on the line below when both do not fit
+  const title = `### racewalk: ${r.verdict === 'violation' ? `${r.invariant} violated` : r.verdict}`;
+  const inScenario = ` in ${r.scenario}`;
+  out.push(title.length + inScenario.length <= MD_WIDTH ? title + inScenario : title);
   out.push('');
-  para(r.description);
+  para(title.length + inScenario.length <= MD_WIDTH ? r.description : `${r.scenario}: ${r.description}`);
   out.push('');
   para(`Linux ${r.kernel} model, racewalk ${r.racewalk}; variants: ${vs.length === 0 ? 'all faithful' : vs.map((v) => `\`${v}\``).join(', ')}; env: ${Object.entries(r.env).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`, '- ', 0);
   para(verdictLine(r) + '.', '- ', 0);

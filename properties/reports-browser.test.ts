@@ -62,7 +62,7 @@ describe.skipIf(why !== null)('HTML reports in headless chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(pathToFileURL(join(dir, 'index.html')).href);
-    const links = await page.locator('a').evaluateAll((as) => as.map((a) => decodeURI((a as HTMLAnchorElement).getAttribute('href')!)));
+    const links = await page.locator('a').evaluateAll((as) => as.map((a) => decodeURI(a.getAttribute('href')!)));
     for (const f of pages) expect(links).toContain(f);
     expect(errors).toEqual([]);
     await page.close();

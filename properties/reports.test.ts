@@ -4,7 +4,7 @@
  * JSON must match the published schema, and the counterexamples must be minimal.
  */
 import { describe, expect, test } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,3 +158,37 @@ function pointsToChoices(p: ReturnType<typeof program>, points: readonly { at: n
   });
   return [...r.choices];
 }
+
+describe('explore and replay output', () => {
+  test('--format md prints the Markdown, and all four report files are written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'racewalk-fmt-'));
+    const g = races.find((x) => x.report.trace.length > 0)!;
+    const args = ['explore', '--scenario', g.scenario.name, ...Object.entries(g.race.variants).flatMap(([p, v]) => ['--variant', `${p}=${v}`]), ...Object.entries(g.race.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]), '--out', dir];
+    const r = await cli([...args, '--format', 'md']);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/^### racewalk: /);
+    expect(r.out).toContain('```');
+    for (const ext of ['txt', 'md', 'html', 'json']) expect(readdirSync(dir).some((f) => f.endsWith(`.${ext}`)), ext).toBe(true);
+    // not a TTY: no status line, one summary line on stderr
+    expect(r.err).not.toContain('\r');
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/executions in .* s .*max depth \d+, violations 1; minimized: \d+ preemptions?, \d+ steps/);
+  });
+
+  test('a TTY gets a live status line with executions, rate, depth and violations', async () => {
+    let err = '';
+    const dir = mkdtempSync(join(tmpdir(), 'racewalk-tty-'));
+    const code = await main(['explore', '--strategy', 'random', '--max-executions', '2500', '--out', dir], { out: () => {}, err: (s) => void (err += s), isTTY: true });
+    expect(code, err).toBe(0);
+    expect(err).toMatch(/\r {2}\d+ executions, \d+\/s, depth \d+, violations 0/);
+  });
+
+  test.each([
+    [['replay', '--schedule', 'rw1:gup-fast-vs-zap:0x3', '--format', 'pdf'], /--format 'pdf' is not a format: expected one of text, md, html, json/],
+    [['explore', '--json', '--format', 'md'], /--json prints the one-line summary/],
+  ])('bad format %j is a clear error', async (argv, msg) => {
+    const r = await cli(argv as string[]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+  });
+});

@@ -48,6 +48,10 @@ export interface Minimized {
 export interface MinimizeOptions {
   /** at most this many candidate executions (default 20,000) */
   readonly maxCandidates?: number;
+  /** at most this many steps over all candidate executions (default 3,000,000): long traces
+   * get a coarser search rather than a long wait; counted in steps, not time, so the result
+   * stays deterministic */
+  readonly maxSteps?: number;
 }
 
 const nonPreemptive = (view: SchedView): number => (view.enabled.includes(view.current) ? view.current : view.enabled[0]!);
@@ -113,7 +117,10 @@ export function minimizeSchedule<W>(program: Program<W>, failing: ExecResult, op
   const target = failing.violation?.invariant;
   if (target === undefined) return null;
   const budget = opts.maxCandidates ?? 20_000;
+  const stepBudget = opts.maxSteps ?? 3_000_000;
   let candidates = 0;
+  let spent = 0;
+  const exhausted = (): boolean => candidates >= budget || spent >= stepBudget;
 
   const rec = new PointRecorder(failing.choices);
   const first = runExecution(program, rec);
@@ -126,7 +133,7 @@ export function minimizeSchedule<W>(program: Program<W>, failing: ExecResult, op
   }
 
   const tryPoints = (points: readonly SwitchPoint[]): Candidate | null => {
-    if (candidates >= budget) return null;
+    if (exhausted()) return null;
     candidates++;
     const ch = new SwitchChooser(points);
     let result: ExecResult;
@@ -135,6 +142,7 @@ export function minimizeSchedule<W>(program: Program<W>, failing: ExecResult, op
     } catch {
       return null;
     }
+    spent += result.steps;
     if (result.violation?.invariant !== target || result.modelError !== null) return null;
     return { points, result, preemptions: ch.preemptions };
   };
@@ -142,7 +150,7 @@ export function minimizeSchedule<W>(program: Program<W>, failing: ExecResult, op
   let best: Candidate = tryPoints(rec.points) ?? { points: rec.points, result: first, preemptions: rec.preemptions };
   const ncpu = program.threads.length;
 
-  for (let improved = true; improved && candidates < budget; ) {
+  for (let improved = true; improved && !exhausted(); ) {
     improved = false;
     // 1. delta debugging: drop chunks of points, largest chunks first
     for (let size = best.points.length; size >= 1 && !improved; size = Math.floor(size / 2)) {
@@ -207,6 +215,6 @@ export function minimizeSchedule<W>(program: Program<W>, failing: ExecResult, op
     original,
     minimized: { steps: best.result.steps, preemptions: best.preemptions },
     candidates,
-    budgetExhausted: candidates >= budget,
+    budgetExhausted: exhausted(),
   };
 }

@@ -61,6 +61,8 @@ export interface ReportMinimization {
   readonly points: readonly SwitchPoint[];
   /** the schedule as the strategy found it */
   readonly originalSchedule: string;
+  /** the minimizer's budget ran out before no candidate improved (the result may not be minimal) */
+  readonly budgetExhausted?: boolean;
 }
 
 export interface Report {
@@ -271,6 +273,7 @@ export function buildReport(
             candidates: minimized.candidates,
             points: minimized.points,
             originalSchedule: formatSchedule(program.scenario.name, minimized.originalChoices),
+            budgetExhausted: minimized.budgetExhausted,
           },
   };
 }

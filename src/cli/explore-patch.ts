@@ -82,7 +82,8 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
     );
   } else {
     io.out(`${patch.display}: patch ${patch.spec.name} (${fmtVariants(summary[0]?.result.report.variants ?? {})}) in ${summary.length} scenario${summary.length === 1 ? '' : 's'}:\n`);
-    for (const s of summary) io.out(`  ${s.scenario.padEnd(24)} ${o.quiet ? verdictLine(s.result.report) : verdictCell(s.result)}\n`);
+    const w = Math.max(...summary.map((s) => s.scenario.length));
+    for (const s of summary) io.out(`  ${s.scenario.padEnd(w)}  ${o.quiet ? verdictLine(s.result.report) : verdictCell(s.result)}\n`);
   }
   return summary.some((s) => s.result.report.verdict === 'violation') ? 1 : summary.some((s) => s.result.report.verdict === 'model-error') ? 3 : 0;
 }

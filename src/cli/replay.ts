@@ -98,7 +98,8 @@ export function replayCommand(argv: string[], io: Io, extraVariants?: Readonly<R
   if (recorded !== null && recorded.invariant !== null && report.invariant !== recorded.invariant) {
     io.err(`  note: the report recorded a violation of ${recorded.invariant}; the replay ${report.invariant === null ? 'found none' : `violates ${report.invariant}`}\n`);
   }
-  return exec.violation !== null ? 1 : exec.modelError !== null ? 3 : 0;
+  // with a user's patch loaded, a model error is the patch's (exit 2), else racewalk's (exit 3)
+  return exec.violation !== null ? 1 : exec.modelError !== null ? (extraVariants !== undefined ? 2 : 3) : 0;
 }
 
 export function loadReport(path: string): Report {

@@ -87,6 +87,12 @@ function loadError(e: unknown, abs: string, display: string): PatchError {
     const file = loc?.file !== undefined && resolvePath(loc.file) !== abs ? displayName(resolvePath(loc.file)) : display;
     return new PatchError(file, loc?.line ?? null, loc ? loc.column + 1 : null, `syntax error: ${first.text}`);
   }
+  // the same, when the error crossed the loader thread and lost its `errors` array
+  const m = /^(.+?):(\d+):(\d+): ERROR: (.*)$/m.exec(messageOf(e));
+  if (m !== null && /Transform failed/.test(messageOf(e))) {
+    const file = resolvePath(m[1]!) !== abs ? displayName(resolvePath(m[1]!)) : display;
+    return new PatchError(file, Number(m[2]), Number(m[3]) + 1, `syntax error: ${m[4]}`);
+  }
   const code = (e as { code?: string }).code;
   if (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') {
     const spec = /'([^']+)'/.exec(messageOf(e))?.[1] ?? '';

@@ -90,7 +90,7 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     const all = [...(def?.variants ?? []), ...extra];
     const v = all.find((x) => x.name === variant);
     if (v === undefined) {
-      throw new UsageError(`path '${path}' has no variant '${variant}'.${suggest(variant, all.map((x) => x.name))} Variants of ${path}: ${all.map((x) => x.name).join(', ')}`);
+      throw new UsageError(`path '${path}' has no variant '${variant}'.${suggest(variant, all.map((x) => x.name))} Variants of ${path}: ${all.map((x) => x.name).join(', ')}${extra.length === 0 ? ' (a variant from a patch file replays with --variant-file FILE)' : ''}`);
     }
     if (v.name !== 'faithful') {
       selected.set(path, v.fn);

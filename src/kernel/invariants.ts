@@ -8,7 +8,7 @@ import type { GhostEvent } from '../core/op.js';
 import type { KernelMachine, KernelState } from './world.js';
 import {
   F_ENTRIES, F_MAPCOUNT, F_NR_PAGES_MAPPED, F_PINCOUNT, F_REFCOUNT, F_COMPOUND_HEAD, isTailValue, decodeCompoundHead,
-  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON,
+  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, F_PTL, MM_PAGE_TABLE_LOCK,
 } from './world.js';
 import {
   is_migration_entry, pmd_pgtable, pmd_trans_huge, pte_access_permitted, pte_pfn, pte_present, pmd_present, pmd_pfn,
@@ -46,11 +46,23 @@ export const noGetOnFreePage: KernelInvariant = {
   description: 'No reference is taken on a page whose _refcount is 0 (free, or frozen by split/migration): only get_page_unless_zero-style gets may race with freeing.',
   start(m) {
     const L = m.world.L;
+    // folio_ref_freeze() (a cmpxchg to 0) by a CPU: that CPU's own page_ref_inc()/page_ref_add()
+    // from 0 is its unfreeze (__split_huge_page() restores the head's count so), not a get
+    const frozenBy = new Map<number, number>();
     return {
       step(s) {
+        if ((s.op.kind === 'rmw' || s.op.kind === 'store') && L.fieldOf(s.op.loc) === F_REFCOUNT) {
+          const pfn = L.pfnOf(s.op.loc);
+          if (s.op.kind === 'rmw' && s.op.rmw === 'cmpxchg' && s.before !== 0 && m.mem[s.op.loc] === 0) frozenBy.set(pfn, s.tid);
+          else if (s.op.kind === 'store') frozenBy.delete(pfn);
+        }
         if (s.op.kind !== 'rmw' || s.op.rmw !== 'add' || s.op.a <= 0) return null;
         if (L.fieldOf(s.op.loc) !== F_REFCOUNT || s.before !== 0) return null;
         const pfn = L.pfnOf(s.op.loc);
+        if (frozenBy.get(pfn) === s.tid) {
+          frozenBy.delete(pfn);
+          return null;
+        }
         const state = m.world.pages[pfn]!.use === 'free' ? 'free' : 'frozen or being freed';
         return `${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt} incremented page[${pfn}]._refcount from 0: the page is ${state}`;
       },
@@ -214,9 +226,18 @@ export const tlbFlushBeforeFree: KernelInvariant = {
       if (s === undefined) stale.set(tid, (s = new Map()));
       return s;
     };
+    // A PTE table unlinked from its PMD and flushed since (pmdp_collapse_flush) cannot be walked
+    // by the MMU any more: clearing its PTEs afterwards leaves no stale TLB entry.
+    const unlinking = new Map<number, Set<number>>(); // tid -> tables it unlinked, not yet flushed
+    const unreachable = new Set<number>();
+    const isTable = (v: number): boolean => !pmd_none(v) && !pmd_trans_huge(v) && !is_migration_entry(v);
     return {
       ghost(tid, ev) {
-        if (ev.type === 'tlb_flushed') stale.get(tid)?.clear();
+        if (ev.type === 'tlb_flushed') {
+          stale.get(tid)?.clear();
+          for (const pt of unlinking.get(tid) ?? []) unreachable.add(pt);
+          unlinking.delete(tid);
+        }
         return null;
       },
       step(s) {
@@ -227,9 +248,17 @@ export const tlbFlushBeforeFree: KernelInvariant = {
           const before = s.before;
           const after = m.mem[loc]!;
           if (pt === m.world.pmdTable) {
+            if (isTable(after)) unreachable.delete(pmd_pgtable(after));
+            if (isTable(before) && (!isTable(after) || pmd_pgtable(after) !== pmd_pgtable(before))) {
+              let u = unlinking.get(s.tid);
+              if (u === undefined) unlinking.set(s.tid, (u = new Set()));
+              u.add(pmd_pgtable(before));
+            }
             if (pmd_trans_huge(before) && pmd_present(before) && pmd_pfn(after) !== pmd_pfn(before)) {
               for (let i = 0; i < m.world.geo.ptrsPerPte; i++) staleOf(s.tid).set(pmd_pfn(before) + i, s.index);
             }
+          } else if (unreachable.has(pt)) {
+            return null;
           } else if (pte_present(before) && (!pte_present(after) || pte_pfn(after) !== pte_pfn(before))) {
             staleOf(s.tid).set(pte_pfn(before), s.index);
           }
@@ -418,7 +447,8 @@ export const referencesBalanced: KernelInvariant = {
           }
           if (meta.use !== 'anon' && meta.use !== 'file') continue;
           if (isTailValue(m.mem[L.compound_head(p)]!)) continue;
-          const n = 1 << meta.order;
+          // the folio's size as memory says now (a split leaves order-0 pages behind)
+          const n = (m.mem[L.flags(p)]! & PG_head) !== 0 ? 1 << m.mem[L.folio_order(p)]! : 1;
           let mapped = maps.pmd[p]!;
           for (let i = 0; i < n; i++) mapped += maps.pte[p + i]!;
           const want = mapped + (extra.get(p) ?? 0);
@@ -554,6 +584,137 @@ export const kernelAssertions: { name: string; description: string }[] = [
   { name: 'max-steps', description: 'An execution ends within the step bound (a path that retries forever is reported, not hung on).' },
 ];
 
+/** who holds what from GUP: pfn -> [{tid, folio, addr}] (the folio the reference was taken on) */
+class FolioHolds {
+  readonly byPfn = new Map<number, { tid: number; folio: number; addr: number }[]>();
+  ghost(tid: number, ev: GhostEvent): void {
+    const pfn = ev.pfn as number;
+    if (ev.type === 'gup_hold') {
+      const list = this.byPfn.get(pfn) ?? [];
+      list.push({ tid, folio: (ev.folio as number | undefined) ?? pfn, addr: ev.addr as number });
+      this.byPfn.set(pfn, list);
+    } else if (ev.type === 'gup_release') {
+      const list = this.byPfn.get(pfn);
+      if (list === undefined) return;
+      const i = list.findIndex((h) => h.tid === tid);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byPfn.delete(pfn);
+    }
+  }
+}
+
+export const gupFolioNotSplit: KernelInvariant = {
+  name: 'gup-folio-not-split',
+  description: 'A folio is not split while a GUP caller holds a reference or pin on it: split_huge_page()\'s folio_ref_freeze() at the expected count must fail, else the tails become independent pages whose references the GUP caller does not hold (its unpin/put goes to the wrong page).',
+  start(m) {
+    const L = m.world.L;
+    const holds = new FolioHolds();
+    return {
+      ghost(tid, ev) {
+        holds.ghost(tid, ev);
+        return null;
+      },
+      step(s) {
+        if (!isMemWrite(s)) return null;
+        const loc = locOf(s);
+        const f = L.fieldOf(loc);
+        const pfn = L.pfnOf(loc);
+        if (f === F_COMPOUND_HEAD) {
+          const now = decodeCompoundHead(pfn, m.mem[loc]!);
+          for (const h of holds.byPfn.get(pfn) ?? []) {
+            if (h.folio !== now) return `${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt} made page[${pfn}] a page of its own while ${cpu(h.tid)} holds it from GUP (${fmtAddr(h.addr)}) with its reference on folio page[${h.folio}]: a GUP-pinned or referenced folio was split`;
+          }
+        } else if (f === F_FLAGS && (s.before & PG_head) !== 0 && (m.mem[loc]! & PG_head) === 0) {
+          for (const [p, list] of holds.byPfn) {
+            const h = list.find((x) => x.folio === pfn);
+            if (h !== undefined) return `${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt} split folio page[${pfn}] while ${cpu(h.tid)} holds page[${p}] of it from GUP (${fmtAddr(h.addr)})`;
+          }
+        }
+        return null;
+      },
+    };
+  },
+};
+
+export const gupPageNotMigrated: KernelInvariant = {
+  name: 'gup-page-not-migrated',
+  description: 'Migration never copies away a page a GUP caller holds: the expected-refcount check (or the PageAnonExclusive share protocol for pins) must see the GUP reference, else what the caller writes through it lands in the old page while the process maps the copy.',
+  start(m) {
+    const holds = new FolioHolds();
+    const copied = new Map<number, number>(); // src pfn -> its generation when migration copied it
+    const copiedTo = new Map<number, number>(); // src pfn -> dst pfn
+    return {
+      ghost(tid, ev) {
+        holds.ghost(tid, ev);
+        if (ev.type === 'gup_hold' && copied.get(ev.pfn as number) === m.world.pages[ev.pfn as number]!.gen) {
+          return `GUP on ${cpu(tid)} returned page[${ev.pfn as number}] for ${fmtAddr(ev.addr as number)} after migration copied it to page[${copiedTo.get(ev.pfn as number)}]: writes through this reference are lost`;
+        }
+        if (ev.type === 'folio_copy') {
+          const src = ev.src as number;
+          copied.set(src, m.world.pages[src]!.gen);
+          copiedTo.set(src, ev.dst as number);
+          const h = holds.byPfn.get(src);
+          if (h !== undefined && h.length > 0) {
+            return `migration on ${cpu(tid)} copied page[${src}] to page[${ev.dst as number}] while ${cpu(h[0]!.tid)} holds it from GUP (${fmtAddr(h[0]!.addr)}): the expected-refcount check missed the GUP reference, and data written through it will be lost`;
+          }
+        }
+        return null;
+      },
+    };
+  },
+};
+
+/**
+ * Whether any CPU holds a page-table lock (a PTE table's or the PMD table's split ptlock, or
+ * mm->page_table_lock): under one the kernel moves references and mapcounts in several steps.
+ */
+function pageTableLockHeld(m: KernelMachine): boolean {
+  const { L, geo, pages } = m.world;
+  if (m.mem[L.mm(MM_PAGE_TABLE_LOCK)] !== 0) return true;
+  for (let p = 0; p < geo.nrPages; p++) {
+    const use = pages[p]!.use;
+    if ((use === 'pagetable' || use === 'pmd-table') && m.mem[L.field(p, F_PTL)] !== 0) return true;
+  }
+  return false;
+}
+
+export const refcountCoversMapsAndPins: KernelInvariant = {
+  name: 'refcount-covers-mapcount-and-pins',
+  description: 'Every folio\'s _refcount is at least its mappings (each page\'s _mapcount + 1, and _entire_mapcount + 1) plus its pins (_pincount of a large folio). Checked after every step at which no CPU holds a page-table lock, and at the end: under the lock the kernel moves them in several steps (__split_huge_pmd_locked() adds the PTE mapcounts before it removes the PMD\'s).',
+  start(m) {
+    const { L, geo, pages } = m.world;
+    const check = (): string | null => {
+      for (let p = 0; p < geo.nrPages; p++) {
+        const use = pages[p]!.use;
+        if (use !== 'anon' && use !== 'file') continue;
+        if (isTailValue(m.mem[L.compound_head(p)]!)) continue;
+        const large = (m.mem[L.flags(p)]! & PG_head) !== 0;
+        const n = large ? 1 << m.mem[L.folio_order(p)]! : 1;
+        let maps = large ? m.mem[L.entire_mapcount(p)]! + 1 : 0;
+        for (let i = 0; i < n; i++) maps += m.mem[L.mapcount(p + i)]! + 1;
+        const pins = large ? m.mem[L.pincount(p)]! : 0;
+        const ref = m.mem[L.refcount(p)]!;
+        if (ref < maps + pins) {
+          return `page[${p}]._refcount is ${ref}, below its ${maps} mapping(s) plus ${pins} pin(s): a reference was dropped (or the count frozen) while the folio is still mapped or pinned`;
+        }
+      }
+      return null;
+    };
+    return {
+      step(s) {
+        if (!isMemWrite(s) || L.fieldOf(locOf(s)) === -1) {
+          // unlocks end a multi-step update: check then too
+          if (s.op.kind !== 'unlock') return null;
+        }
+        if (pageTableLockHeld(m)) return null;
+        const msg = check();
+        return msg === null ? null : `after ${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt}: ${msg}`;
+      },
+      end: check,
+    };
+  },
+};
+
 export const DEFAULT_INVARIANTS: readonly KernelInvariant[] = [
   countsNonNegative,
   noGetOnFreePage,
@@ -569,6 +730,9 @@ export const DEFAULT_INVARIANTS: readonly KernelInvariant[] = [
   pmdTableUseValidated,
   walkVisitsOnce,
   gupNoSpuriousError,
+  gupFolioNotSplit,
+  gupPageNotMigrated,
+  refcountCoversMapsAndPins,
 ];
 
 void F_ENTRIES;

@@ -272,6 +272,9 @@ function freePages(m: KernelMachine, pfn: number, order: number): void {
     const meta = m.world.pages[p]!;
     if (meta.use === 'free') throw new ModelError(`free_pages: page[${p}] is already free (double free)`);
     m.note(`page[${p}]`, meta.use, 'free');
+    // A freed page table's entries go back to the allocator with it: for dependence (DPOR) the
+    // free writes them (values unchanged), so a walker's later read of them races with the free.
+    if (meta.use === 'pagetable') for (let e = 0; e < m.world.geo.ptrsPerPte; e++) m.write(L.entry(p, e), m.mem[L.entry(p, e)]!);
     meta.use = 'free';
     // free_tail_page_prepare(): tails stop pointing at the head
     m.write(L.compound_head(p), 0);
@@ -298,6 +301,7 @@ export class WorldBuilder {
   constructor(readonly geo: Geometry = DEFAULT_GEOMETRY) {
     this.L = new KernelLayout(geo);
     this.L.pmdTable = this.pmdTable;
+    this.L.aliases.set(this.L.field(this.pmdTable, F_INDEX), 'pmd_huge_pte');
     this.used.set(this.pmdTable, 'pmd-table');
     this.setups.push((m) => {
       m.write(this.L.flags(this.pmdTable), PG_table);
@@ -376,6 +380,7 @@ export class WorldBuilder {
       // pgtable_trans_huge_deposit(): a preallocated PTE table kept for the split
       m.write(L.flags(depositedTable), PG_table);
       m.write(L.refcount(depositedTable), 1);
+      m.write(L.field(this.pmdTable, F_INDEX), depositedTable); // pmd_huge_pte(mm, pmd) (one-slot deposit list)
       m.write(L.entry(this.pmdTable, pmdIndex), pfn_pmd_huge(pfn, write));
     });
     return this;

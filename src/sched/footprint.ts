@@ -73,6 +73,12 @@ export function footprint(op: SharedOp, tid: number, ncpu: number, writes?: read
       return { reads: [GPQ(tid), ...others(ncpu, tid, IRQ), ...others(ncpu, tid, RCU)], writes: [] };
     case 'world':
       if (op.name === 'tlbi_broadcast') return { reads: [], writes: [TLB] };
+      // A free may free a page table that a lockless walker (GUP-fast) still reads: what
+      // protects the walker is only its irqs-off / RCU section, so a free is ordered against
+      // every other CPU's irq and RCU state (invariant page-table-not-freed-under-walker).
+      if (op.name === 'free_pages') {
+        return { reads: [...others(ncpu, tid, IRQ), ...others(ncpu, tid, RCU)], writes: writes === undefined ? [ALLOC, ALL_MEMORY] : [ALLOC, ...writes] };
+      }
       return { reads: [], writes: writes === undefined ? [ALLOC, ALL_MEMORY] : [ALLOC, ...writes] };
   }
 }

@@ -158,3 +158,49 @@ export function* gup_pte_range_x86_v4_12(k: K, pmd: number, _pmdp: number, addr:
   yield* pte_unmap(k, ptem, at(fn, 'pte_unmap(ptep - 1)'));
   return ok ? 1 : 0;
 }
+
+/**
+ * v5.19 gup_pte_range(), before Yang Shi's 70cbc3cc78a9 "mm: gup: fix the fast GUP race against
+ * THP collapse" (v6.0): only the PTE is re-checked after try_grab_folio(). khugepaged's
+ * pmdp_collapse_flush() unlinks the table without touching its PTEs, so a GUP-fast still inside
+ * the detached table sees an unchanged PTE and keeps a reference the collapse's refcount check
+ * already missed -- unless the flush (x86 IPI) or tlb_remove_table_sync_one() waits for it.
+ */
+export function* gup_pte_range_v5_19_no_pmd_recheck(k: K, pmd: number, _pmdp: number, addr: number, end: number, flags: number, r: GupResult): Path<number> {
+  const fn = 'gup_pte_range';
+  const ptem = yield* pte_offset_map(k, pmd, at(fn, 'ptem = ptep = pte_offset_map(&pmd, addr)'));
+  if (ptem < 0) return 0;
+  let ok = true;
+  do {
+    const ptep = pte_offset(k, ptem, addr);
+    const pte = yield* ptep_get_lockless(k, ptep, at(fn, 'pte_t pte = ptep_get_lockless(ptep)'));
+    if (pte_protnone(pte) || !pte_access_permitted(pte, (flags & FOLL_WRITE) !== 0) || pte_devmap(pte) || pte_special(pte)) {
+      ok = false;
+      break;
+    }
+    const page = pte_pfn(pte);
+    yield* VM_BUG_ON(page >= k.geo.nrPages, '!pfn_valid(pte_pfn(pte))', at(fn, 'VM_BUG_ON(!pfn_valid(pte_pfn(pte)))'));
+    yield* ghost({ type: 'gup_pte_read', addr, pfn: page }, at(fn, 'page = pte_page(pte)'));
+    const folio = yield* k.impl('try_grab_folio', try_grab_folio)(k, page, 1, flags);
+    if (folio < 0) {
+      ok = false;
+      break;
+    }
+    if (pte !== (yield* ptep_get(k, ptep, at(fn, 'if (unlikely(pte_val(pte) != pte_val(*ptep)))')))) {
+      yield* gup_put_folio(k, folio, 1, flags);
+      ok = false;
+      break;
+    }
+    if (!pte_write(pte) && (yield* gup_must_unshare(k, flags, page))) {
+      yield* gup_put_folio(k, folio, 1, flags);
+      ok = false;
+      break;
+    }
+    yield* set_bit(PG_referenced, k.L.flags(folio), at(fn, 'folio_set_referenced(folio)'));
+    r.pages.push(page);
+    r.nr++;
+    yield* ghost({ type: 'gup_hold', addr, pfn: page, folio }, at(fn, 'pages[*nr] = page; (*nr)++'));
+  } while (++addr !== end);
+  yield* pte_unmap(k, ptem, at(fn, 'pte_unmap(ptem)'));
+  return ok ? 1 : 0;
+}

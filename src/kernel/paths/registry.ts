@@ -6,10 +6,19 @@
 import { gup_huge_pmd, gup_pte_range, lockless_pages_from_mm, try_get_folio, try_grab_folio } from './gup.js';
 import {
   gup_pte_range_no_pte_recheck, gup_pte_range_v4_4_tail_page, gup_pte_range_v4_5_compound_head, gup_pte_range_x86_v4_12,
+  gup_pte_range_v5_19_no_pmd_recheck,
 } from './gup.variants.js';
 import { page_remove_rmap, zap_pte_range } from './memory.js';
 import { tlb_flush_mmu, tlb_flush_mmu_tlbonly } from './mmu_gather.js';
+import { __split_huge_page_tail, __split_huge_pmd_locked, split_huge_page_to_list } from './huge_memory.js';
+import { gup_huge_pmd_x86_v4_12, split_huge_page_to_list_no_refcount_check } from './huge_memory.variants.js';
+import {
+  page_add_anon_rmap, page_try_share_anon_rmap, page_vma_mapped_walk, remove_migration_pte, try_to_migrate_one,
+} from './rmap.js';
+import { folio_migrate_mapping, migrate_folio_move, migrate_folio_unmap } from './migrate.js';
+import { folio_migrate_mapping_no_refcount_check } from './migrate.variants.js';
 import { free_pgtables, pte_free_tlb, tlb_remove_table, tlb_remove_table_v4_17_mm_users } from './mmu_gather.js';
+import { collapse_huge_page, collapse_huge_page_v6_0, retract_page_tables, retract_page_tables_v6_0, retract_page_tables_v6_1 } from './khugepaged.js';
 
 export type Expectation = 'clean' | 'violation';
 
@@ -80,6 +89,13 @@ export const PATHS: readonly PathDef[] = [
         kernel: 'v4.12 arch/x86/mm/gup.c',
         fn: gup_pte_range_x86_v4_12,
       },
+      {
+        name: 'no-pmd-recheck',
+        description: 'v5.19: only the PTE is re-checked after try_grab_folio(); khugepaged\'s pmdp_collapse_flush() leaves the detached table\'s PTEs unchanged',
+        expect: 'violation',
+        kernel: 'v5.19 (fixed by 70cbc3cc78a9, v6.0)',
+        fn: gup_pte_range_v5_19_no_pmd_recheck,
+      },
     ],
   },
   {
@@ -88,7 +104,16 @@ export const PATHS: readonly PathDef[] = [
     source: 'mm/gup.c',
     aliases: ['gup_fast_pmd_leaf (v6.10+)'],
     description: 'GUP-fast of a PMD-mapped THP: record_subpages, try_grab_folio, PMD re-check',
-    variants: [faithful(gup_huge_pmd)],
+    variants: [
+      faithful(gup_huge_pmd),
+      {
+        name: 'x86-get_page',
+        description: 'x86 before v4.13: get_page() on each subpage and no PMD re-check, relying on the TLB-flush IPI of a split being held off by irqs-off (violation unless --env tlb=ipi)',
+        expect: 'violation',
+        kernel: 'v4.12 arch/x86/mm/gup.c',
+        fn: gup_huge_pmd_x86_v4_12,
+      },
+    ],
   },
   {
     name: 'try_grab_folio',
@@ -178,6 +203,153 @@ export const PATHS: readonly PathDef[] = [
         fn: tlb_remove_table_v4_17_mm_users,
       },
     ],
+  },
+  {
+    name: 'collapse_huge_page',
+    kernel: 'v6.6',
+    source: 'mm/khugepaged.c',
+    aliases: [],
+    description: 'anon collapse: pmdp_collapse_flush, tlb_remove_table_sync_one, __collapse_huge_page_isolate refcount check, copy, install the huge PMD',
+    variants: [
+      faithful(collapse_huge_page),
+      {
+        name: 'no-sync-one',
+        description: 'before 2ba99c5e0881: no tlb_remove_table_sync_one() after pmdp_collapse_flush(); a GUP-fast may still be inside the detached table',
+        expect: 'violation',
+        kernel: 'v6.0 (fixed by 2ba99c5e0881, v6.1)',
+        fn: collapse_huge_page_v6_0,
+      },
+    ],
+  },
+  {
+    name: 'retract_page_tables',
+    kernel: 'v6.6',
+    source: 'mm/khugepaged.c',
+    aliases: ['collapse_and_free_pmd (v6.0-v6.5)'],
+    description: 'file/shmem: unlink an empty PTE table with pmdp_collapse_flush, free it with pte_free_defer (RCU)',
+    variants: [
+      faithful(retract_page_tables),
+      {
+        name: 'v6.1-sync-one',
+        description: 'v6.1..v6.5 collapse_and_free_pmd(): tlb_remove_table_sync_one(); pte_free()',
+        expect: 'clean',
+        kernel: 'v6.1 (2ba99c5e0881)',
+        fn: retract_page_tables_v6_1,
+      },
+      {
+        name: 'v6.0-pte-free',
+        description: 'v6.0 collapse_and_free_pmd(): pte_free() right after pmdp_collapse_flush(), relying on the flush to wait for GUP-fast (violation unless --env tlb=ipi)',
+        expect: 'violation',
+        kernel: 'v6.0 (fixed by 2ba99c5e0881, v6.1)',
+        fn: retract_page_tables_v6_0,
+      },
+    ],
+  },
+  {
+    name: '__split_huge_pmd_locked',
+    kernel: 'v6.6',
+    source: 'mm/huge_memory.c',
+    aliases: [],
+    description: 'split a huge PMD under the PMD lock: pmdp_invalidate + flush, folio refs, deposited table filled with PTEs (or migration entries when freezing), smp_wmb, pmd_populate; file THP: PMD cleared',
+    variants: [faithful(__split_huge_pmd_locked)],
+  },
+  {
+    name: 'split_huge_page_to_list',
+    kernel: 'v6.6',
+    source: 'mm/huge_memory.c',
+    aliases: ['split_huge_page_to_list_to_order (v6.8+)', '__folio_split (v6.15+)'],
+    description: 'can_split_folio, unmap_folio to migration entries, folio_ref_freeze(1 + extra_pins) (-EAGAIN when pinned), __split_huge_page, remap_page',
+    variants: [
+      faithful(split_huge_page_to_list),
+      {
+        name: 'no-refcount-check',
+        description: 'no can_split_folio() and a freeze at whatever _refcount holds: splits a GUP-pinned folio (not a kernel commit: the split e9b61f19858a, v4.5, is built to refuse)',
+        expect: 'violation',
+        kernel: 'v6.6, expected-count check removed',
+        fn: split_huge_page_to_list_no_refcount_check,
+      },
+    ],
+  },
+  {
+    name: '__split_huge_page_tail',
+    kernel: 'v6.6',
+    source: 'mm/huge_memory.c',
+    aliases: ['__split_folio_to_order (v6.15+)'],
+    description: 'tail flags and mapping, smp_wmb, clear_compound_head, then page_ref_unfreeze',
+    variants: [faithful(__split_huge_page_tail)],
+  },
+  {
+    name: 'page_try_share_anon_rmap',
+    kernel: 'v6.6',
+    source: 'include/linux/rmap.h',
+    aliases: ['folio_try_share_anon_rmap_pte / _pmd (v6.8+)'],
+    description: 'A2/A3 of the PageAnonExclusive protocol: smp_mb, -EBUSY if maybe pinned, ClearPageAnonExclusive, smp_mb__after_atomic',
+    variants: [faithful(page_try_share_anon_rmap)],
+  },
+  {
+    name: 'try_to_migrate_one',
+    kernel: 'v6.6',
+    source: 'mm/rmap.c',
+    aliases: [],
+    description: 'clear each PTE (A1), share the anon-exclusive page or restore and back off, migration entry, page_remove_rmap, folio_put',
+    variants: [faithful(try_to_migrate_one)],
+  },
+  {
+    name: 'page_vma_mapped_walk',
+    kernel: 'v6.6',
+    source: 'mm/page_vma_mapped.c',
+    aliases: [],
+    description: 'find the PTEs (or PMD) mapping a folio in a VMA, taking the PTL (PVMW_SYNC: pte_offset_map_lock)',
+    variants: [faithful(page_vma_mapped_walk)],
+  },
+  {
+    name: 'remove_migration_pte',
+    kernel: 'v6.6',
+    source: 'mm/migrate.c',
+    aliases: [],
+    description: 'replace migration entries by present PTEs of the new (or old) folio: folio_get, rmap (exclusive if the entry was), set_pte_at',
+    variants: [faithful(remove_migration_pte)],
+  },
+  {
+    name: 'page_add_anon_rmap',
+    kernel: 'v6.6',
+    source: 'mm/rmap.c',
+    aliases: ['folio_add_anon_rmap_ptes (v6.8+)'],
+    description: 'a PTE mapping\'s _mapcount, _nr_pages_mapped, PageAnonExclusive with RMAP_EXCLUSIVE',
+    variants: [faithful(page_add_anon_rmap)],
+  },
+  {
+    name: 'folio_migrate_mapping',
+    kernel: 'v6.6',
+    source: 'mm/migrate.c',
+    aliases: ['__folio_migrate_mapping (v6.11+)'],
+    description: 'anonymous folio without mapping: the expected-refcount check (-EAGAIN), then mapping/index to the new folio',
+    variants: [
+      faithful(folio_migrate_mapping),
+      {
+        name: 'no-refcount-check',
+        description: 'no folio_ref_count() != expected_count check: migrates a folio GUP holds, so data written through the reference is lost (not a kernel commit)',
+        expect: 'violation',
+        kernel: 'v6.6, expected-count check removed',
+        fn: folio_migrate_mapping_no_refcount_check,
+      },
+    ],
+  },
+  {
+    name: 'migrate_folio_unmap',
+    kernel: 'v6.6',
+    source: 'mm/migrate.c',
+    aliases: [],
+    description: 'allocate and lock dst, lock src, try_to_migrate; undo when the folio stays mapped',
+    variants: [faithful(migrate_folio_unmap)],
+  },
+  {
+    name: 'migrate_folio_move',
+    kernel: 'v6.6',
+    source: 'mm/migrate.c',
+    aliases: [],
+    description: 'move_to_new_folio (refcount check, copy), remove_migration_ptes to dst, free src; or undo back to src',
+    variants: [faithful(migrate_folio_move)],
   },
 ];
 

@@ -60,7 +60,10 @@ export function renderHtml(r: Report): string {
     lastFn[s.cpu] = s.fn;
     rows.push(`<div class="${cls.join(' ')}" data-step="${s.step}" data-cpu="${s.cpu}" tabindex="0"><div class="num">${s.step}${s.step === r.violationStep ? ' !' : ''}</div>${cells.join('')}</div>`);
   }
-  const heads = r.threads.map((t, c) => `<div class="lh" style="--lc:${laneColor(c)}">${esc(t)}</div>`).join('');
+  // a CPU that takes no step keeps its lane (one per CPU), a narrow one
+  const active = new Set(r.trace.map((s) => s.cpu));
+  const cols = r.threads.map((_, c) => (active.has(c) || r.trace.length === 0 ? 'minmax(0,1fr)' : 'minmax(110px,.3fr)')).join(' ');
+  const heads = r.threads.map((t, c) => `<div class="lh" style="--lc:${laneColor(c)}">${esc(t)}${active.has(c) ? '' : '<div class="idle">takes no step</div>'}</div>`).join('');
   const meta: [string, string][] = [
     ['scenario', `${r.scenario} — ${r.description}`],
     ['kernel', `Linux ${r.kernel} (model)`],
@@ -105,9 +108,10 @@ dd code, .mono { font-family:ui-monospace, "SFMono-Regular", Menlo, Consolas, mo
 .legend span { display:inline-block; width:12px; height:12px; vertical-align:-2px; margin:0 4px 0 10px; border:1px solid; }
 main { display:grid; grid-template-columns:minmax(0,1fr) 380px; gap:0; align-items:start; }
 #lanes { padding:0 0 40px; }
-.heads, .row { display:grid; grid-template-columns:52px repeat(${n}, minmax(0,1fr)); }
+.heads, .row { display:grid; grid-template-columns:52px ${cols}; }
 .heads { position:sticky; top:0; background:var(--bg); z-index:2; border-bottom:2px solid var(--line); }
 .lh { padding:6px 10px; font-weight:600; font-size:13px; border-top:4px solid var(--lc); }
+.lh .idle { font-weight:400; color:var(--mut); font-size:12px; }
 .row { border-bottom:1px solid #f0f2f4; cursor:pointer; }
 .row:hover { background:#f6f8fa; }
 .row.conflict .num { background:var(--conf); box-shadow:inset 3px 0 0 var(--confb); }

@@ -66,7 +66,9 @@ export function stepSegments(s: ReportStep, newFn: boolean, opts: Pick<LaneOptio
   const segs: Seg[] = [];
   if (newFn) segs.push({ text: `${s.fn}():`, style: 'fn' });
   segs.push({ text: `  ${s.stmt}${s.result !== '' ? ` = ${s.result}` : ''}`, style: 'stmt' });
-  for (const ch of s.changes) segs.push({ text: `    ${ch.what}: ${ch.before} -> ${ch.after}`, style: 'change' });
+  // the lane already says which CPU: its own per-CPU state reads without the prefix
+  const own = `cpu${s.cpu}.`;
+  for (const ch of s.changes) segs.push({ text: `    ${ch.what.startsWith(own) ? ch.what.slice(own.length) : ch.what}: ${ch.before} -> ${ch.after}`, style: 'change' });
   for (const n of s.notes) {
     if (n.endsWith(' FAILED')) segs.push({ text: `    ${n}`, style: 'bad' });
     else if (opts.notes && n.startsWith('[')) segs.push({ text: `    ${n}`, style: 'note' });
@@ -83,25 +85,40 @@ function wrapSegs(segs: readonly Seg[], w: number): Seg[] {
   return out;
 }
 
+/** CPUs that take a step in the trace: the only ones that get a lane in text and Markdown. */
+export function activeCpus(r: Report): number[] {
+  const seen = new Set(r.trace.map((s) => s.cpu));
+  return r.threads.map((_, c) => c).filter((c) => seen.has(c));
+}
+
+/** CPUs that take no step before the violation, for a line under the lanes. */
+export function idleCpus(r: Report): string[] {
+  const active = new Set(activeCpus(r));
+  return r.threads.filter((_, c) => !active.has(c));
+}
+
 /** Lay out the whole trace as lane lines (header, rule, one block per step). */
 export function layoutLanes(r: Report, opts: LaneOptions): LaneLine[] {
-  const n = r.threads.length;
+  const cpus = activeCpus(r);
+  const n = cpus.length;
+  const lane = new Map(cpus.map((c, i) => [c, i]));
   const w = laneWidth(n, opts.width);
   const lines: LaneLine[] = [];
-  const heads = r.threads.map((t) => wrap(t, w, 2));
+  const heads = cpus.map((c) => wrap(r.threads[c]!, w, 2));
   const hrows = Math.max(...heads.map((h) => h.length));
   for (let i = 0; i < hrows; i++) {
     lines.push({ step: i === 0 ? 'step' : '', mark: ' ', cells: heads.map((h) => ({ text: h[i] ?? '', style: 'head' as Style })) });
   }
   lines.push({ step: '-'.repeat(STEP_COL - 2), mark: ' ', cells: heads.map(() => ({ text: '-'.repeat(w), style: 'plain' as Style })) });
-  const lastFn: (string | null)[] = new Array<string | null>(n).fill(null);
+  const lastFn: (string | null)[] = new Array<string | null>(r.threads.length).fill(null);
   for (const s of r.trace) {
     const segs = wrapSegs(stepSegments(s, lastFn[s.cpu] !== s.fn, opts), w);
     lastFn[s.cpu] = s.fn;
+    const li = lane.get(s.cpu)!;
     const mark = r.violationStep === s.step ? '!' : (s.conflicts?.length ?? 0) > 0 ? '*' : ' ';
     segs.forEach((sg, i) => {
       const cells: Seg[] = [];
-      for (let c = 0; c < n; c++) cells.push(c === s.cpu ? sg : { text: '', style: 'plain' });
+      for (let c = 0; c < n; c++) cells.push(c === li ? sg : { text: '', style: 'plain' });
       lines.push({ step: i === 0 ? String(s.step) : '', mark: i === 0 ? mark : ' ', cells });
     });
   }

@@ -4,7 +4,7 @@
  * aligned), the objects raced on and the replay command.
  */
 import type { Report } from './trace.js';
-import { conflictSummary, layoutLanes, renderLanes, wrap } from './lanes.js';
+import { activeCpus, conflictSummary, idleCpus, layoutLanes, renderLanes, wrap } from './lanes.js';
 import { minimizationLine, verdictLine } from './text.js';
 
 export const MD_WIDTH = 80;
@@ -30,12 +30,15 @@ export function renderMarkdown(r: Report): string {
   if (r.trace.length > 0) {
     out.push('');
     out.push('```');
-    out.push(...renderLanes(layoutLanes(r, { width: MD_WIDTH, notes: false }), MD_WIDTH, r.threads.length, (s) => s.text));
+    out.push(...renderLanes(layoutLanes(r, { width: MD_WIDTH, notes: false }), MD_WIDTH, activeCpus(r).length, (s) => s.text));
     out.push('```');
+    const idle = idleCpus(r);
+    if (idle.length > 0) out.push('');
+    for (const t of idle) para(`(${t}: takes no step)`);
     const races = conflictSummary(r);
     if (races.length > 0) {
       out.push('');
-      out.push('Objects both CPUs touch (`*` above; R read, W write @ step):');
+      out.push('Objects the CPUs race on (`*` above; R read, W write @ step):');
       out.push('');
       for (const x of races) para(x, '- ', 2);
     }

@@ -4,7 +4,7 @@
  * when asked for, i.e. on a TTY.
  */
 import type { Report } from './trace.js';
-import { conflictSummary, layoutLanes, renderLanes, wrap, type Seg } from './lanes.js';
+import { activeCpus, conflictSummary, idleCpus, layoutLanes, renderLanes, wrap, type Seg } from './lanes.js';
 
 export interface TextOptions {
   readonly color?: boolean;
@@ -45,7 +45,8 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
       }
     };
     const markPaint = (m: string) => (m === '!' ? c.red(m) : m === '*' ? c.magenta(m) : m);
-    out.push(...renderLanes(layoutLanes(r, { width, notes: true }), width, r.threads.length, paint, markPaint));
+    out.push(...renderLanes(layoutLanes(r, { width, notes: true }), width, activeCpus(r).length, paint, markPaint));
+    for (const t of idleCpus(r)) out.push(c.dim(`  (${t}: takes no step)`));
     if (r.message !== null) {
       out.push('');
       for (const l of wrap(`after step ${r.violationStep}: ${r.invariant}: ${r.message}`, width - 2, 2)) out.push(c.red(`  ${l}`));
@@ -53,7 +54,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
     const races = conflictSummary(r);
     if (races.length > 0) {
       out.push('');
-      out.push(`  * steps touching an object another CPU touches (R read, W write @ step):`);
+      out.push(`  * objects the CPUs race on (R read, W write @ step):`);
       for (const x of races) for (const l of wrap(x, width - 4, 4)) out.push(`    ${l}`);
     }
   }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
-import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { isAbsolute, normalize, relative, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closest } from '../core/errors.js';
 import { PATHS, findPath, type VariantDef } from '../kernel/paths/registry.js';
@@ -63,7 +63,8 @@ export interface LoadOptions {
 
 export async function loadPatch(file: string, opts: LoadOptions = {}): Promise<LoadedPatch> {
   const abs = resolvePath(file);
-  const display = displayName(abs);
+  // messages name the file as the user gave it, as a compiler does
+  const display = isAbsolute(file) ? file : normalize(file);
   if (!existsSync(abs) || !statSync(abs).isFile()) throw new PatchError(display, null, null, 'no such file: give the path of a TypeScript file that does `export default definePatch({ ... })`');
   if (!/\.(ts|mts|js|mjs)$/.test(abs)) throw new PatchError(display, null, null, 'a patch file is a .ts (or .mts, .js, .mjs) module');
   const source = readFileSync(abs, 'utf8');

@@ -1,0 +1,73 @@
+import { describe, expect, test } from 'vitest';
+import { fc, test as ptest } from '@fast-check/vitest';
+import { check } from '../run.js';
+import { SCENARIOS } from '../scenarios/index.js';
+import { activeCpus, laneWidth, layoutLanes, renderLanes, wrap } from './lanes.js';
+import { renderText } from './text.js';
+import { REPORTERS } from './index.js';
+import { schemaError } from './schema.js';
+import { RACEWALK_VERSION } from './trace.js';
+import { readFileSync } from 'node:fs';
+
+const race = SCENARIOS.flatMap((s) => s.knownRaces.map((r) => ({ s, r })))[0]!;
+const { report } = check({ scenario: race.s, variants: race.r.variants, env: race.r.env, maxExecutions: 50_000 });
+
+describe('lanes', () => {
+  ptest.prop([fc.string({ maxLength: 300 }), fc.integer({ min: 8, max: 120 })])('wrap never exceeds the width and keeps every non-space character', (text, w) => {
+    const lines = wrap(text, w, 2);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(w);
+    expect(lines.join('').replace(/\s/g, '')).toBe(text.replace(/\s/g, ''));
+  });
+
+  ptest.prop([fc.integer({ min: 60, max: 240 })])('every lane line fits the width, and each step sits in its own CPU lane', (width) => {
+    const n = activeCpus(report).length;
+    fc.pre(laneWidth(n, width) > 16);
+    const lines = renderLanes(layoutLanes(report, { width, notes: true }), width, n, (s) => s.text);
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(width);
+    // first line of each step: the step number, then text only in its lane
+    const w = laneWidth(n, width);
+    const lanes = activeCpus(report);
+    for (const s of report.trace) {
+      const line = lines.find((l) => new RegExp(`^\\s*${s.step}[ !*] `).test(l))!;
+      expect(line, `step ${s.step}`).toBeDefined();
+      const col = lanes.indexOf(s.cpu);
+      const start = 6 + col * (w + 3);
+      expect(line.slice(start, start + w).trim().length, line).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('renderers', () => {
+  test('plain text has no escape codes; colour only when asked', () => {
+    expect(renderText(report)).not.toMatch(/\x1b\[/);
+    expect(renderText(report, { color: true })).toMatch(/\x1b\[31m/);
+  });
+
+  test('every reporter renders, and the JSON one round-trips and matches the schema', () => {
+    for (const r of Object.values(REPORTERS)) expect(r.render(report).length).toBeGreaterThan(100);
+    const back = JSON.parse(REPORTERS.json!.render(report));
+    expect(back).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(schemaError(back)).toBeNull();
+  });
+
+  test('the schema names the first field that is wrong', () => {
+    const bad = JSON.parse(JSON.stringify(report));
+    bad.trace[1].cpu = 'zero';
+    expect(schemaError(bad)).toBe('trace[1].cpu: expected integer, got string');
+    delete bad.trace[1].cpu;
+    expect(schemaError(bad)).toBe('trace[1].cpu: missing');
+    expect(schemaError({ ...report, version: 2 })).toMatch(/^version: expected 1/);
+    expect(schemaError({ ...report, minimization: { original: { steps: 1 } } })).toMatch(/^minimization/);
+  });
+
+  test("the report names racewalk's own version", () => {
+    expect(report.racewalk).toBe(RACEWALK_VERSION);
+    expect(RACEWALK_VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  });
+
+  test('HTML is self-contained: no external URL is fetched', () => {
+    const html = REPORTERS.html!.render(report);
+    expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
+    expect(html).toContain("default-src 'none'");
+  });
+});

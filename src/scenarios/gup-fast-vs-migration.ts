@@ -1,0 +1,53 @@
+/**
+ * GUP-fast (FOLL_GET | FOLL_WRITE, e.g. O_DIRECT into the page) on an order-0 anonymous page
+ * against NUMA-balancing migration of it (migrate_misplaced_folio(): isolate, try_to_migrate,
+ * folio_migrate_mapping()'s expected-refcount check, copy, remove_migration_ptes to the new
+ * page; or the undo path back to the source). A FOLL_GET reference is not a pin, so the
+ * PageAnonExclusive share protocol lets it through: the refcount check is what must refuse.
+ *
+ * World (PTRS_PER_PTE = 2): pmd[0] -> pt1 maps page[4] at 0x0; the destination page comes from
+ * the allocator.
+ * Threads: cpu0 get_user_pages_fast(0x0, 1, FOLL_GET | FOLL_WRITE); cpu1 migrate_misplaced_folio().
+ */
+import { FOLL_GET, FOLL_WRITE, get_user_pages_fast } from '../kernel/paths/gup.js';
+import { migrate_misplaced_folio } from '../kernel/paths/migrate.js';
+import type { Scenario } from './scenario.js';
+
+export const gupFastVsMigration: Scenario = {
+  name: 'gup-fast-vs-migration',
+  description: 'get_user_pages_fast(FOLL_GET | FOLL_WRITE) on a small anon page against its migration (migrate_misplaced_folio)',
+  paths: [
+    'lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'migrate_folio_unmap', 'migrate_folio_move',
+    'folio_migrate_mapping', 'try_to_migrate_one', 'page_try_share_anon_rmap', 'page_vma_mapped_walk', 'remove_migration_pte',
+    'page_add_anon_rmap', 'page_remove_rmap',
+  ],
+  kernel: 'v6.6',
+  geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
+  env: { tlb: 'broadcast' },
+  world: (b) => b.pageTable(0, 1).anonFolioPteMapped(4, 0, 1, 0),
+  threads: (k) => [
+    {
+      name: 'get_user_pages_fast(0x0, 1, FOLL_GET | FOLL_WRITE)',
+      *start() {
+        return yield* get_user_pages_fast(k, 0, 1, FOLL_GET | FOLL_WRITE);
+      },
+    },
+    {
+      name: 'migrate_misplaced_folio(page[4])',
+      *start() {
+        return yield* migrate_misplaced_folio(k, 4, 0);
+      },
+    },
+  ],
+  knownRaces: [
+    {
+      variants: { folio_migrate_mapping: 'no-refcount-check' },
+      invariant: 'gup-page-not-migrated',
+      note: 'without the expected-refcount check the page GUP holds is copied and replaced: writes through the GUP reference are lost',
+    },
+  ],
+  cleanConfigs: [
+    { variants: {}, note: 'v6.6: folio_ref_count(src) != expected_count -> -EAGAIN, migration entries removed back to the source' },
+    { variants: {}, env: { tlb: 'ipi' }, note: 'v6.6 with an IPI TLB flush (x86 native)' },
+  ],
+};

@@ -1,0 +1,44 @@
+/**
+ * GUP-fast (FOLL_PIN | FOLL_WRITE) on a PMD-mapped anonymous THP against __split_huge_pmd() of
+ * the same PMD (mprotect/munmap/madvise of part of the THP): pmdp_invalidate() + flush, the
+ * deposited table filled with PTEs, smp_wmb(), pmd_populate(). GUP-fast either pins through the
+ * huge PMD before the invalidation (its pmd re-check still sees the huge PMD), backs off on the
+ * invalidated PMD (pmd_access_permitted() fails), or walks the new PTE table.
+ *
+ * World (PTRS_PER_PTE = 2, THP of 2 pages): pmd[0] maps page[4..5] huge, page[1] is the
+ * deposited PTE table.
+ * Threads: cpu0 pin_user_pages_fast(0x0, 2, FOLL_WRITE); cpu1 split_huge_pmd(vma, pmd, 0x0).
+ */
+import { FOLL_PIN, FOLL_WRITE, get_user_pages_fast } from '../kernel/paths/gup.js';
+import { ANON_VMA, split_huge_pmd } from '../kernel/paths/huge_memory.js';
+import type { Scenario } from './scenario.js';
+
+export const gupFastVsSplitHugePmd: Scenario = {
+  name: 'gup-fast-vs-split-huge-pmd',
+  description: 'pin_user_pages_fast(FOLL_WRITE) on a PMD-mapped anon THP against split_huge_pmd() of its PMD',
+  paths: ['lockless_pages_from_mm', 'gup_huge_pmd', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', '__split_huge_pmd_locked', 'page_add_anon_rmap'],
+  kernel: 'v6.6',
+  geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
+  env: { tlb: 'broadcast' },
+  world: (b) => b.anonThpPmdMapped(4, 1, 0, 1),
+  threads: (k) => [
+    {
+      name: 'pin_user_pages_fast(0x0, 2, FOLL_WRITE)',
+      *start() {
+        return yield* get_user_pages_fast(k, 0, 2, FOLL_PIN | FOLL_WRITE);
+      },
+    },
+    {
+      name: 'split_huge_pmd(vma, pmd, 0x0)',
+      *start() {
+        yield* split_huge_pmd(k, ANON_VMA, 0);
+      },
+    },
+  ],
+  knownRaces: [],
+  cleanConfigs: [
+    { variants: {}, note: 'v6.6: the split keeps the PMD huge-but-invalid until the PTE table is published; GUP-fast re-checks the PMD' },
+    { variants: {}, env: { tlb: 'ipi' }, note: 'v6.6 with an IPI TLB flush (x86 native)' },
+    { variants: { gup_huge_pmd: 'x86-get_page' }, note: 'pre-v4.13 x86 gup_huge_pmd() without the PMD re-check is harmless against a split alone: the folio stays mapped (see gup-fast-vs-split-and-zap)' },
+  ],
+};

@@ -13,7 +13,7 @@ const layout = { nameOf: (x: number) => `m${x}`, formatValue: (_: number, v: num
  * steps and writes x. The check fails only when cpu1's write lands between the two reads: one
  * preemption at one point, and at least 2 + 1 + pad (cpu1's own steps) + ... steps.
  */
-function torn(pad: number): Program {
+function torn(pad: number): Program<null> {
   return {
     maxSteps: 1000,
     newMachine: () => new Machine(2, 4, layout, null, {}),
@@ -46,7 +46,7 @@ function torn(pad: number): Program {
 }
 
 /** a random walk from a seed made of fast-check's choices */
-function walk(p: Program, picks: readonly number[]) {
+function walk(p: Program<null>, picks: readonly number[]) {
   let i = 0;
   return runExecution(p, { choose: (v: SchedView) => v.enabled[(picks[i++] ?? 0) % v.enabled.length]! });
 }

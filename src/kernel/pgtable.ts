@@ -52,8 +52,9 @@ export const pte_wrprotect = (pte: number): number => (pte_write(pte) ? pte - _P
 export const make_migration_entry = (pfn: number, type: number): number => pfn * PFN_UNIT + type * 2;
 export const swp_type = (v: number): number => (flagsOf(v) >> 1) & 0xf;
 export const is_swap_pte = (pte: number): boolean => !pte_none(pte) && !pte_present(pte);
+/** a swap entry never has _PAGE_PSE (x86 pmd_present() relies on it): an invalidated huge PMD is not one */
 export const is_migration_entry = (v: number): boolean =>
-  !pte_present(v) && !pte_none(v) && swp_type(v) >= SWP_MIGRATION_READ && swp_type(v) <= SWP_MIGRATION_WRITE;
+  !pte_present(v) && !pte_none(v) && (flagsOf(v) & _PAGE_PSE) === 0 && swp_type(v) >= SWP_MIGRATION_READ && swp_type(v) <= SWP_MIGRATION_WRITE;
 export const is_writable_migration_entry = (v: number): boolean => is_migration_entry(v) && swp_type(v) === SWP_MIGRATION_WRITE;
 export const swp_offset_pfn = (v: number): number => pfnOf(v);
 

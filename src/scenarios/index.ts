@@ -4,13 +4,25 @@ import { gupFastVsZap } from './gup-fast-vs-zap.js';
 import { gupFastVsMunmapFreePgtables } from './gup-fast-vs-munmap-free-pgtables.js';
 import { gupFastVsCollapse } from './gup-fast-vs-collapse.js';
 import { gupFastVsRetractPageTables } from './gup-fast-vs-retract-page-tables.js';
+import { pagewalkVsSplit } from './pagewalk-vs-split.js';
+import { smapsWalkVsSplit } from './smaps-walk-vs-split.js';
+import { pagewalkVsFileRefault } from './pagewalk-vs-file-refault.js';
+import { pagewalkVsFileZap } from './pagewalk-vs-file-zap.js';
+import { pagewalkVsRetract } from './pagewalk-vs-retract.js';
+import { gupSplitPmdZeroVsZap } from './gup-split-pmd-zero-vs-zap.js';
+import { gupSplitPmdVsRefault } from './gup-split-pmd-vs-refault.js';
+import { gupSlowVsRetract } from './gup-slow-vs-retract.js';
+import { hugetlbWalkVsUnshare } from './hugetlb-walk-vs-unshare.js';
 import { gupFastVsSplitHugePmd } from './gup-fast-vs-split-huge-pmd.js';
 import { gupFastVsSplitHugePage } from './gup-fast-vs-split-huge-page.js';
 import { gupFastVsMigration } from './gup-fast-vs-migration.js';
 import { gupFastVsSplitAndZap } from './gup-fast-vs-split-and-zap.js';
 
 export const SCENARIOS: readonly Scenario[] = [gupFastVsZap, gupFastVsMunmapFreePgtables, gupFastVsCollapse, gupFastVsRetractPageTables,
-  gupFastVsSplitHugePmd, gupFastVsSplitHugePage, gupFastVsMigration, gupFastVsSplitAndZap];
+  gupFastVsSplitHugePmd, gupFastVsSplitHugePage, gupFastVsMigration, gupFastVsSplitAndZap,
+  // page-table walkers (issue 4)
+  pagewalkVsSplit, smapsWalkVsSplit, pagewalkVsFileRefault, pagewalkVsFileZap, pagewalkVsRetract,
+  gupSplitPmdZeroVsZap, gupSplitPmdVsRefault, gupSlowVsRetract, hugetlbWalkVsUnshare];
 
 export const DEFAULT_SCENARIO = SCENARIOS[0]!.name;
 

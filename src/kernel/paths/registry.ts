@@ -18,6 +18,11 @@ import {
 import { folio_migrate_mapping, migrate_folio_move, migrate_folio_unmap } from './migrate.js';
 import { folio_migrate_mapping_no_refcount_check } from './migrate.variants.js';
 import { free_pgtables, pte_free_tlb, tlb_remove_table, tlb_remove_table_v4_17_mm_users } from './mmu_gather.js';
+import { walk_hugetlb_range, walk_pmd_range, walk_pte_range } from './pagewalk.js';
+import {
+  walk_hugetlb_range_v6_1, walk_pmd_range_no_unstable_check, walk_pmd_range_v6_4, walk_pte_range_no_action_again,
+} from './pagewalk.variants.js';
+import { follow_page_pte, follow_page_pte_v6_4, follow_pmd_mask, follow_pmd_mask_v6_4 } from './gup_slow.js';
 import { collapse_huge_page, collapse_huge_page_v6_0, retract_page_tables, retract_page_tables_v6_0, retract_page_tables_v6_1 } from './khugepaged.js';
 
 export type Expectation = 'clean' | 'violation';
@@ -350,6 +355,98 @@ export const PATHS: readonly PathDef[] = [
     aliases: [],
     description: 'move_to_new_folio (refcount check, copy), remove_migration_ptes to dst, free src; or undo back to src',
     variants: [faithful(migrate_folio_move)],
+  },
+  {
+    name: 'walk_pmd_range',
+    kernel: 'v6.6',
+    source: 'mm/pagewalk.c',
+    aliases: [],
+    description: 'pmd_entry, then (only pte_entry wanted) split_huge_pmd and walk_pte_range; ACTION_AGAIN redoes the PMD',
+    variants: [
+      faithful(walk_pmd_range),
+      {
+        name: 'v6.4-pmd-trans-unstable',
+        description: 'v5.6-v6.4: split_huge_pmd(); if (pmd_trans_unstable(pmd)) goto again; pte_offset_map_lock() cannot fail (trusts mmap_lock)',
+        expect: 'violation',
+        kernel: 'v6.4 (replaced in v6.5 when retract_page_tables() stopped taking mmap_lock for write)',
+        fn: walk_pmd_range_v6_4,
+      },
+      {
+        name: 'no-unstable-check',
+        description: 'the v6.4 form without the pmd_trans_unstable() re-check after split_huge_pmd() (not a kernel commit: what the check is for)',
+        expect: 'violation',
+        kernel: 'v6.4, re-check removed',
+        fn: walk_pmd_range_no_unstable_check,
+      },
+    ],
+  },
+  {
+    name: 'walk_pte_range',
+    kernel: 'v6.6',
+    source: 'mm/pagewalk.c',
+    aliases: [],
+    description: 'pte_offset_map_lock() (may find no table: then walk->action = ACTION_AGAIN), pte_entry per PTE',
+    variants: [
+      faithful(walk_pte_range),
+      {
+        name: 'no-action-again',
+        description: 'v6.6 without `if (!pte) walk->action = ACTION_AGAIN;` (not a kernel commit): the range is skipped silently',
+        expect: 'violation',
+        kernel: 'v6.6, ACTION_AGAIN removed',
+        fn: walk_pte_range_no_action_again,
+      },
+    ],
+  },
+  {
+    name: 'walk_hugetlb_range',
+    kernel: 'v6.6',
+    source: 'mm/pagewalk.c',
+    aliases: [],
+    description: 'hugetlb_vma_lock_read(); hugetlb_walk() and hugetlb_entry per huge page; unlock',
+    variants: [
+      faithful(walk_hugetlb_range),
+      {
+        name: 'v6.1-no-vma-lock',
+        description: 'v6.1: huge_pte_offset() with no hugetlb vma lock (fixed in v6.2, "mm/hugetlb: make walk_hugetlb_range() safe to pmd unshare")',
+        expect: 'violation',
+        kernel: 'v6.1',
+        fn: walk_hugetlb_range_v6_1,
+      },
+    ],
+  },
+  {
+    name: 'follow_pmd_mask',
+    kernel: 'v6.6',
+    source: 'mm/gup.c',
+    aliases: [],
+    description: 'slow GUP at the PMD: table -> follow_page_pte; huge + FOLL_SPLIT_PMD -> split, pte_alloc, follow_page_pte',
+    variants: [
+      faithful(follow_pmd_mask),
+      {
+        name: 'v6.4-foll-split-pmd',
+        description: 'v6.4: huge zero page: split, then pmd_trans_unstable() -> -EBUSY; other THPs: split, pte_alloc; follow_page_pte cannot fail',
+        expect: 'violation',
+        kernel: 'v6.4 (changed in v6.5: "mm/gup: remove FOLL_SPLIT_PMD use of pmd_trans_unstable()")',
+        fn: follow_pmd_mask_v6_4,
+      },
+    ],
+  },
+  {
+    name: 'follow_page_pte',
+    kernel: 'v6.6',
+    source: 'mm/gup.c',
+    aliases: [],
+    description: 'pte_offset_map_lock() (NULL -> no_page_table), the PTE under the PTL, try_grab_page',
+    variants: [
+      faithful(follow_page_pte),
+      {
+        name: 'v6.4-infallible-map',
+        description: 'v6.4: if (pmd_bad(*pmd)) no_page_table; the old pte_offset_map_lock() macro dereferences *pmd twice and cannot fail',
+        expect: 'violation',
+        kernel: 'v6.4',
+        fn: follow_page_pte_v6_4,
+      },
+    ],
   },
 ];
 

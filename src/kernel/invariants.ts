@@ -8,7 +8,7 @@ import type { GhostEvent } from '../core/op.js';
 import type { KernelMachine, KernelState } from './world.js';
 import {
   F_ENTRIES, F_MAPCOUNT, F_NR_PAGES_MAPPED, F_PINCOUNT, F_REFCOUNT, F_COMPOUND_HEAD, isTailValue, decodeCompoundHead,
-  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, F_PTL, MM_PAGE_TABLE_LOCK,
+  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, F_PTL, MM_PAGE_TABLE_LOCK, MM_WRITE_PROTECT_SEQ,
 } from './world.js';
 import {
   is_migration_entry, pmd_pgtable, pmd_trans_huge, pte_access_permitted, pte_pfn, pte_present, pmd_present, pmd_pfn,
@@ -203,7 +203,8 @@ export const gupFastProgress: KernelInvariant = {
         if (s.tid !== active.tid) {
           if (k !== 'load') {
             const f = L.fieldOf(loc);
-            if (L.entryOwner(loc) >= 0 || f === F_REFCOUNT || f === F_COMPOUND_HEAD) active.written.add(loc);
+            // mm->write_protect_seq: fork ran under a FOLL_PIN walk, a legitimate reason to back off
+            if (L.entryOwner(loc) >= 0 || f === F_REFCOUNT || f === F_COMPOUND_HEAD || loc === L.mm(MM_WRITE_PROTECT_SEQ)) active.written.add(loc);
           }
         } else if (active.written.has(loc)) {
           active.touched = true;

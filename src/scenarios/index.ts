@@ -13,12 +13,13 @@ import { gupSplitPmdZeroVsZap } from './gup-split-pmd-zero-vs-zap.js';
 import { gupSplitPmdVsRefault } from './gup-split-pmd-vs-refault.js';
 import { gupSlowVsRetract } from './gup-slow-vs-retract.js';
 import { hugetlbWalkVsUnshare } from './hugetlb-walk-vs-unshare.js';
+import { gupFastPinVsFork } from './gup-fast-pin-vs-fork.js';
 import { gupFastVsSplitHugePmd } from './gup-fast-vs-split-huge-pmd.js';
 import { gupFastVsSplitHugePage } from './gup-fast-vs-split-huge-page.js';
 import { gupFastVsMigration } from './gup-fast-vs-migration.js';
 import { gupFastVsSplitAndZap } from './gup-fast-vs-split-and-zap.js';
 
-export const SCENARIOS: readonly Scenario[] = [gupFastVsZap, gupFastVsMunmapFreePgtables, gupFastVsCollapse, gupFastVsRetractPageTables,
+export const SCENARIOS: readonly Scenario[] = [gupFastVsZap, gupFastVsMunmapFreePgtables, gupFastVsCollapse, gupFastVsRetractPageTables, gupFastPinVsFork,
   gupFastVsSplitHugePmd, gupFastVsSplitHugePage, gupFastVsMigration, gupFastVsSplitAndZap,
   // page-table walkers (issue 4)
   pagewalkVsSplit, smapsWalkVsSplit, pagewalkVsFileRefault, pagewalkVsFileZap, pagewalkVsRetract,

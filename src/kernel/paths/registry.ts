@@ -24,6 +24,7 @@ import {
 } from './pagewalk.variants.js';
 import { follow_page_pte, follow_page_pte_v6_4, follow_pmd_mask, follow_pmd_mask_v6_4 } from './gup_slow.js';
 import { collapse_huge_page, collapse_huge_page_v6_0, retract_page_tables, retract_page_tables_v6_0, retract_page_tables_v6_1 } from './khugepaged.js';
+import { copy_page_range, copy_page_range_no_seq, page_try_dup_anon_rmap, page_try_dup_anon_rmap_v5_7 } from './fork.js';
 
 export type Expectation = 'clean' | 'violation';
 
@@ -247,6 +248,40 @@ export const PATHS: readonly PathDef[] = [
         expect: 'violation',
         kernel: 'v6.0 (fixed by 2ba99c5e0881, v6.1)',
         fn: retract_page_tables_v6_0,
+      },
+    ],
+  },
+  {
+    name: 'copy_page_range',
+    kernel: 'v6.6',
+    source: 'mm/memory.c',
+    aliases: [],
+    description: 'fork: raw_write_seqcount_begin/end(&src_mm->write_protect_seq) around copy_pte_range/copy_present_pte',
+    variants: [
+      faithful(copy_page_range),
+      {
+        name: 'no-write-protect-seq',
+        description: 'without the write_protect_seq bracket: GUP-fast FOLL_PIN cannot tell that fork ran under its walk',
+        expect: 'violation',
+        kernel: 'v5.10 (fixed by 57efa1fe5957, v5.11), in v6.6 vocabulary',
+        fn: copy_page_range_no_seq,
+      },
+    ],
+  },
+  {
+    name: 'page_try_dup_anon_rmap',
+    kernel: 'v6.6',
+    source: 'include/linux/rmap.h',
+    aliases: ['folio_try_dup_anon_rmap_pte (v6.9+)'],
+    description: 'share an anon page with the child (ClearPageAnonExclusive, _mapcount++) unless it may be pinned (-EBUSY)',
+    variants: [
+      faithful(page_try_dup_anon_rmap),
+      {
+        name: 'v5.7-always-dup',
+        description: 'no maybe-pinned check: fork always shares anon pages COW',
+        expect: 'violation',
+        kernel: 'v5.7 (fixed by 70e806e4e645, v5.8), in v6.6 vocabulary',
+        fn: page_try_dup_anon_rmap_v5_7,
       },
     ],
   },

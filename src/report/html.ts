@@ -8,6 +8,7 @@
  */
 import type { Report, ReportStep } from './trace.js';
 import { minimizationLine, replayCommand, verdictLine } from './text.js';
+import { changeText } from './lanes.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -40,7 +41,12 @@ function scheduleSvg(r: Report): string {
 function stepCell(s: ReportStep, newFn: boolean): string {
   const res = s.result !== '' ? ` <span class="res">= ${esc(s.result)}</span>` : '';
   const fn = newFn ? `<div class="fn">${esc(s.fn)}()</div>` : '';
-  const ch = s.changes.map((c) => `<div class="ch">${esc(c.what)}: ${esc(c.before)} → <b>${esc(c.after)}</b></div>`).join('');
+  const ch = s.changes
+    .map((c) => {
+      const t = changeText(c.before, c.after);
+      return `<div class="ch">${esc(c.what)}: ${t.includes(' -> ') ? `${esc(c.before)} → <b>${esc(c.after)}</b>` : `<b>${esc(t)}</b>`}</div>`;
+    })
+    .join('');
   return `${fn}<div class="stmt"><code>${esc(s.stmt)}</code>${res}</div>${ch}`;
 }
 

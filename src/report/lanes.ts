@@ -25,6 +25,8 @@ export interface LaneOptions {
   readonly width: number;
   /** show ghost notes (instrumentation events) as well */
   readonly notes: boolean;
+  /** show changes of per-CPU state (irqs, RCU nesting, IPIs) too; the statement says as much */
+  readonly cpuState?: boolean;
 }
 
 export const STEP_COL = 6; // "  49! "
@@ -61,14 +63,30 @@ export function wrap(text: string, w: number, indent = 2): string[] {
   return out.length === 0 ? [''] : out;
 }
 
+const FLAGS = /^[a-z_]+(\|[a-z_]+)*$/;
+
+/**
+ * A change as a lane shows it: a flags word by the bits that changed (`+locked -dirty`), since
+ * the full before/after lists hide the one bit that matters; everything else as `before -> after`.
+ */
+export function changeText(before: string, after: string): string {
+  if (FLAGS.test(before) && FLAGS.test(after) && (before.includes('|') || after.includes('|'))) {
+    const b = new Set(before.split('|'));
+    const a = new Set(after.split('|'));
+    const diff = [...[...a].filter((f) => !b.has(f)).map((f) => `+${f}`), ...[...b].filter((f) => !a.has(f)).map((f) => `-${f}`)];
+    if (diff.length > 0) return diff.join(' ');
+  }
+  return `${before} -> ${after}`;
+}
+
 /** The text of a step as its lane shows it, line by line with styles (not yet wrapped). */
-export function stepSegments(s: ReportStep, newFn: boolean, opts: Pick<LaneOptions, 'notes'>): Seg[] {
+export function stepSegments(s: ReportStep, newFn: boolean, opts: Pick<LaneOptions, 'notes' | 'cpuState'>): Seg[] {
   const segs: Seg[] = [];
   if (newFn) segs.push({ text: `${s.fn}():`, style: 'fn' });
   segs.push({ text: `  ${s.stmt}${s.result !== '' ? ` = ${s.result}` : ''}`, style: 'stmt' });
   // the lane already says which CPU: its own per-CPU state reads without the prefix
   const own = `cpu${s.cpu}.`;
-  for (const ch of s.changes) segs.push({ text: `    ${ch.what.startsWith(own) ? ch.what.slice(own.length) : ch.what}: ${ch.before} -> ${ch.after}`, style: 'change' });
+  for (const ch of s.changes) if (opts.cpuState !== false || !/^cpu\d+\./.test(ch.what)) segs.push({ text: `    ${ch.what.startsWith(own) ? ch.what.slice(own.length) : ch.what}: ${changeText(ch.before, ch.after)}`, style: 'change' });
   for (const n of s.notes) {
     if (n.endsWith(' FAILED')) segs.push({ text: `    ${n}`, style: 'bad' });
     else if (opts.notes && n.startsWith('[')) segs.push({ text: `    ${n}`, style: 'note' });

@@ -30,7 +30,7 @@ export function renderMarkdown(r: Report): string {
   if (r.trace.length > 0) {
     out.push('');
     out.push('```');
-    out.push(...renderLanes(layoutLanes(r, { width: MD_WIDTH, notes: false }), MD_WIDTH, activeCpus(r).length, (s) => s.text));
+    out.push(...renderLanes(layoutLanes(r, { width: MD_WIDTH, notes: false, cpuState: false }), MD_WIDTH, activeCpus(r).length, (s) => s.text));
     out.push('```');
     const idle = idleCpus(r);
     if (idle.length > 0) out.push('');

@@ -1,14 +1,14 @@
 /**
  * Three CPUs: GUP-fast (FOLL_GET | FOLL_WRITE) of a PMD-mapped anonymous THP against two
- * MADV_DONTNEEDs of one page each — each splits the huge PMD (zap_pmd_range(): a partial range
- * calls __split_huge_pmd()) and zaps its PTE — the last one freeing the folio, after which a
- * fault reuses the freed page. GUP-fast that trusts the huge PMD it read without re-checking it
- * takes a reference on whatever the page has become.
+ * MADV_DONTNEEDs of one page each — the first splits the huge PMD (zap_pmd_range(): a partial
+ * range calls __split_huge_pmd()) and each zaps its PTE, the second one freeing the folio — and
+ * a fault on a third CPU that reuses a freed page. GUP-fast that trusts the huge PMD it read
+ * without re-checking it takes a reference on a freed page, or on whatever it has become.
  *
  * World (PTRS_PER_PTE = 2, THP of 2 pages): pmd[0] maps page[4..5] huge (page[1] deposited),
  * pmd[1] -> pt2 is empty (the fault at 0x2000 lands there).
  * Threads: cpu0 get_user_pages_fast(0x0, 2, FOLL_GET | FOLL_WRITE); cpu1 MADV_DONTNEED(0x1000,
- * 0x1000); cpu2 MADV_DONTNEED(0x0, 0x1000) then a fault at 0x2000.
+ * 0x1000) then MADV_DONTNEED(0x0, 0x1000); cpu2 a fault at 0x2000.
  */
 import type { Path } from '../core/op.js';
 import { at, READ_ONCE } from '../kernel/primitives.js';
@@ -54,15 +54,15 @@ export const gupFastVsSplitAndZap: Scenario = {
       },
     },
     {
-      name: 'madvise(0x1000, 0x1000, MADV_DONTNEED)',
+      name: 'madvise(0x1000, 0x1000, MADV_DONTNEED); madvise(0x0, 0x1000, MADV_DONTNEED)',
       *start() {
         yield* madvise_dontneed_partial(k, 1, 1);
+        yield* madvise_dontneed_partial(k, 0, 1);
       },
     },
     {
-      name: 'madvise(0x0, 0x1000, MADV_DONTNEED); fault at 0x2000',
+      name: 'fault at 0x2000',
       *start() {
-        yield* madvise_dontneed_partial(k, 0, 1);
         return yield* do_anonymous_page(k, 2);
       },
     },
@@ -70,8 +70,8 @@ export const gupFastVsSplitAndZap: Scenario = {
   knownRaces: [
     {
       variants: { gup_huge_pmd: 'x86-get_page' },
-      invariant: 'gup-returns-mapped-page',
-      note: 'pre-v4.13 x86 gup_huge_pmd() (get_page, no PMD re-check) once the split\'s TLB flush no longer waits for the irqs-off walk: GUP takes a reference on the reused page',
+      invariant: 'no-ref-on-free-page',
+      note: 'pre-v4.13 x86 gup_huge_pmd() (get_page, no PMD re-check) once the split\'s TLB flush no longer waits for the irqs-off walk: page_ref_inc() on the freed THP (or VM_BUG_ON_PAGE(page_ref_count(page) <= 0) in get_page(); with the fault in between, a reference on the reused page)',
     },
   ],
   cleanConfigs: [

@@ -39,6 +39,5 @@ export const gupFastVsSplitHugePmd: Scenario = {
   cleanConfigs: [
     { variants: {}, note: 'v6.6: the split keeps the PMD huge-but-invalid until the PTE table is published; GUP-fast re-checks the PMD' },
     { variants: {}, env: { tlb: 'ipi' }, note: 'v6.6 with an IPI TLB flush (x86 native)' },
-    { variants: { gup_huge_pmd: 'x86-get_page' }, note: 'pre-v4.13 x86 gup_huge_pmd() without the PMD re-check is harmless against a split alone: the folio stays mapped (see gup-fast-vs-split-and-zap)' },
   ],
 };

@@ -13,6 +13,7 @@ import { gupSplitPmdZeroVsZap } from './gup-split-pmd-zero-vs-zap.js';
 import { gupSplitPmdVsRefault } from './gup-split-pmd-vs-refault.js';
 import { gupSlowVsRetract } from './gup-slow-vs-retract.js';
 import { hugetlbWalkVsUnshare } from './hugetlb-walk-vs-unshare.js';
+import { gupHugetlbVsUnshare } from './gup-hugetlb-vs-unshare.js';
 import { gupFastPinVsFork } from './gup-fast-pin-vs-fork.js';
 import { gupFastVsSplitHugePmd } from './gup-fast-vs-split-huge-pmd.js';
 import { gupFastVsSplitHugePage } from './gup-fast-vs-split-huge-page.js';
@@ -23,7 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [gupFastVsZap, gupFastVsMunmapFree
   gupFastVsSplitHugePmd, gupFastVsSplitHugePage, gupFastVsMigration, gupFastVsSplitAndZap,
   // page-table walkers (issue 4)
   pagewalkVsSplit, smapsWalkVsSplit, pagewalkVsFileRefault, pagewalkVsFileZap, pagewalkVsRetract,
-  gupSplitPmdZeroVsZap, gupSplitPmdVsRefault, gupSlowVsRetract, hugetlbWalkVsUnshare];
+  gupSplitPmdZeroVsZap, gupSplitPmdVsRefault, gupSlowVsRetract, hugetlbWalkVsUnshare, gupHugetlbVsUnshare];
 
 export const DEFAULT_SCENARIO = SCENARIOS[0]!.name;
 

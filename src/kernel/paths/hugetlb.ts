@@ -17,10 +17,11 @@
  * mm counters and hugetlb reservations are not modelled.
  */
 import type { Label, Path } from '../../core/op.js';
-import { at, atomic_add_negative, load, spin_lock, spin_unlock, store, synchronize_rcu, smp_call_function_wait, xchg, WARN_ON_ONCE } from '../primitives.js';
+import { at, atomic_add, atomic_add_negative, ghost, load, spin_lock, spin_unlock, store, synchronize_rcu, smp_call_function_wait, xchg, WARN_ON_ONCE } from '../primitives.js';
 import { folio_put, type K } from '../mm.js';
 import { pmd_pfn, pmd_pgtable, pmd_present } from '../pgtable.js';
-import type { Vma } from '../walkers_world.js';
+import { VM_HUGETLB as VM_HUGETLB_FLAG, type Vma } from '../walkers_world.js';
+import { put_user_page } from './gup.js';
 import { tlb_finish_mmu, tlb_flush_mmu_tlbonly, tlb_gather_mmu } from './mmu_gather.js';
 
 /** hugetlb_vma_lock_read(vma): down_read(&vma_lock->rw_sema) for a shareable vma */
@@ -138,4 +139,65 @@ export function* tlb_remove_table_free(k: K, pt: number): Path<void> {
   if (k.env.pt_free === 'rcu') yield* synchronize_rcu(at('tlb_remove_table_rcu', 'call_rcu(&batch->rcu, tlb_remove_table_rcu)'));
   else if (k.env.pt_free === 'ipi') yield* smp_call_function_wait(at('tlb_remove_table_sync_one', 'smp_call_function(tlb_remove_table_smp_sync, NULL, 1)'));
   yield* folio_put(k, pt, at(fn, '__tlb_remove_table(table)'));
+}
+
+/**
+ * vma_pgtable_walk_begin()/_end() (mm/memory.c, v6.10+): "if (is_vm_hugetlb_page(vma))
+ * hugetlb_vma_lock_read(vma);" — the bracket follow_page_mask() puts around its walk since
+ * hugetlb pages go through the generic GUP walk (Peter Xu, 2024).
+ */
+export function* vma_pgtable_walk_begin(k: K, vma: Vma): Path<void> {
+  if (vma.vm_flags & VM_HUGETLB_FLAG) yield* hugetlb_vma_lock_read(k, vma, at('vma_pgtable_walk_begin', 'hugetlb_vma_lock_read(vma)'));
+}
+export function* vma_pgtable_walk_end(k: K, vma: Vma): Path<void> {
+  if (vma.vm_flags & VM_HUGETLB_FLAG) yield* hugetlb_vma_unlock_read(k, vma, at('vma_pgtable_walk_end', 'hugetlb_vma_unlock_read(vma)'));
+}
+
+function* follow_hugetlb_pmd_walk(k: K, vma: Vma, address: number): Path<number> {
+  // follow_pud_mask(): pud = READ_ONCE(*pudp); if (!pud_present(pud)) return no_page_table(...)
+  const pudp = pud_offset(k, vma);
+  if (!pmd_present(yield* load(pudp, at('follow_pud_mask', 'pud = READ_ONCE(*pudp)'), 'once'))) return -1;
+  // follow_pmd_mask(): pmd = pmd_offset(pudp, address) dereferences *pudp again
+  const pudval = yield* load(pudp, at('follow_pmd_mask', 'pmd = pmd_offset(pudp, address)'));
+  if (!pmd_present(pudval)) return -1;
+  const pmdp = k.L.entry(pmd_pgtable(pudval), Math.floor(address / k.geo.ptrsPerPte) % k.geo.ptrsPerPmd);
+  const fn = 'follow_pmd_mask';
+  const pmdval = yield* load(pmdp, at(fn, 'pmdval = pmdp_get_lockless(pmd)'), 'once');
+  if (!pmd_present(pmdval)) return -1; // no_page_table()
+  const ptl = k.L.ptl(pmd_pgtable(pudval));
+  yield* spin_lock(ptl, at(fn, 'ptl = pmd_lock(mm, pmd)'));
+  const cur = yield* load(pmdp, at(fn, 'pmdval = *pmd; if (unlikely(!pmd_present(pmdval)))'));
+  let page = -1;
+  if (pmd_present(cur)) {
+    // follow_huge_pmd(): page = pmd_page(pmdval) + ((addr & ~HPAGE_PMD_MASK) >> PAGE_SHIFT); try_grab_folio(page, 1, flags)
+    page = pmd_pfn(cur) + (address % k.geo.ptrsPerPte);
+    yield* atomic_add(k.L.refcount(pmd_pfn(cur)), 1, at('try_grab_folio', 'folio_ref_inc(folio)'));
+  }
+  yield* spin_unlock(ptl, at(fn, 'spin_unlock(ptl)'));
+  return page;
+}
+
+/**
+ * follow_page_mask(), v6.10 form, for a hugetlb vma: the walk (follow_pud_mask ->
+ * follow_pmd_mask -> follow_huge_pmd) bracketed by vma_pgtable_walk_begin()/_end(). Returns the
+ * page with a reference (FOLL_GET), or -1 (NULL: faulting is not modelled here).
+ */
+export function* follow_page_mask_v6_10(k: K, vma: Vma, address: number): Path<number> {
+  yield* vma_pgtable_walk_begin(k, vma);
+  const page = yield* follow_hugetlb_pmd_walk(k, vma, address);
+  yield* vma_pgtable_walk_end(k, vma);
+  return page;
+}
+/** the same walk without the bracket: as v6.1's follow_hugetlb_page() (no hugetlb vma lock) */
+export function* follow_page_mask_no_walk_bracket(k: K, vma: Vma, address: number): Path<number> {
+  return yield* follow_hugetlb_pmd_walk(k, vma, address);
+}
+
+/** get_user_pages(FOLL_GET) of one hugetlb page, then put_page() (ghosts gup_hold/gup_release) */
+export function* get_user_pages_hugetlb(k: K, vma: Vma, address: number): Path<number> {
+  const page = yield* k.impl('follow_page_mask', follow_page_mask_v6_10)(k, vma, address);
+  if (page < 0) return 0;
+  yield* ghost({ type: 'gup_hold', addr: address, pfn: page, folio: page - (address % k.geo.ptrsPerPte) }, at('__get_user_pages', 'pages[i] = page'));
+  yield* put_user_page(k, page);
+  return 1;
 }

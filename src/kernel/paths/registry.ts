@@ -23,6 +23,7 @@ import {
   walk_hugetlb_range_v6_1, walk_pmd_range_no_unstable_check, walk_pmd_range_v6_4, walk_pte_range_no_action_again,
 } from './pagewalk.variants.js';
 import { follow_page_pte, follow_page_pte_v6_4, follow_pmd_mask, follow_pmd_mask_v6_4 } from './gup_slow.js';
+import { follow_page_mask_no_walk_bracket, follow_page_mask_v6_10 } from './hugetlb.js';
 import { collapse_huge_page, collapse_huge_page_v6_0, retract_page_tables, retract_page_tables_v6_0, retract_page_tables_v6_1 } from './khugepaged.js';
 import { copy_page_range, copy_page_range_no_seq, page_try_dup_anon_rmap, page_try_dup_anon_rmap_v5_7 } from './fork.js';
 
@@ -483,6 +484,21 @@ export const PATHS: readonly PathDef[] = [
       },
     ],
   },
+  {
+    name: 'follow_page_mask',
+    kernel: 'v6.10',
+    source: 'mm/gup.c',
+    aliases: ['follow_hugetlb_page (v6.2-v6.9, hugetlb vmas)'],
+    description: 'slow GUP walk bracketed by vma_pgtable_walk_begin/end (hugetlb_vma_lock_read for hugetlb vmas)',
+    variants: [
+      faithful(follow_page_mask_v6_10, 'v6.10'),
+      {
+        name: 'no-walk-bracket',
+        description: 'the walk without vma_pgtable_walk_begin()/_end(), as v6.1 follow_hugetlb_page() without the hugetlb vma lock',
+        expect: 'violation',
+        kernel: 'v6.1 (fixed in v6.2, "mm/hugetlb: make follow_hugetlb_page() safe to pmd unshare")',
+        fn: follow_page_mask_no_walk_bracket,
+      },
 ];
 
 export function findPath(name: string): PathDef | undefined {

@@ -8,7 +8,8 @@
  * World (PTRS_PER_PTE = 2): pmd[0] -> pt1 maps a small anon page page[4] at 0x0, writable and
  * exclusive. MMF_HAS_PINNED is already set (sticky: the process has pinned before).
  * Threads: cpu0 pin_user_pages_fast(0x0, 1, FOLL_PIN | FOLL_WRITE), then unpin;
- * cpu1 fork(): dup_mmap() of [0x0, 0x2000).
+ * cpu1 fork(): dup_mmap() of [0x0, 0x2000), then the parent's write fault at 0x0 (do_wp_page():
+ * reuse if the page is still exclusive, else copy).
  */
 import type { Path } from '../core/op.js';
 import { FOLL_PIN, FOLL_WRITE, gup_put_folio, lockless_pages_from_mm } from '../kernel/paths/gup.js';
@@ -16,6 +17,7 @@ import { at, ghost, set_bit, test_bit } from '../kernel/primitives.js';
 import { page_folio, type K } from '../kernel/mm.js';
 import { PG_dirty } from '../kernel/world.js';
 import { dup_mmap } from '../kernel/paths/fork.js';
+import { do_wp_page } from '../kernel/paths/memory.js';
 import { DEFAULT_INVARIANTS, pinnedPageNotCowShared } from '../kernel/invariants.js';
 import { MM_FLAGS, MMF_HAS_PINNED } from '../kernel/world.js';
 import type { Scenario } from './scenario.js';
@@ -59,9 +61,10 @@ export const gupFastPinVsFork: Scenario = {
       },
     },
     {
-      name: 'fork(): dup_mmap(0x0, 0x2000)',
+      name: 'fork(): dup_mmap(0x0, 0x2000); the parent writes 0x0',
       *start() {
-        return yield* dup_mmap(k, 0, 2);
+        yield* dup_mmap(k, 0, 2);
+        return yield* do_wp_page(k, 0);
       },
     },
   ],

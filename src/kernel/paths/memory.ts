@@ -6,13 +6,13 @@
  * reference is dropped, and the TLB is flushed before the page is freed.
  */
 import type { Path } from '../../core/op.js';
-import { at, atomic_add, atomic_add_negative, atomic_set, load, smp_wmb, store } from '../primitives.js';
+import { at, atomic_add, atomic_add_negative, atomic_set, ghost, load, set_bit, smp_wmb, store } from '../primitives.js';
 import {
   alloc_pages, fmtAddr, folio_test_large, page_folio, pmd_offset, pte_offset, pte_offset_map_lock,
-  pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pte_at, type K,
+  pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pte_at, type K, flush_tlb_range, folio_put,
 } from '../mm.js';
-import { pfn_pte, pte_none, pte_pfn, pte_present } from '../pgtable.js';
-import { PAGE_MAPPING_ANON, PG_anon_exclusive, PG_lru, PG_swapbacked, PG_uptodate } from '../world.js';
+import { pfn_pte, pte_none, pte_pfn, pte_present, _PAGE_DIRTY, _PAGE_RW } from '../pgtable.js';
+import { PAGE_MAPPING_ANON, PG_anon_exclusive, PG_locked, PG_lru, PG_swapbacked, PG_uptodate } from '../world.js';
 import { tlb_gather_mmu, tlb_finish_mmu, type MmuGather } from './mmu_gather.js';
 
 /**
@@ -87,4 +87,104 @@ export function* do_anonymous_page(k: K, address: number): Path<number> {
   yield* set_pte_at(k, ptep, entry, at(fn, 'set_pte_at(vma->vm_mm, vmf->address, vmf->pte, entry)'));
   yield* pte_unmap_unlock(k, pt, at(fn, 'pte_unmap_unlock(vmf->pte, vmf->ptl)'));
   return folio;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The write fault that breaks COW (v6.6 do_wp_page / wp_page_reuse / wp_page_copy). In v6.6 the
+// reuse checks are inline in do_wp_page(); later kernels factor them out as
+// wp_can_reuse_anon_folio(), the name used here. Not modelled: KSM, swap cache, uffd-wp,
+// FAULT_FLAG_UNSHARE, the LRU drain, the folio lock's waiters; the fault enters with the PTE
+// read under the PTL (handle_pte_fault()'s pte_same check folded into pte_offset_map_lock).
+// ---------------------------------------------------------------------------------------------
+
+/** wp_can_reuse_anon_folio(): "we've got the only folio reference from our mapping" */
+export function* wp_can_reuse_anon_folio(k: K, folio: number): Path<boolean> {
+  const fn = 'wp_can_reuse_anon_folio';
+  const L = k.L;
+  // "We have to verify under folio lock: these early checks are just an optimization to avoid
+  //  locking the folio and freeing the swapcache if there is little hope that we can reuse."
+  if ((yield* load(L.refcount(folio), at(fn, 'if (folio_test_ksm(folio) || folio_ref_count(folio) > 3)'), 'once')) > 3) return false;
+  if ((yield* load(L.refcount(folio), at(fn, 'if (folio_ref_count(folio) > 1 + folio_test_swapcache(folio))'), 'once')) > 1) return false;
+  const old = yield { kind: 'rmw', loc: L.flags(folio), rmw: 'or', a: PG_locked, b: 0, order: 'acquire', label: at(fn, 'if (!folio_trylock(folio))') };
+  if ((old & PG_locked) !== 0) return false;
+  const unlock = at(fn, 'folio_unlock(folio)');
+  if ((yield* load(L.refcount(folio), at(fn, 'if (folio_test_ksm(folio) || folio_ref_count(folio) != 1)'), 'once')) !== 1) {
+    yield { kind: 'rmw', loc: L.flags(folio), rmw: 'andnot', a: PG_locked, b: 0, order: 'release', label: unlock };
+    return false;
+  }
+  // "Ok, we've got the only folio reference from our mapping and the folio is locked, it's
+  //  dark out, and we're wearing sunglasses. Hit it." folio_move_anon_rmap():
+  yield* store(L.mapping(folio), PAGE_MAPPING_ANON, at('folio_move_anon_rmap', 'WRITE_ONCE(folio->mapping, anon_vma)'), 'once');
+  yield { kind: 'rmw', loc: L.flags(folio), rmw: 'or', a: PG_anon_exclusive, b: 0, order: 'relaxed', label: at('folio_move_anon_rmap', 'SetPageAnonExclusive(&folio->page)') };
+  yield { kind: 'rmw', loc: L.flags(folio), rmw: 'andnot', a: PG_locked, b: 0, order: 'release', label: unlock };
+  return true;
+}
+
+/** wp_page_copy(), v6.6: map a private copy in place of the shared page */
+function* wp_page_copy(k: K, address: number, ptep: number, orig_pte: number, old_folio: number): Path<number> {
+  const fn = 'wp_page_copy';
+  const L = k.L;
+  let new_folio = yield* alloc_pages(k, 0, 'anon', at(fn, 'new_folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, vma, vmf->address, false)'));
+  if (new_folio < 0) return -1; // VM_FAULT_OOM
+  yield* ghost({ type: 'cow_copy', pfn: pte_pfn(orig_pte), into: new_folio }, at('__wp_page_copy_user', 'copy_mc_user_highpage(dst, src, addr, vma)'));
+  yield* smp_wmb(at('__folio_mark_uptodate', 'smp_wmb()'));
+  yield* set_bit(PG_uptodate, L.flags(new_folio), at('__folio_mark_uptodate', 'set_bit(PG_uptodate, folio_flags(folio, 0))'));
+  const pt = yield* pte_offset_map_lock(k, pmd_offset(k, address), at(fn, 'vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl)'));
+  let copied = false;
+  if (pt >= 0) ptep = pte_offset(k, pt, address);
+  if (pt >= 0 && (yield* ptep_get(k, ptep, at(fn, 'if (likely(vmf->pte && pte_same(ptep_get(vmf->pte), vmf->orig_pte))))'))) === orig_pte) {
+    // ptep_clear_flush(vma, vmf->address, vmf->pte)
+    yield* ptep_get_and_clear(k, ptep, at('ptep_clear_flush', 'pte = ptep_get_and_clear(mm, address, ptep)'));
+    yield* flush_tlb_range(k, at('ptep_clear_flush', 'flush_tlb_page(vma, address)'));
+    // folio_add_new_anon_rmap(new_folio, vma, vmf->address)
+    yield* atomic_set(L.mapcount(new_folio), 0, at('folio_add_new_anon_rmap', 'atomic_set(&folio->_mapcount, 0)'));
+    yield* store(L.mapping(new_folio), PAGE_MAPPING_ANON, at('__page_set_anon_rmap', 'WRITE_ONCE(folio->mapping, (struct address_space *) anon_vma)'), 'once');
+    yield* set_bit(PG_anon_exclusive | PG_swapbacked | PG_lru, L.flags(new_folio), at('folio_add_new_anon_rmap', 'SetPageAnonExclusive(&folio->page); folio_add_lru_vma(folio, vma)'));
+    yield* set_pte_at(k, ptep, pfn_pte(new_folio, true), at(fn, 'set_pte_at_notify(mm, vmf->address, vmf->pte, entry)'));
+    yield* k.impl('page_remove_rmap', page_remove_rmap)(k, pte_pfn(orig_pte));
+    // "Free the old page.."
+    new_folio = old_folio;
+    copied = true;
+  }
+  if (pt >= 0) yield* pte_unmap_unlock(k, pt, at(fn, 'pte_unmap_unlock(vmf->pte, vmf->ptl)'));
+  // if (new_folio) folio_put(new_folio): the old page's mapping reference, or the unused copy
+  yield* folio_put(k, new_folio, at(fn, 'if (new_folio) folio_put(new_folio)'));
+  // the reference do_wp_page() took
+  yield* folio_put(k, old_folio, at(fn, 'if (old_folio) folio_put(old_folio)'));
+  return copied ? 1 : 0;
+}
+
+/**
+ * A write fault on a present, write-protected anon PTE at `address`: handle_pte_fault() ->
+ * do_wp_page(), v6.6. Returns 'reuse' or 'copy' (or 'none' when the PTE is not a COW PTE).
+ * "If we encounter a page that is marked exclusive, we must reuse the page without further checks."
+ */
+export function* do_wp_page(k: K, address: number): Path<'reuse' | 'copy' | 'none'> {
+  const fn = 'do_wp_page';
+  const L = k.L;
+  const pt = yield* pte_offset_map_lock(k, pmd_offset(k, address), at('handle_pte_fault', 'spin_lock(vmf->ptl)'));
+  if (pt < 0) return 'none';
+  const ptep = pte_offset(k, pt, address);
+  const orig_pte = yield* ptep_get(k, ptep, at('handle_pte_fault', 'entry = vmf->orig_pte'));
+  if (!pte_present(orig_pte) || (orig_pte & _PAGE_RW) !== 0) {
+    yield* pte_unmap_unlock(k, pt, at('handle_pte_fault', 'pte_unmap_unlock(vmf->pte, vmf->ptl)'));
+    return 'none';
+  }
+  const page = pte_pfn(orig_pte); // vm_normal_page()
+  const folio = yield* page_folio(k, page, at(fn, 'folio = page_folio(vmf->page)'));
+  const anon = ((yield* load(L.mapping(folio), at(fn, 'if (folio && folio_test_anon(folio) &&'), 'once')) & PAGE_MAPPING_ANON) !== 0;
+  if (anon) {
+    const flags = yield* load(L.flags(page), at(fn, '    (PageAnonExclusive(vmf->page) || wp_can_reuse_anon_folio(folio, vma)))'), 'once');
+    if ((flags & PG_anon_exclusive) !== 0 || (yield* wp_can_reuse_anon_folio(k, folio))) {
+      // wp_page_reuse(): make the PTE writable in place
+      yield* store(ptep, orig_pte | _PAGE_RW | _PAGE_DIRTY, at('wp_page_reuse', 'ptep_set_access_flags(vma, vmf->address, vmf->pte, entry, 1)'), 'once');
+      yield* pte_unmap_unlock(k, pt, at('wp_page_reuse', 'pte_unmap_unlock(vmf->pte, vmf->ptl)'));
+      return 'reuse';
+    }
+  }
+  // "Ok, we need to copy. Oh, well.."
+  yield* atomic_add(L.refcount(folio), 1, at(fn, 'folio_get(folio)'));
+  yield* pte_unmap_unlock(k, pt, at(fn, 'pte_unmap_unlock(vmf->pte, vmf->ptl)'));
+  yield* wp_page_copy(k, address, ptep, orig_pte, folio);
+  return 'copy';
 }

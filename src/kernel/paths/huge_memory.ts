@@ -127,7 +127,7 @@ export function* __split_huge_pmd_locked(k: K, vma: Vma, pmdp: number, haddr: nu
   //  only possible if we managed to clear PageAnonExclusive() -- see set_pmd_migration_entry().
   //  In case we cannot clear PageAnonExclusive(), split the PMD only and let
   //  try_to_migrate_one() fail later. See page_try_share_anon_rmap(): invalidate PMD first."
-  const headOfPage = yield* page_folio(k, page, at(fn, 'anon_exclusive = PageAnon(page) && ...'));
+  const headOfPage = yield* page_folio(k, page, at(fn, 'PageAnon(page): folio = page_folio(page)'));
   const anon_exclusive = (yield* folio_test_anon(k, headOfPage, fn)) &&
     (yield* test_bit(PG_anon_exclusive, k.L.flags(page), at(fn, 'anon_exclusive = PageAnon(page) && PageAnonExclusive(page)')));
   if (freeze && anon_exclusive && (yield* k.impl('page_try_share_anon_rmap', page_try_share_anon_rmap)(k, page)) !== 0) freeze = false;

@@ -6,9 +6,13 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { check } from '../src/run.js';
+import { check, replayRecorded } from '../src/run.js';
 import { assertClean, program, runPoints } from './helpers.js';
 import { preemptionPoints } from '../src/sched/points.js';
+import type { Scenario } from '../src/scenarios/scenario.js';
+import { PTE_WALK_OPS, SMAPS_WALK_OPS, walk_page_range, type MmWalkOps } from '../src/kernel/paths/pagewalk.js';
+import { VM_HUGETLB, VM_PFNMAP, type Vma } from '../src/kernel/walkers_world.js';
+import { at, ghost } from '../src/kernel/primitives.js';
 
 interface Row {
   readonly scenario: string;
@@ -84,4 +88,39 @@ describe('walkers hold every invariant under random preemption schedules (fast-c
       fc.assert(fc.property(preemptionPoints({ maxPreemptions: 4 }), (points) => assertClean(p, runPoints(p, points))), { numRuns: 200 });
     });
   }
+});
+
+describe('walk_page_range vma handling', () => {
+  // [0x0, 0x2000) VM_PFNMAP (no struct pages: handed to pte_hole), [0x2000, 0x4000) anon with a PTE
+  // table mapping page[4] at 0x2000, [0x4000, 0x6000) hugetlb without a hugetlb_entry, then a gap.
+  const vmas: Vma[] = [
+    { name: 'pfnmap', vm_start: 0, vm_end: 2, vm_flags: VM_PFNMAP, anon: false },
+    { name: 'anon', vm_start: 2, vm_end: 4, vm_flags: 0, anon: true },
+    { name: 'hugetlb', vm_start: 4, vm_end: 6, vm_flags: VM_HUGETLB, anon: false },
+  ];
+  const scenario = (ops: MmWalkOps): Scenario => ({
+    name: 'walk-vma-handling',
+    description: 'one walker over VM_PFNMAP, anon and hugetlb vmas and a hole',
+    paths: ['walk_pmd_range'],
+    kernel: 'v6.6',
+    geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 4 },
+    world: (b) => b.pageTable(1, 1).anonFolioPteMapped(4, 0, 1, 0),
+    threads: (k) => [{ name: 'walk_page_range(0x0, 0x8000)', *start() { return yield* walk_page_range(k, vmas, 0, 8, ops); } }],
+    knownRaces: [],
+    cleanConfigs: [],
+  });
+  test('every address is handed to a callback or skipped by rule exactly once', () => {
+    for (const ops of [PTE_WALK_OPS, SMAPS_WALK_OPS, { name: 'pte_only', pte_entry: PTE_WALK_OPS.pte_entry }]) {
+      const r = check({ scenario: scenario(ops), strategy: 'dpor' });
+      expect(r.explored.verdict, `${ops.name}: ${r.report.invariant}`).toBe('clean');
+    }
+  });
+  test('test_walk returning 1 skips the vma; an error stops the walk and is returned', () => {
+    const skipAll: MmWalkOps = { ...PTE_WALK_OPS, name: 'skip', *test_walk(_k, start, end) { yield* ghost({ type: 'walk_visit', start, end, by: 'test_walk skip' }, at('test_walk', 'return 1')); return 1; } };
+    expect(check({ scenario: scenario(skipAll), strategy: 'dpor' }).explored.verdict).toBe('clean');
+    const fail: MmWalkOps = { ...PTE_WALK_OPS, name: 'fail', *test_walk() { return -14; } };
+    const r = check({ scenario: scenario(fail), strategy: 'dpor' });
+    expect(r.explored.verdict).toBe('clean');
+    expect(replayRecorded(r.program, []).threadResults[0]).toBe(-14);
+  });
 });

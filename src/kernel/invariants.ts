@@ -525,7 +525,8 @@ export const pmdTableUseValidated: KernelInvariant = {
 /**
  * walk_page_range(): every address of the walked range is handed to exactly one callback
  * (pte_entry, pmd_entry, pte_hole, hugetlb_entry) or skipped by a documented rule, once.
- * Ghosts: `walk_begin {start, end}`, `walk_visit {start, end, by}`, `walk_end`.
+ * Ghosts: `walk_begin {start, end}`, `walk_visit {start, end, by}`, `walk_end {err}` (a walk that
+ * returns a callback's error is not required to cover its range).
  */
 export const walkVisitsOnce: KernelInvariant = {
   name: 'walk-visits-once',
@@ -550,7 +551,8 @@ export const walkVisitsOnce: KernelInvariant = {
         } else if (ev.type === 'walk_end') {
           const w = walks.get(tid);
           walks.delete(tid);
-          if (w === undefined) return null;
+          // a callback's error aborts the walk by design: only a completed walk must cover its range
+          if (w === undefined || ((ev.err as number | undefined) ?? 0) !== 0) return null;
           const missed = w.seen.findIndex((n) => n === 0);
           if (missed >= 0) return `${cpu(tid)}'s walk of [${fmtAddr(w.start)}, ${fmtAddr(w.end)}) returned without handing ${fmtAddr(w.start + missed)} to any callback: the range was skipped silently`;
         }

@@ -204,7 +204,7 @@ export function* walk_page_range(k: K, vmas: readonly Vma[], start: number, end:
     if (err) break;
     start = next;
   } while (start < end);
-  yield* ghost({ type: 'walk_end' }, at('walk_page_range', `return ${err}`));
+  yield* ghost({ type: 'walk_end', err }, at('walk_page_range', `return ${err}`));
   return err;
 }
 

@@ -55,6 +55,11 @@ export const gupSlowVsRetract: Scenario = {
       invariant: 'pmd-table-use-validated',
       note: 'the pre-v6.5 follow_page_pte() uses the PMD it read as a table after retract_page_tables() unlinked it',
     },
+    {
+      variants: { follow_pmd_mask: 'v6.4-foll-split-pmd' },
+      invariant: 'pmd-table-use-validated',
+      note: 'the whole v6.4 slow-GUP walk (its follow_page_pte() by default) against the v6.5+ retract',
+    },
   ],
   cleanConfigs: [{ variants: {}, note: 'v6.6: pte_offset_map_lock() re-validates under the PTL inside an RCU section; NULL -> fault -> retry' }],
 };

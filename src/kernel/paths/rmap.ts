@@ -261,7 +261,9 @@ export function* page_vma_mapped_walk(k: K, pvmw: Pvmw): Path<boolean> {
         }
         if (pmd_trans_huge(again)) {
           const pfn = pmd_pfn(again);
-          if (pvmw.flags & PVMW_MIGRATION || !(pfn - pvmw.pfn >= 0 && pfn - pvmw.pfn < pvmw.nr) && !(pvmw.pfn - pfn >= 0 && pvmw.pfn - pfn < k.geo.ptrsPerPte)) {
+          // check_pmd(): the huge PMD's pages overlap [pvmw->pfn, pvmw->pfn + nr_pages)
+          const overlaps = pfn + k.geo.ptrsPerPte - 1 >= pvmw.pfn && pfn <= pvmw.pfn + pvmw.nr - 1;
+          if (pvmw.flags & PVMW_MIGRATION || !overlaps) {
             yield* page_vma_mapped_walk_done(k, pvmw, 'not_found');
             return false;
           }

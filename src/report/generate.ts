@@ -123,11 +123,11 @@ export function indexHtml(reports: readonly Generated[]): string {
         const s = sizes(g.report);
         const links = Object.values(REPORTERS).map((r) => `<a href="${esc(encodeURI(`${g.stem}.${r.ext}`))}">${r.name}</a>`).join(' · ');
         const inv = found(g) ? esc(g.race.invariant) : `<b class="bad">not found</b> (expected ${esc(g.race.invariant)})`;
-        return `<tr><td><a href="${esc(encodeURI(`${g.stem}.html`))}"><code>${esc(label(g))}</code></a><div class="note">${esc(g.race.note)}</div></td><td>${inv}</td><td>${esc(s.original)}</td><td>${esc(s.minimized)}</td><td>${links}</td></tr>`;
+        return `<tr><td><a href="${esc(encodeURI(`${g.stem}.html`))}"><code>${esc(label(g))}</code></a><div class="note">${esc(g.race.note)}</div></td><td>${inv}</td><td>${esc(s.original)}</td><td${s.original !== s.minimized && s.original !== '-' ? ' class="shrunk"' : ''}>${esc(s.minimized)}</td><td>${links}</td></tr>`;
       })
       .join('\n');
     sections.push(`<h2>${esc(scenario.name)}</h2><p>${esc(scenario.description)} <span class="note">(Linux ${esc(scenario.kernel)})</span></p>
-<table><thead><tr><th>race (variants, env)</th><th>invariant violated</th><th>as found</th><th>minimized</th><th>reports</th></tr></thead><tbody>
+<table><colgroup><col style="width:42%"><col style="width:18%"><col style="width:12%"><col style="width:12%"><col style="width:16%"></colgroup><thead><tr><th>race (variants, env)</th><th>invariant violated</th><th>as found</th><th>minimized</th><th>reports</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`);
   }
@@ -141,7 +141,8 @@ ${rows}
 <style>
 body { margin:0 auto; max-width:1100px; padding:16px 20px; font:14px/1.45 system-ui, sans-serif; color:#1f2328; }
 h1 { font-size:20px; } h2 { font-size:16px; margin-top:24px; }
-table { border-collapse:collapse; width:100%; }
+table { border-collapse:collapse; width:100%; table-layout:fixed; }
+.shrunk { font-weight:600; color:#1a7f37; }
 th, td { text-align:left; padding:6px 8px; border-bottom:1px solid #d0d7de; vertical-align:top; }
 th { font-size:12px; color:#656d76; text-transform:uppercase; letter-spacing:.03em; }
 code { font:12.5px ui-monospace, monospace; }

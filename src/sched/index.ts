@@ -17,6 +17,8 @@ export interface StrategyOptions {
   readonly prefix?: readonly number[];
   /** preemptions the prefix takes, when known */
   readonly prefixPreemptions?: number;
+  /** per prefix node, the CPUs asleep there (sleep-set bitmask; for DPOR below a shard prefix) */
+  readonly prefixSleep?: readonly number[];
 }
 
 export interface StrategyDef {

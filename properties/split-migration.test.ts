@@ -119,6 +119,15 @@ describe('controls: the broken variants break these properties', () => {
     }, { split_huge_page_to_list: 'no-refcount-check' }, false);
     expect(violation?.invariant).toBe('refcount-covers-mapcount-and-pins');
   });
+  test('split_huge_page_to_list=no-refcount-check splits a THP held by FOLL_GET GUP', () => {
+    const { violation } = runAlone(ptePteMapped, function* (k) {
+      const r = yield* lockless_pages_from_mm(k, 0, 2, FOLL_GET | FOLL_WRITE);
+      const ret = yield* split_huge_page_caller(k, 4, 0);
+      for (const page of r.pages) yield* put_user_page(k, page);
+      return ret;
+    }, { split_huge_page_to_list: 'no-refcount-check' }, false);
+    expect(violation?.invariant).toBe('gup-folio-not-split');
+  });
   test('folio_migrate_mapping=no-refcount-check migrates a page held by FOLL_GET GUP', () => {
     const { violation } = runAlone((b) => b.pageTable(0, 1).anonFolioPteMapped(4, 0, 1, 0), function* (k) {
       const r = yield* lockless_pages_from_mm(k, 0, 1, FOLL_GET | FOLL_WRITE);

@@ -28,6 +28,8 @@ export interface CheckOptions {
   readonly maxSteps?: number;
   readonly extraVariants?: Readonly<Record<string, readonly VariantDef[]>>;
   readonly onProgress?: (p: Progress) => void;
+  /** executions between onProgress calls (default 1000) */
+  readonly progressEvery?: number;
   readonly shouldStop?: () => boolean;
   /** minimize a violating schedule before reporting (default true): fewest preemptions, then steps */
   readonly minimize?: boolean;
@@ -90,6 +92,7 @@ function startCheck(opts: CheckOptions) {
   const exploreOptions: ExploreOptions = {
     maxExecutions: opts.maxExecutions ?? DEFAULT_MAX_EXECUTIONS,
     onProgress: opts.onProgress,
+    progressEvery: opts.progressEvery,
     shouldStop: opts.shouldStop,
   };
   return { program, def, sopts, guard, exploreOptions };

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { checkAsync } from '../run.js';
+import { checkJobs } from '../sched/parallel.js';
+import { parseShard } from '../sched/shard.js';
+import { shardBlock, shardSuffix } from './merge.js';
 import { DEFAULT_SCENARIO } from '../scenarios/index.js';
 import { DEFAULT_STRATEGY } from '../sched/index.js';
 import { renderText, verdictLine, colorizer, minimizationLine } from '../report/text.js';
@@ -14,6 +16,7 @@ import { explorePatchCommand } from './explore-patch.js';
 export const EXPLORE_HELP = `racewalk explore [--scenario NAME] [--variant PATH=VARIANT]... [--env NAME=VALUE]...
                  [--strategy NAME] [--seed N] [--preemptions N] [--max-executions N]
                  [--max-steps N] [--out DIR] [--json] [--quiet] [--format text|md|html|json]
+                 [--pct-depth N] [--shard i/n] [--jobs N]
 racewalk explore --variant-file FILE.ts [options above]
   Explores interleavings of the scenario's CPUs, minimizes a counterexample (fewest preemptions,
   then fewest steps), prints it (--format, default text) and writes the report
@@ -21,6 +24,8 @@ racewalk explore --variant-file FILE.ts [options above]
   Progress goes to stderr: a live status line on a TTY, a one-line summary otherwise.
   With --variant-file, runs the patched functions FILE defines against every scenario that
   exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md).
+  --shard i/n explores the i-th of n deterministic parts of the run (merge the n reports with
+  'racewalk merge'); --jobs N explores on N worker threads and merges in-process.
   Exit: 0 no violation, 1 violation found, 2 bad usage or input, 3 internal error.`;
 
 export async function exploreCommand(argv: string[], io: Io): Promise<number> {
@@ -40,6 +45,9 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
     quiet: { type: 'boolean' },
     format: { type: 'string' },
     'variant-file': { type: 'string' },
+    shard: { type: 'string' },
+    jobs: { type: 'string' },
+    'pct-depth': { type: 'string' },
     },
   });
   const scenario = values.scenario ?? DEFAULT_SCENARIO;
@@ -50,6 +58,9 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
   const maxExecutions = intOption(values['max-executions'], '--max-executions', 200_000, 1, 1_000_000_000);
   const maxSteps = values['max-steps'] === undefined ? undefined : intOption(values['max-steps'], '--max-steps', 2000, 1, 10_000_000);
   const outDir = values.out ?? 'reports';
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  const jobs = intOption(values.jobs, '--jobs', 1, 1, 64);
+  const pctDepth = values['pct-depth'] === undefined ? undefined : intOption(values['pct-depth'], '--pct-depth', 3, 1, 100);
   if (values.json && values.format !== undefined) throw new UsageError(`--json prints the one-line summary and --format ${values.format} the whole report; give one (formats: ${FORMATS.join(', ')})`);
   const reporter = values.format === undefined ? null : findReporter(values.format);
   if (values['variant-file'] !== undefined) {
@@ -64,11 +75,12 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
   const started = performance.now();
+  let lastDrawn = -Infinity;
   const progress = io.isTTY && !values.quiet && !values.json;
   let result;
   try {
     // async: the signal handlers above run between executions, and the search stops cleanly
-    result = await checkAsync({
+    result = await checkJobs(jobs, {
       scenario,
       variants,
       env,
@@ -77,10 +89,17 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
       preemptions,
       maxExecutions,
       maxSteps,
+      pctDepth,
+      shard,
       shouldStop: () => stop,
+      // the status line: asked for often, redrawn at most ~10 times a second
+      progressEvery: progress ? 50 : undefined,
       onProgress: progress
         ? (p) => {
-            const secs = (performance.now() - started) / 1000;
+            const now = performance.now();
+            if (now - lastDrawn < 100) return;
+            lastDrawn = now;
+            const secs = (now - started) / 1000;
             io.err(`\r  ${p.executions} executions, ${Math.round(p.executions / secs)}/s, depth ${p.maxDepth}, violations ${p.violations}   `);
           }
         : undefined,
@@ -91,8 +110,10 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
   }
   if (progress) io.err('\r' + ' '.repeat(72) + '\r');
   const secs = (performance.now() - started) / 1000;
-  const { report, explored } = result;
-  const stem = join(outDir, reportStem(report.scenario, report.variants));
+  const { explored } = result;
+  // a shard's report carries what its siblings must match, for 'racewalk merge'
+  const report = shard === undefined ? result.report : { ...result.report, shard: shardBlock(shard, { strategy: result.report.strategy, preemptions: Number.isFinite(preemptions) ? preemptions : null, seed, pctDepth: pctDepth ?? null, maxSteps: maxSteps ?? null, maxExecutions }, explored) };
+  const stem = join(outDir, reportStem(report.scenario, report.variants) + shardSuffix(shard));
   for (const r of Object.values(REPORTERS)) writeFileAtomic(`${stem}.${r.ext}`, r.render(report));
   if (!values.quiet && !values.json) {
     // the one-line summary (stderr): what was searched, how fast, and what minimization did

@@ -16,7 +16,7 @@ import { assertClean, countSwitches, describeFailure, program, runPoints } from 
 for (const scenario of SCENARIOS) {
   describe(scenario.name, () => {
     for (const race of scenario.knownRaces) {
-      const label = Object.entries(race.variants).map(([p, v]) => `${p}=${v}`).join(' ');
+      const label = Object.entries({ ...race.variants, ...race.env }).map(([p, v]) => `${p}=${v}`).join(' ');
       test(`${label} is found by the default explorer and replays (${race.invariant})`, () => {
         const r = check({ scenario: scenario.name, variants: race.variants, env: race.env, maxExecutions: 50_000 });
         expect(r.explored.verdict, `expected a violation of ${race.invariant}`).toBe('violation');

@@ -42,7 +42,7 @@ export function listCommand(argv: string[], out: (s: string) => void): number {
   for (const s of d.scenarios) {
     lines.push(`  ${s.name}  (Linux ${s.kernel})`);
     lines.push(`      ${s.description}`);
-    for (const r of s.knownRaces) lines.push(`      known race: ${Object.entries(r.variants).map(([p, v]) => `${p}=${v}`).join(' ')} -> ${r.invariant}`);
+    for (const r of s.knownRaces) lines.push(`      known race: ${Object.entries({ ...r.variants, ...r.env }).map(([p, v]) => `${p}=${v}`).join(' ')} -> ${r.invariant}`);
   }
   lines.push('', 'Paths and variants:');
   for (const p of d.paths) {

@@ -184,7 +184,7 @@ export function blameUser(p: LoadedPatch, r: CheckResult, side: 'baseline' | 'pa
       p.display,
       firstLine,
       null,
-      `your ${userPaths.join(', ')} does not terminate ${inScenario}: an execution ran past ${r.program.maxSteps} steps. The last steps repeat: ${loop}. A retry loop must re-read what another CPU changes (and that CPU must be able to run); raise --max-steps only if the path legitimately needs more.\n  reproduce: ${replayCommand(p, r)}`,
+      `your ${userPaths.join(', ')} does not terminate ${inScenario}: an execution ran past ${r.program.maxSteps} steps. The last steps repeat: ${loop}. A loop that waits for another CPU is one blocking step in racewalk: smp_cond_load_acquire(loc, cmp, value, label) (or spin_lock, smp_call_function_wait, synchronize_rcu), not a retry loop the scheduler may never leave; a loop that retries on a value it read must re-read what another CPU changes. Raise --max-steps only if the path legitimately needs more.\n  reproduce: ${replayCommand(p, r)}`,
     );
   }
 }

@@ -15,6 +15,8 @@ export interface ExploreOptions {
   readonly progressEvery?: number;
   /** polled between executions; true stops the search (Ctrl-C) */
   readonly shouldStop?: () => boolean;
+  /** exploreAsync: executions between turns of the event loop (default 64) */
+  readonly yieldEvery?: number;
 }
 
 export interface Progress {
@@ -43,6 +45,29 @@ export interface ExploreResult {
 }
 
 export function explore<W>(program: Program<W>, strategy: Strategy, opts: ExploreOptions): ExploreResult {
+  const run = exploring(program, strategy, opts);
+  for (;;) {
+    const r = run.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/**
+ * explore(), giving the event loop a turn every `yieldEvery` executions (default 64) so that
+ * signal handlers (Ctrl-C, SIGTERM) run during a long search and `shouldStop` sees them.
+ */
+export async function exploreAsync<W>(program: Program<W>, strategy: Strategy, opts: ExploreOptions): Promise<ExploreResult> {
+  const run = exploring(program, strategy, opts);
+  for (;;) {
+    const r = run.next();
+    if (r.done === true) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The loop itself; yields between executions where the caller may let other work run. */
+function* exploring<W>(program: Program<W>, strategy: Strategy, opts: ExploreOptions): Generator<void, ExploreResult, void> {
+  const yieldEvery = opts.yieldEvery ?? 64;
   let executions = 0;
   let steps = 0;
   let maxDepth = 0;
@@ -67,11 +92,12 @@ export function explore<W>(program: Program<W>, strategy: Strategy, opts: Explor
     if (opts.onProgress !== undefined && executions % every === 0) {
       opts.onProgress({ executions, steps, maxDepth, violations: 0 });
     }
+    if (executions % yieldEvery === 0) yield;
   }
   const exhausted = failing === null && !interrupted && strategy.complete;
   const exhaustive = exhausted && strategy.bounds.length === 0;
   const bounds = [...strategy.bounds];
-  if (failing === null && !strategy.complete) bounds.push(`stopped after ${executions} executions (--max-executions)`);
+  if (failing === null && !strategy.complete && !interrupted) bounds.push(`stopped after ${executions} executions (--max-executions)`);
   if (interrupted) bounds.push('interrupted');
   let verdict: Verdict;
   if (failing?.modelError) verdict = 'model-error';

@@ -66,6 +66,50 @@ export interface GpWaitOp { readonly kind: 'gp_wait'; readonly label: Label }
  */
 export interface WorldOp { readonly kind: 'world'; readonly name: string; readonly args: readonly number[]; readonly label: Label }
 
+/**
+ * A spin-wait on one shared location: `while (!(READ_ONCE(*loc) <cmp> value)) cpu_relax();`,
+ * smp_cond_load_acquire(), atomic_cond_read_acquire(). One step, enabled only while the
+ * condition holds (as GenMC's and loom's spin-loop handling): the failed iterations read
+ * without side effects, so they are not explored, and a CPU that would spin forever is
+ * blocked — a global deadlock if no other CPU can write the location. Returns the value read.
+ * Fairness assumed: a spinning CPU eventually re-reads the location after another CPU writes it.
+ */
+export interface AwaitOp {
+  readonly kind: 'await'; readonly loc: number; readonly cmp: AwaitCmp; readonly value: number;
+  readonly order: Ordering; readonly label: Label;
+}
+/** `and_zero`: (*loc & value) == 0; `and_nonzero`: (*loc & value) != 0 */
+export type AwaitCmp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and_zero' | 'and_nonzero';
+
+export function awaitHolds(cmp: AwaitCmp, v: number, value: number): boolean {
+  switch (cmp) {
+    case 'eq':
+      return v === value;
+    case 'ne':
+      return v !== value;
+    case 'lt':
+      return v < value;
+    case 'le':
+      return v <= value;
+    case 'gt':
+      return v > value;
+    case 'ge':
+      return v >= value;
+    case 'and_zero':
+      return (v & value) === 0;
+    case 'and_nonzero':
+      return (v & value) !== 0;
+  }
+}
+
+/** The C condition an await waits for, e.g. `VAL == 0`, `(VAL & 0x1) == 0`. */
+export function awaitCondText(cmp: AwaitCmp, value: number): string {
+  const ops: Record<AwaitCmp, string> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=', and_zero: '', and_nonzero: '' };
+  if (cmp === 'and_zero') return `(VAL & 0x${value.toString(16)}) == 0`;
+  if (cmp === 'and_nonzero') return `(VAL & 0x${value.toString(16)}) != 0`;
+  return `VAL ${ops[cmp]} ${value}`;
+}
+
 /** VM_BUG_ON / WARN_ON in the modelled C: a local check, not a scheduling point. */
 export interface CheckOp { readonly kind: 'check'; readonly ok: boolean; readonly what: string; readonly label: Label }
 /**
@@ -77,7 +121,7 @@ export interface GhostEvent { readonly type: string; readonly [key: string]: unk
 
 export type SharedOp =
   | LoadOp | StoreOp | RmwOp | FenceOp | LockOp | UnlockOp | IrqOp | RcuOp
-  | IpiSendOp | IpiWaitOp | GpStartOp | GpWaitOp | WorldOp;
+  | IpiSendOp | IpiWaitOp | GpStartOp | GpWaitOp | WorldOp | AwaitOp;
 export type LocalOp = CheckOp | GhostOp;
 export type Op = SharedOp | LocalOp;
 

@@ -4,7 +4,7 @@
  * and returns what the C returns. Local checks (VM_BUG_ON, WARN_ON_ONCE) and ghost events are
  * not scheduling points.
  */
-import type { GhostEvent, Label, Ordering, Path } from '../core/op.js';
+import type { AwaitCmp, GhostEvent, Label, Ordering, Path } from '../core/op.js';
 
 export const at = (fn: string, stmt: string): Label => ({ fn, stmt });
 
@@ -116,6 +116,18 @@ export function* rcu_read_lock(label: Label): Path<void> {
 }
 export function* rcu_read_unlock(label: Label): Path<void> {
   yield { kind: 'rcu_read_unlock', label };
+}
+/**
+ * Spin-waits on one location, as one blocking step (core/op.ts AwaitOp): the CPU is not runnable
+ * until another CPU's write makes `VAL <cmp> value` hold. For `while (READ_ONCE(x) != v)
+ * cpu_relax();`, smp_cond_load_acquire(), atomic_cond_read_acquire() and spin loops that only
+ * re-read (fairness assumed: see README "Spin loops and fairness"). Returns the value read.
+ */
+export function* smp_cond_load_acquire(loc: number, cmp: AwaitCmp, value: number, label: Label): Path<number> {
+  return yield { kind: 'await', loc, cmp, value, order: 'acquire', label };
+}
+export function* smp_cond_load_relaxed(loc: number, cmp: AwaitCmp, value: number, label: Label): Path<number> {
+  return yield { kind: 'await', loc, cmp, value, order: 'once', label };
 }
 /** smp_call_function(func, info, wait=1): IPI every other CPU and wait until each has taken it */
 export function* smp_call_function_wait(label: Label): Path<void> {

@@ -22,7 +22,7 @@ interface Run {
 
 function racewalk(args: string[], cwd = repo): Promise<Run> {
   return new Promise((done, fail) => {
-    const env = { ...process.env, NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     for (const k of Object.keys(env)) if (k.startsWith('VITEST')) delete env[k];
     const p = spawn(process.execPath, [bin, ...args], { cwd, env });
     let out = '';

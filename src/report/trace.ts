@@ -173,6 +173,16 @@ export function toReportSteps(trace: readonly TraceStep[], layout: Layout, ncpu?
     else if (op.kind === 'rcu_read_unlock') rcu[s.tid] = Math.max(0, rcu[s.tid]! - 1);
     else if (op.kind === 'lock') locks[s.tid]!.push(object!);
     else if (op.kind === 'unlock') locks[s.tid] = locks[s.tid]!.filter((l) => l !== object);
+    // the folio lock is a bit (PG_locked, folio_trylock/folio_unlock), not a spinlock: the CPU
+    // that sets it holds it until some step clears it
+    for (const ch of s.changes) {
+      if (!ch.what.endsWith('.flags')) continue;
+      const had = ch.before.split('|').includes('locked');
+      const has = ch.after.split('|').includes('locked');
+      const name = `folio_lock(${ch.what.slice(0, -'.flags'.length)})`;
+      if (!had && has) locks[s.tid]!.push(name);
+      else if (had && !has) for (let c = 0; c < n; c++) locks[c] = locks[c]!.filter((l) => l !== name);
+    }
     return {
       step: s.index,
       cpu: s.tid,

@@ -6,7 +6,7 @@ import { DEFAULT_SCENARIO } from '../scenarios/index.js';
 import { DEFAULT_STRATEGY } from '../sched/index.js';
 import { renderText, verdictLine, colorizer, minimizationLine } from '../report/text.js';
 import { FORMATS, REPORTERS, findReporter } from '../report/index.js';
-import { writeFileAtomic, reportStem } from '../report/write.js';
+import { writeFileAtomic, reportStem, ensureWritableDir } from '../report/write.js';
 import type { Env } from '../kernel/mm.js';
 import { UsageError } from '../core/errors.js';
 import { intOption, parse, parseAssignments } from './args.js';
@@ -68,6 +68,7 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
     return explorePatchCommand(values['variant-file'], { scenario: values.scenario, variants, env, strategy: values.strategy, seed, preemptions, maxExecutions, maxSteps, outDir, json: values.json, quiet: values.quiet }, io);
   }
 
+  ensureWritableDir(outDir); // fail now, not after a long search whose counterexample cannot be saved
   let stop = false;
   const onSigint = () => {
     stop = true;

@@ -69,9 +69,9 @@ export function resolveEnv(scenario: Scenario, env: Partial<Env> | undefined): E
   const out = { ...DEFAULT_ENV, ...scenario.env, ...env } as Env;
   for (const key of Object.keys(out) as (keyof Env)[]) {
     const choice = ENV_CHOICES[key];
-    if (choice === undefined) throw new UsageError(`unknown environment choice '${key}'; choices: ${Object.keys(ENV_CHOICES).join(', ')}`);
+    if (choice === undefined) throw new UsageError(`unknown environment choice '${key}'.${suggest(key, Object.keys(ENV_CHOICES))} Choices: ${Object.keys(ENV_CHOICES).join(', ')} (see 'racewalk list')`);
     if (!(choice.values as readonly string[]).includes(out[key])) {
-      throw new UsageError(`--env ${key}=${out[key]} is not a choice; ${key} is one of: ${choice.values.join(', ')}`);
+      throw new UsageError(`--env ${key}=${out[key]} is not a choice.${suggest(String(out[key]), choice.values)} ${key} is one of: ${choice.values.join(', ')}`);
     }
   }
   return out;

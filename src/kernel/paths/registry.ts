@@ -499,6 +499,8 @@ export const PATHS: readonly PathDef[] = [
         kernel: 'v6.1 (fixed in v6.2, "mm/hugetlb: make follow_hugetlb_page() safe to pmd unshare")',
         fn: follow_page_mask_no_walk_bracket,
       },
+    ],
+  },
 ];
 
 export function findPath(name: string): PathDef | undefined {

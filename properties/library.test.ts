@@ -28,7 +28,7 @@ function show(r: SpawnSyncReturns<string>): string {
 }
 
 describe('racewalk as an npm package', () => {
-  test('a consumer project installs the packed tarball, runs its own vitest suite green, and checks a patch with the installed CLI', () => {
+  test('a consumer project installs the packed tarball, type-checks and runs its own vitest suite green, and checks a patch with the installed CLI', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'racewalk-pack-'));
     const pack = run('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], repo);
     expect(pack.status, show(pack)).toBe(0);
@@ -56,6 +56,10 @@ describe('racewalk as an npm package', () => {
     let install = run('npm', [...flags, '--offline'], consumer);
     if (install.status !== 0) install = run('npm', [...flags, '--prefer-offline'], consumer);
     expect(install.status, show(install)).toBe(0);
+
+    // the exports map carries the types: the consumer's suite type-checks against the package
+    const tsc = run('node', [join(consumer, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], consumer);
+    expect(tsc.status, show(tsc)).toBe(0);
 
     const vitest = run('node', [join(consumer, 'node_modules', 'vitest', 'vitest.mjs'), 'run'], consumer);
     expect(vitest.status, show(vitest)).toBe(0);

@@ -13,9 +13,10 @@ import type { Io } from './main.js';
 export const CHECK_PATCH_HELP = `racewalk check-patch FILE.ts [--baseline PATH=VARIANT]... [--scenario NAME]... [--env NAME=VALUE]...
                  [--strategy NAME] [--preemptions N] [--max-executions N] [--max-steps N] [--out DIR] [--json]
   Runs the baseline (racewalk's model, or the file's \`baseline\`) and the patched code from FILE
-  side by side over every scenario that exercises a patched path, with the same bounds
-  (default: strategy ${DEFAULT_STRATEGY}, no preemption bound, --max-executions ${CHECK_PATCH_DEFAULTS.maxExecutions}), and prints a table of verdicts plus the
-  minimal trace of every violation the patch introduces (reports of those go to --out, default reports/).
+  side by side over every scenario that exercises a patched path, with the same bounds (default:
+  strategy ${DEFAULT_STRATEGY}, no preemption bound, --max-executions ${CHECK_PATCH_DEFAULTS.maxExecutions}), and prints a table of
+  verdicts plus the minimal trace of every violation the patch introduces (their reports go to
+  --out, default reports/). See docs/patch-workflow.md.
   Exit: 0 the patch introduces no violation, 1 it does, 2 bad usage or an error in FILE, 3 internal error.`;
 
 export async function checkPatchCommand(argv: string[], io: Io): Promise<number> {

@@ -344,13 +344,13 @@ export const gupPageNotCollapsed: KernelInvariant = {
         else if (ev.type === 'gup_hold') {
           holds.hold(tid, pfn, ev.addr as number);
           if (copied.get(pfn) === m.world.pages[pfn]!.gen) {
-            return `GUP on ${cpu(tid)} returned page[${pfn}] for ${fmtAddr(ev.addr as number)} after khugepaged copied it into the new THP: writes through this reference are lost`;
+            return `GUP on ${cpu(tid)} returned page[${pfn}] for ${fmtAddr(ev.addr as number)} after khugepaged copied it into the new THP and unmapped it: writes through this reference are lost`;
           }
-        } else if (ev.type === 'collapse_copy') {
+        } else if (ev.type === 'collapse_replaced') {
           copied.set(pfn, m.world.pages[pfn]!.gen);
           const h = holds.byPfn.get(pfn);
           if (h !== undefined && h.length > 0) {
-            return `khugepaged on ${cpu(tid)} copied page[${pfn}] into a new THP while ${cpu(h[0]!.tid)} holds it from GUP (returned for ${fmtAddr(h[0]!.addr)}): the refcount check missed the GUP reference`;
+            return `khugepaged on ${cpu(tid)} copied page[${pfn}] into a new THP and unmapped it while ${cpu(h[0]!.tid)} holds it from GUP (returned for ${fmtAddr(h[0]!.addr)}): the refcount check missed the GUP reference`;
           }
         }
         return null;

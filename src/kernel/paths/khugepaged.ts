@@ -214,6 +214,9 @@ function* __collapse_huge_page_copy_succeeded(k: K, pt: number, address: number,
     yield* spin_unlock(ptl, at(fn, 'spin_unlock(ptl)'));
     // free_page_and_swap_cache(): no swap cache here, so put_page()
     yield* put_page(k, src_page, at(fn, 'free_page_and_swap_cache(src_page)'));
+    // Checked here rather than at the copy: this reference drop is ordered against GUP's own
+    // get and put of the page, so every interleaving of the same race reports it.
+    yield* ghost({ type: 'collapse_replaced', pfn: src_page }, at(fn, 'free_page_and_swap_cache(src_page)'));
   }
   for (const src_page of compound) {
     yield* unlock_page(k, src_page, fn);

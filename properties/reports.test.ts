@@ -62,6 +62,8 @@ describe('reports/', () => {
       expect(m.minimized.preemptions).toBeLessThanOrEqual(m.original.preemptions);
       if (m.minimized.preemptions === m.original.preemptions) expect(m.minimized.steps).toBeLessThanOrEqual(m.original.steps);
       expect(m.minimized.steps).toBe(r.trace.length);
+      // within the budget the preemption count is proved minimal (every schedule with fewer was run)
+      expect(m.fewestPreemptions, `schedule: ${r.schedule}`).toBe(true);
       // replay the JSON file as a user would; the violation and every step must reproduce
       const dir = mkdtempSync(join(tmpdir(), 'racewalk-rep-'));
       const path = join(dir, `${g.stem}.json`);
@@ -168,7 +170,7 @@ describe('explore and replay output', () => {
     // not a TTY: no status line, one summary line on stderr
     expect(r.err).not.toContain('\r');
     expect(r.err.trim().split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(/executions in .* s .*max depth \d+, violations 1; minimized: \d+ preemptions?, \d+ steps/);
+    expect(r.err).toMatch(/executions in .* s .*max depth \d+, violations 1; minimized: \d+ preemptions?( \(the fewest possible\))?, \d+ steps/);
   });
 
   test('a TTY gets a live status line with executions, rate, depth and violations', async () => {

@@ -60,6 +60,7 @@ describe('minimizeSchedule', () => {
       fc.pre(r.violation !== null);
       const m = minimizeSchedule(p, r)!;
       expect(m.minimized.preemptions).toBe(1);
+      expect(m.fewestPreemptions).toBe(true); // every 0-preemption schedule was run: none tears
       // the reader must run pad + 1 steps, the writer all pad + 1, then the second read
       expect(m.minimized.steps).toBe(2 * pad + 3);
       expect(m.original.steps).toBe(r.steps);

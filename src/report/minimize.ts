@@ -7,18 +7,23 @@
  * non-preemptive default "keep running the current CPU, else the lowest runnable one", as
  * `sched/points.ts` does, but naming the target CPU absolutely so a point keeps its meaning when
  * it moves). Between points the schedule is non-preemptive, so a schedule is as long as the
- * threads need, never padded. Then, until nothing improves:
+ * threads need, never padded. First, every schedule with fewer preemptions is run, level by
+ * level (0, 1, ...) as preemption bounding does, within half the budget: the first that violates
+ * the invariant replaces the found one, and when a level completes without one, the count is
+ * proved minimal. Then, until nothing improves:
  *
  *  1. delta debugging over the points: remove chunks of points (halves, quarters, ... single
  *     points) and keep a removal whenever the candidate still violates the same invariant and
  *     costs less;
  *  2. a shrink pass in the style of fast-check's: every single point is moved to every other
  *     step and retargeted to every other CPU; the cheapest candidate wins.
+ *  3. out of local minima: one point dropped and another one moved anywhere.
  *
  * Cost is (preemptions, steps, points, sum of point positions) compared lexicographically, so
  * every accepted candidate strictly decreases a well-founded measure: the loop terminates, and
  * since candidates are tried in a fixed order with no randomness, the result is deterministic.
  */
+import { DfsStrategy } from '../sched/dfs.js';
 import { runExecution, type Chooser, type ExecResult, type Program, type SchedView } from '../core/execution.js';
 
 /** At step `at`, run `cpu` (if it is runnable then); elsewhere the non-preemptive default. */
@@ -43,6 +48,8 @@ export interface Minimized {
   readonly candidates: number;
   /** true when the candidate budget ran out before a fixpoint */
   readonly budgetExhausted: boolean;
+  /** every schedule with fewer preemptions was run and none violates the invariant */
+  readonly fewestPreemptions: boolean;
 }
 
 export interface MinimizeOptions {
@@ -129,7 +136,7 @@ export function minimizeSchedule<W>(program: Program<W>, failing: ExecResult, op
   if (first.violation?.invariant !== target) {
     // the schedule does not reproduce on its own (it cannot happen for a deterministic model);
     // report it unminimized rather than pretend
-    return { choices: failing.choices, originalChoices: failing.choices, points: rec.points, original, minimized: original, candidates, budgetExhausted: false };
+    return { choices: failing.choices, originalChoices: failing.choices, points: rec.points, original, minimized: original, candidates, budgetExhausted: false, fewestPreemptions: false };
   }
 
   const tryPoints = (points: readonly SwitchPoint[]): Candidate | null => {
@@ -148,6 +155,37 @@ export function minimizeSchedule<W>(program: Program<W>, failing: ExecResult, op
   };
 
   let best: Candidate = tryPoints(rec.points) ?? { points: rec.points, result: first, preemptions: rec.preemptions };
+
+  // 0. fewest preemptions, exactly: search every schedule with 0, 1, ... preemptions (preemption
+  //    bounding, as the iterative strategy does) below what was found, with half the budget.
+  //    Local moves alone cannot get there when the fewer-preemption schedule needs a point the
+  //    found one does not have (run another CPU first, then preempt it once).
+  let fewestPreemptions = best.preemptions === 0;
+  const levelBudget = { candidates: candidates + Math.floor(budget / 2), steps: spent + Math.floor(stepBudget / 2) };
+  search: for (let level = 0; level < best.preemptions; level++) {
+    const dfs = new DfsStrategy(level);
+    while (dfs.nextExecution()) {
+      if (candidates >= levelBudget.candidates || spent >= levelBudget.steps) break search;
+      candidates++;
+      let r: ExecResult;
+      try {
+        r = runExecution(program, dfs);
+      } catch {
+        break search;
+      }
+      dfs.endExecution(r);
+      spent += r.steps;
+      if (r.violation?.invariant === target && r.modelError === null) {
+        const found = new PointRecorder(r.choices);
+        runExecution(program, found);
+        best = { points: found.points, result: r, preemptions: found.preemptions };
+        fewestPreemptions = true;
+        break search;
+      }
+    }
+    // the whole level ran without reaching the invariant: more preemptions are needed
+    if (level === best.preemptions - 1) fewestPreemptions = true;
+  }
   const ncpu = program.threads.length;
 
   for (let improved = true; improved && !exhausted(); ) {
@@ -216,5 +254,6 @@ export function minimizeSchedule<W>(program: Program<W>, failing: ExecResult, op
     minimized: { steps: best.result.steps, preemptions: best.preemptions },
     candidates,
     budgetExhausted: exhausted(),
+    fewestPreemptions,
   };
 }

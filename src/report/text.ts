@@ -75,7 +75,7 @@ export function minimizationLine(r: Pick<Report, 'minimization'>): string {
   if (!m) return '';
   const pl = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   const same = m.original.steps === m.minimized.steps && m.original.preemptions === m.minimized.preemptions;
-  return `minimized: ${pl(m.minimized.preemptions, 'preemption')}, ${pl(m.minimized.steps, 'step')} (as found: ${pl(m.original.preemptions, 'preemption')}, ${pl(m.original.steps, 'step')}${same ? '; already minimal' : ''}; ${m.candidates} candidate runs${m.budgetExhausted ? '; budget ran out, may not be minimal' : ''})`;
+  return `minimized: ${pl(m.minimized.preemptions, 'preemption')}${m.fewestPreemptions ? ' (the fewest possible)' : ''}, ${pl(m.minimized.steps, 'step')} (as found: ${pl(m.original.preemptions, 'preemption')}, ${pl(m.original.steps, 'step')}${same ? '; already minimal' : ''}; ${m.candidates} candidate runs${m.budgetExhausted ? '; budget ran out, may not be minimal' : ''})`;
 }
 
 function envFlags(r: Report): string {

@@ -63,6 +63,8 @@ export interface ReportMinimization {
   readonly originalSchedule: string;
   /** the minimizer's budget ran out before no candidate improved (the result may not be minimal) */
   readonly budgetExhausted?: boolean;
+  /** every schedule with fewer preemptions was run: none violates the invariant */
+  readonly fewestPreemptions?: boolean;
 }
 
 export interface Report {
@@ -284,6 +286,7 @@ export function buildReport(
             points: minimized.points,
             originalSchedule: formatSchedule(program.scenario.name, minimized.originalChoices),
             budgetExhausted: minimized.budgetExhausted,
+            fewestPreemptions: minimized.fewestPreemptions,
           },
   };
 }

@@ -94,7 +94,9 @@ export function replayCommand(argv: string[], io: Io, extraVariants?: Readonly<R
   const report = buildReport(program, { verdict, strategy: 'replay', executions: 1, steps: exec.steps, exhaustive: false, bounds: ['a single replayed schedule'] }, exec, null);
   if (values.json && values.format !== undefined && values.format !== 'json') throw new UsageError(`--json and --format ${values.format} contradict each other; give one (formats: ${FORMATS.join(', ')})`);
   const reporter = findReporter(values.json ? 'json' : (values.format ?? 'text'));
-  io.out(reporter.name === 'text' ? renderText(report, { color: io.isTTY, width: io.isTTY ? process.stdout.columns : undefined }) : reporter.render(report));
+  const text = reporter.name === 'text' ? renderText(report, { color: io.isTTY, width: io.isTTY ? process.stdout.columns : undefined }) : reporter.render(report);
+  // the replay command a report prints needs the patch file too when the schedule came from one
+  io.out(reporter.name === 'text' && values['variant-file'] !== undefined ? text.replace('racewalk replay --scenario', `racewalk replay --variant-file ${values['variant-file']} --scenario`) : text);
   if (recorded !== null && recorded.invariant !== null && report.invariant !== recorded.invariant) {
     io.err(`  note: the report recorded a violation of ${recorded.invariant}; the replay ${report.invariant === null ? 'found none' : `violates ${report.invariant}`}\n`);
   }

@@ -1,0 +1,189 @@
+/**
+ * Every bad input racewalk has been tried with, what it must answer, and a runner. Used by
+ * properties/reliability-cli.test.ts (which checks each answer) and, as a script, to regenerate
+ * the "## Bad input" table of README.md from real runs of bin/racewalk.mjs:
+ *
+ *   npx tsx properties/bad-inputs.ts            # prints the Markdown table
+ */
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface BadInput {
+  /** what is wrong, as the README table says it */
+  readonly what: string;
+  /** the command line; `$D` is the fixture folder made by `makeFixtures` */
+  readonly argv: readonly string[];
+  /** the answer must match (stderr) */
+  readonly expect: RegExp;
+  /** exit code (2 unless said) */
+  readonly exit?: number;
+  /** needs a real child process (variant files are loaded through Node's module hooks) */
+  readonly child?: boolean;
+}
+
+const V = ['--max-executions', '50'];
+
+export const BAD_INPUTS: readonly BadInput[] = [
+  { what: 'unknown command (typo)', argv: ['lsit'], expect: /unknown command 'lsit'. Did you mean 'list'\? Commands: list, explore, replay/ },
+  { what: 'unknown scenario (typo)', argv: ['explore', '--scenario', 'gup-fast-vs-zapp'], expect: /unknown scenario 'gup-fast-vs-zapp'. Did you mean 'gup-fast-vs-zap'\? Scenarios: gup-fast-vs-zap/ },
+  { what: 'unknown scenario (nothing close)', argv: ['explore', '--scenario', 'xyzzy'], expect: /unknown scenario 'xyzzy'. Scenarios: gup-fast-vs-zap, .*\(see 'racewalk list'\)/ },
+  { what: 'unknown strategy (typo)', argv: ['explore', '--strategy', 'randm'], expect: /unknown strategy 'randm'. Did you mean 'random'\? Strategies: / },
+  { what: 'unknown path in --variant', argv: ['explore', '--variant', 'gup_pte_rang=faithful'], expect: /unknown path 'gup_pte_rang' .*Did you mean 'gup_pte_range'\? Paths: / },
+  { what: 'unknown variant of a path', argv: ['explore', '--variant', 'gup_pte_range=no-recheck'], expect: /path 'gup_pte_range' has no variant 'no-recheck'. Did you mean 'no-pte-recheck'\? Variants of gup_pte_range: faithful, / },
+  { what: '--variant without =', argv: ['explore', '--variant', 'gup_pte_range'], expect: /--variant 'gup_pte_range' is malformed: expected --variant PATH=VARIANT/ },
+  { what: 'the same path given twice', argv: ['explore', '--variant', 'gup_pte_range=faithful', '--variant', 'gup_pte_range=no-pte-recheck'], expect: /--variant gives 'gup_pte_range' twice/ },
+  { what: 'unknown --env name', argv: ['explore', '--env', 'tlbb=ipi'], expect: /unknown environment choice 'tlbb'. Did you mean 'tlb'\? Choices: tlb, pt_free/ },
+  { what: 'bad --env value', argv: ['explore', '--env', 'tlb=ipii'], expect: /--env tlb=ipii is not a choice. Did you mean 'ipi'\? tlb is one of: broadcast, ipi/ },
+  { what: 'unknown option (typo)', argv: ['explore', '--max-step', '10'], expect: /Unknown option '--max-step'. Did you mean '--max-steps'\? Options: --scenario, / },
+  { what: 'unknown option of list', argv: ['list', '--bogus'], expect: /Unknown option '--bogus'. Options: --json/ },
+  { what: 'unexpected positional argument', argv: ['explore', 'gup-fast-vs-zap'], expect: /Unexpected argument 'gup-fast-vs-zap'. This command does not take positional arguments/ },
+  { what: 'option without its value', argv: ['explore', '--seed'], expect: /Option '--seed <value>' argument missing/ },
+  { what: 'negative seed', argv: ['explore', '--seed', '-1'], expect: /--seed '-1' is not a whole number: expected --seed N with 0 <= N <= 4294967295/ },
+  { what: 'seed not a number', argv: ['explore', '--seed', 'abc'], expect: /--seed 'abc' is not a whole number/ },
+  { what: 'seed too large', argv: ['explore', '--seed', '4294967296'], expect: /--seed 4294967296 is out of range: expected 0 <= N <= 4294967295/ },
+  { what: 'zero executions', argv: ['explore', '--max-executions', '0'], expect: /--max-executions 0 is out of range: expected 1 <= N <= 1000000000/ },
+  { what: 'negative executions', argv: ['explore', '--max-executions', '-5'], expect: /--max-executions '-5' is not a whole number/ },
+  { what: 'absurd executions (1e99)', argv: ['explore', '--max-executions', '1e99'], expect: /--max-executions '1e99' is not a whole number/ },
+  { what: 'zero step bound', argv: ['explore', '--max-steps', '0'], expect: /--max-steps 0 is out of range: expected 1 <= N <= 10000000/ },
+  { what: 'absurd step bound', argv: ['explore', '--max-steps', '99999999999'], expect: /--max-steps 99999999999 is out of range/ },
+  { what: 'absurd preemption bound', argv: ['explore', '--preemptions', '100000'], expect: /--preemptions 100000 is out of range: expected 0 <= N <= 1000/ },
+  { what: 'fractional preemption bound', argv: ['explore', '--preemptions', '1.5'], expect: /--preemptions '1.5' is not a whole number/ },
+  { what: 'zero worker threads', argv: ['explore', '--jobs', '0'], expect: /--jobs 0 is out of range: expected 1 <= N <= 64/ },
+  { what: 'shard index beyond count', argv: ['explore', '--shard', '3/2'], expect: /--shard 3\/2 is out of range/ },
+  { what: 'unknown report format', argv: ['explore', '--format', 'pdf'], expect: /--format 'pdf' is not a format: expected one of text, / },
+  { what: 'output folder under /proc', argv: ['explore', '--out', '/proc/racewalk', ...V], expect: /cannot create the output folder '\/proc\/racewalk': ENOENT.*Choose a writable folder with --out DIR/ },
+  { what: 'output folder that cannot be written', argv: ['explore', '--out', '/proc', ...V], expect: /cannot write to the output folder '\/proc'.*Choose a writable folder with --out DIR/ },
+  { what: 'output "folder" is a file', argv: ['explore', '--out', '$D/a-file', ...V], expect: /cannot create the output folder '.*a-file': '.*a-file' exists and is not a folder/ },
+  { what: 'output folder below a file', argv: ['explore', '--out', '$D/a-file/sub', ...V], expect: /cannot create the output folder '.*a-file\/sub': '.*a-file' exists and is not a folder/ },
+  { what: 'replay with nothing to replay', argv: ['replay'], expect: /replay needs a report file or --schedule STRING/ },
+  { what: 'report file missing', argv: ['replay', '$D/missing.json'], expect: /cannot read report '.*missing.json': no such file/ },
+  { what: 'report is a folder', argv: ['replay', '$D'], expect: /cannot read report '.*': EISDIR/ },
+  { what: 'empty report file', argv: ['replay', '$D/empty.json'], expect: /report '.*empty.json' is not valid JSON \(Unexpected end of JSON input\); it may be truncated/ },
+  { what: 'truncated report', argv: ['replay', '$D/truncated.json'], expect: /report '.*truncated.json' is not valid JSON .*; it may be truncated/ },
+  { what: 'report is a JSON array', argv: ['replay', '$D/array.json'], expect: /report '.*array.json' is not a JSON object: expected a racewalk report/ },
+  { what: "another tool's JSON", argv: ['replay', '$D/package.json'], expect: /'.*package.json' is not a racewalk report \(format is undefined, expected "racewalk-report"\)/ },
+  { what: 'report of an older format version', argv: ['replay', '$D/old-version.json'], expect: /has format version 0; this racewalk reads version 1/ },
+  { what: 'report with a field of the wrong type', argv: ['replay', '$D/bad-trace.json'], expect: /report '.*bad-trace.json': field 'trace' must be an array/ },
+  { what: 'report with a malformed trace step', argv: ['replay', '$D/bad-step.json'], expect: /trace step 3 is malformed \(needs cpu, fn, stmt, op, result\)/ },
+  { what: "report whose schedule is another scenario's", argv: ['replay', '$D/foreign-schedule.json'], expect: /the schedule was recorded for scenario 'gup-fast-vs-migration', not 'gup-fast-vs-zap'/ },
+  { what: 'report naming a variant that does not exist', argv: ['replay', '$D/bad-variant.json'], expect: /path 'gup_pte_range' has no variant 'nope'/ },
+  { what: 'report the model no longer reproduces', argv: ['replay', '$D/stale.json'], expect: /replay diverged from the report at step \d+: the report has cpu\d .*The model changed since the report was written/ },
+  { what: 'report without a counterexample', argv: ['replay', '$D/clean.json'], expect: /has no counterexample to replay \(verdict: (clean|no-violation-found)\)/ },
+  { what: 'report and --schedule together', argv: ['replay', '$D/truncated.json', '--schedule', 'rw1:gup-fast-vs-zap:0x1'], expect: /give either a report file or --scenario\/--schedule, not both/ },
+  { what: 'schedule string that is not one', argv: ['replay', '--schedule', 'garbage'], expect: /'garbage' is not a schedule string: expected rw1:<scenario>:<cpu>x<count>,\.\.\./ },
+  { what: 'schedule in an older format', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw0:gup-fast-vs-zap:0x3'], expect: /schedule format 'rw0' is not supported: this racewalk reads rw1 schedules/ },
+  { what: "schedule for another scenario", argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-migration:0x3'], expect: /the schedule was recorded for scenario 'gup-fast-vs-migration', not 'gup-fast-vs-zap'/ },
+  { what: 'schedule of an unknown scenario', argv: ['replay', '--schedule', 'rw1:nope:0x1'], expect: /unknown scenario 'nope'/ },
+  { what: 'schedule naming a CPU the scenario lacks', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-zap:7x3'], expect: /the schedule names cpu7, but scenario 'gup-fast-vs-zap' has 2 CPUs/ },
+  { what: 'schedule that no longer fits the model', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-zap:1x90'], expect: /replay diverged at step \d+: the schedule runs cpu1, which has finished/ },
+  { what: 'schedule with a zero-length run', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-zap:0x0'], expect: /schedule run '0x0' has a zero count/ },
+  { what: 'schedule run malformed', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-zap:0x3,x1'], expect: /schedule run 'x1' is malformed: each run is <cpu>x<count>/ },
+  { what: 'variant file missing', argv: ['explore', '--variant-file', '$D/nope.ts'], expect: /nope.ts: no such file: give the path of a TypeScript file/, child: true },
+  { what: 'variant file that does not compile', argv: ['explore', '--variant-file', '$D/syntax.ts'], expect: /syntax.ts:2:\d+: syntax error: Expected "\)" but found "}"/, child: true },
+  { what: 'variant file that throws while loading', argv: ['explore', '--variant-file', '$D/throws-at-load.ts'], expect: /throws-at-load.ts:1:\d+: the file threw while loading: configuration missing/, child: true },
+  { what: 'variant file without a default export', argv: ['explore', '--variant-file', '$D/no-default.ts'], expect: /no-default.ts:\d+: no default export/, child: true },
+  { what: 'variant file naming an unknown path', argv: ['explore', '--variant-file', '$D/unknown-path.ts'], expect: /unknown-path.ts:\d+: variants names 'gup_pte_rnge', which is not a modelled path. Did you mean 'gup_pte_range'\?/, child: true },
+  { what: 'variant whose code throws during exploration', argv: ['explore', '--variant-file', '$D/throws-in-path.ts', '--scenario', 'gup-fast-vs-zap', '--out', '$D/out'], expect: /throws-in-path.ts:\d+:\d+: your code threw in scenario 'gup-fast-vs-zap' .*forgot to handle pte_none/, child: true },
+  { what: 'variant that loops forever', argv: ['explore', '--variant-file', '$D/loops.ts', '--scenario', 'gup-fast-vs-zap', '--out', '$D/out'], expect: /loops.ts:\d+: your gup_pte_range does not terminate in scenario 'gup-fast-vs-zap'.*ran past 2000 steps/, child: true },
+];
+
+/** Writes every file the bad inputs refer to into a fresh folder; `good` is a real report's JSON text. */
+export function makeFixtures(good: string, clean: string): string {
+  const d = mkdtempSync(join(tmpdir(), 'racewalk-bad-'));
+  const r = JSON.parse(good) as Record<string, unknown>;
+  const w = (f: string, s: string) => writeFileSync(join(d, f), s);
+  w('a-file', 'not a folder\n');
+  w('empty.json', '');
+  w('truncated.json', good.slice(0, Math.floor(good.length / 2)));
+  w('array.json', '[1, 2, 3]\n');
+  w('package.json', JSON.stringify({ name: 'not-racewalk', version: '1.0.0' }));
+  w('old-version.json', JSON.stringify({ ...r, version: 0 }));
+  w('bad-trace.json', JSON.stringify({ ...r, trace: 'x' }));
+  const steps = [...(r.trace as Record<string, unknown>[])];
+  steps[3] = { ...steps[3], cpu: 'zero' };
+  w('bad-step.json', JSON.stringify({ ...r, trace: steps }));
+  w('foreign-schedule.json', JSON.stringify({ ...r, schedule: String(r.schedule).replace(/^rw1:[^:]+:/, 'rw1:gup-fast-vs-migration:') }));
+  w('bad-variant.json', JSON.stringify({ ...r, variants: { gup_pte_range: 'nope' } }));
+  w('stale.json', JSON.stringify({ ...r, variants: {} })); // recorded with no-pte-recheck, replayed on the faithful code
+  w('clean.json', clean);
+  w('syntax.ts', "import { definePatch } from 'racewalk/model';\nexport default definePatch({ name: 'x', variants: { gup_pte_range: function* ( { } });\n");
+  w('throws-at-load.ts', "throw new Error('configuration missing');\n");
+  w('no-default.ts', "import { definePatch } from 'racewalk/model';\nexport const patch = definePatch({ name: 'x', variants: {} });\n");
+  w('unknown-path.ts', "import { definePatch } from 'racewalk/model';\nexport default definePatch({\n  name: 'x',\n  variants: { gup_pte_rnge: function* () {} },\n});\n");
+  w('throws-in-path.ts', [
+    "import { definePatch, type gup_pte_range } from 'racewalk/model';",
+    'const broken: typeof gup_pte_range = function* (k, pmd, pmdp, addr, end, flags, r) {',
+    "  throw new Error('forgot to handle pte_none');",
+    '};',
+    "export default definePatch({ name: 'throws', variants: { gup_pte_range: broken } });",
+    '',
+  ].join('\n'));
+  w('loops.ts', [
+    "import { definePatch, READ_ONCE, at, type gup_pte_range } from 'racewalk/model';",
+    'const spins: typeof gup_pte_range = function* (k, pmd, pmdp, addr, end, flags, r) {',
+    "  for (;;) yield* READ_ONCE(pmdp, at('gup_pte_range', 'again: pmd = READ_ONCE(*pmdp); goto again'));",
+    '};',
+    "export default definePatch({ name: 'spins', variants: { gup_pte_range: spins } });",
+    '',
+  ].join('\n'));
+  mkdirSync(join(d, 'out'));
+  return d;
+}
+
+export const resolveArgv = (argv: readonly string[], d: string): string[] => argv.map((a) => a.replaceAll('$D', d));
+
+export interface Outcome {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs `node bin/racewalk.mjs argv` from the repo root. */
+export function runChild(argv: readonly string[], timeoutMs = 120_000): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['bin/racewalk.mjs', ...argv], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b) => void (out += b));
+    p.stderr.on('data', (b) => void (err += b));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+/** The fixture reports: a counterexample and a clean run, from real explorations. */
+export async function fixtureReports(): Promise<{ good: string; clean: string }> {
+  const d = mkdtempSync(join(tmpdir(), 'racewalk-fix-'));
+  const a = await runChild(['explore', '--variant', 'gup_pte_range=no-pte-recheck', '--out', d, '--json']);
+  const b = await runChild(['explore', '--out', d, '--json']);
+  if (a.code !== 1 || b.code !== 0) throw new Error(`fixture runs failed: ${a.err} ${b.err}`);
+  return { good: readFileSync(JSON.parse(a.out).report, 'utf8'), clean: readFileSync(JSON.parse(b.out).report, 'utf8') };
+}
+
+/** The README table: every bad input, run for real, with its exit code and first line of answer. */
+export async function markdownTable(): Promise<string> {
+  const { good, clean } = await fixtureReports();
+  const d = makeFixtures(good, clean);
+  const rows = ['| bad input | command | exit | what racewalk says |', '| --- | --- | --- | --- |'];
+  for (const b of BAD_INPUTS) {
+    const r = await runChild(resolveArgv(b.argv, d));
+    let said = r.err.trim().split('\n')[0]!.replaceAll(d, 'D').replace(/^racewalk: /, '').replace(/\.\d+\.probe\.tmp/, '.PID.probe.tmp');
+    if (said.length > 240) said = `${said.slice(0, 237)}...`;
+    said = said.replaceAll('|', '\\|');
+    const cmd = `racewalk ${b.argv.join(' ').replaceAll('$D', 'D')}`.replaceAll('|', '\\|');
+    rows.push(`| ${b.what} | \`${cmd}\` | ${r.code} | ${said} |`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.stdout.write(await markdownTable());
+}

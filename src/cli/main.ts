@@ -7,6 +7,7 @@ import { ModelError } from '../core/machine.js';
 import { listCommand } from './list.js';
 import { exploreCommand, EXPLORE_HELP } from './explore.js';
 import { replayCommand, REPLAY_HELP } from './replay.js';
+import { mergeCommand, MERGE_HELP } from './merge.js';
 import { checkPatchCommand, CHECK_PATCH_HELP } from './check-patch.js';
 
 export interface Io {
@@ -20,6 +21,7 @@ const HELP = `racewalk — a race explorer for Linux mm paths (lockless GUP vs s
 racewalk list [--json]          scenarios, paths and variants, invariants, strategies, environment
 ${EXPLORE_HELP}
 ${REPLAY_HELP}
+${MERGE_HELP}
 ${CHECK_PATCH_HELP}
 racewalk help                   this text
 `;
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   list: (argv, io) => listCommand(argv, io.out),
   explore: exploreCommand,
   replay: replayCommand,
+  merge: mergeCommand,
   'check-patch': checkPatchCommand,
 };
 

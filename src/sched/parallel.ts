@@ -14,7 +14,7 @@ import { findScenario } from '../scenarios/index.js';
 import { buildProgram } from '../scenarios/scenario.js';
 import { buildReport } from '../report/trace.js';
 import { minimizeSchedule } from '../report/minimize.js';
-import { findStrategy } from './index.js';
+import { DEFAULT_STRATEGY, findStrategy } from './index.js';
 import { mergeSummaries, toExploreResult, type ShardRun, type ShardSummary } from './shard.js';
 
 // a .mjs entry that registers tsx, then loads shard-worker.ts
@@ -33,7 +33,7 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
   }
   // bad names and values are reported here, once, before any worker starts
   const program = buildProgram(scenario, { variants: opts.variants, env: opts.env, maxSteps: opts.maxSteps });
-  const def = findStrategy(opts.strategy ?? 'iterative');
+  const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
   const base: ShardRun = opts.shard ?? { index: 1, count: 1, prefixesPerShard: 8 * jobs };
   const perWorker = Math.ceil((opts.maxExecutions ?? DEFAULT_MAX_EXECUTIONS) / jobs);
   const plain: CheckOptions = {

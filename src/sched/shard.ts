@@ -378,7 +378,7 @@ export function mergeSummaries(parts: readonly ShardSummary[], expected: number,
   }
   const bounds = new Set<string>();
   for (const p of parts) for (const b of p.bounds) bounds.add(b.startsWith('stopped after') ? 'stopped at --max-executions' : b);
-  if (parts.length < expected) bounds.add(`only ${parts.length} of ${expected} parts explored${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
+  if (parts.length < expected) bounds.add(`only ${parts.length} of ${expected} shards explored${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
   const exhaustive = winner < 0 && parts.length === expected && parts.every((p) => p.exhaustive);
   const sum = (f: (p: ShardSummary) => number) => parts.reduce((a, p) => a + f(p), 0);
   let verdict: Verdict;
@@ -391,7 +391,8 @@ export function mergeSummaries(parts: readonly ShardSummary[], expected: number,
     steps: sum((p) => p.steps),
     maxDepth: parts.reduce((a, p) => Math.max(a, p.maxDepth), 0),
     exhaustive,
-    bounds: exhaustive ? [] : [...bounds],
+    // after a violation, 'interrupted' only means the other parts were stopped early
+    bounds: exhaustive ? [] : [...bounds].filter((b) => winner < 0 || b !== 'interrupted'),
     sleepBlocked: sum((p) => p.sleepBlocked),
     interrupted: parts.some((p) => p.interrupted),
     foundAt: winner < 0 ? 0 : parts[winner]!.foundAt,

@@ -1,0 +1,430 @@
+/**
+ * `npm run bench` (`-- --quick` for a fast pass): how fast racewalk explores, measured, never
+ * asserted. Prints tables and writes bench/results.json:
+ *
+ * - the ceiling: a bare generator loop (generators yielding plain op objects, consumed by a loop
+ *   that applies them to a Float64Array and re-creates the generators every "execution"), run in
+ *   the same process, so throughput is a ratio to what generators allow on this machine now;
+ * - per scenario and strategy: executions, steps, steps/s, executions/s, sleep-set-blocked;
+ * - every known-buggy variant: time and executions to the first counterexample, by the default
+ *   strategy (and by PCT and random walk);
+ * - every faithful configuration: time to exhaust it with the default strategy;
+ * - naive DFS's executions against DPOR's (DFS capped: "> cap" when it did not finish);
+ * - DPOR's executions against the Mazurkiewicz classes counted by brute force on small
+ *   generated programs;
+ * - --jobs 2 against one thread; peak memory.
+ *
+ * Every search is bounded by time and executions so the default run stays near 3 minutes.
+ */
+import { cpus, loadavg } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { check, type CheckOptions } from '../src/run.js';
+import { SCENARIOS } from '../src/scenarios/index.js';
+import { buildProgram, type Scenario } from '../src/scenarios/scenario.js';
+import { DEFAULT_STRATEGY, STRATEGIES, findStrategy } from '../src/sched/index.js';
+import { checkParallel } from '../src/sched/parallel.js';
+import { Machine } from '../src/core/machine.js';
+import { runExecution, type Program, type SchedView } from '../src/core/execution.js';
+import type { Label, Op, Path, SharedOp } from '../src/core/op.js';
+import { dependent, footprint, type Footprint } from '../src/sched/footprint.js';
+import { DfsStrategy } from '../src/sched/dfs.js';
+import { Prng } from '../src/sched/prng.js';
+import type { Strategy } from '../src/sched/strategy.js';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--scenario='))?.slice('--scenario='.length);
+const C = quick
+  ? { bareSecs: 0.3, rateSecs: 0.25, dfsSecs: 0.5, dfsCap: 5_000, raceSecs: 3, otherRaceSecs: 0.5, exhaustSecs: 5, exhaust3Secs: 10, mazPrograms: 30, jobsSecs: 3 }
+  : { bareSecs: 1.5, rateSecs: 0.4, dfsSecs: 2.5, dfsCap: 100_000, raceSecs: 10, otherRaceSecs: 1, exhaustSecs: 10, exhaust3Secs: 60, mazPrograms: 150, jobsSecs: 8 };
+
+const benchStart = performance.now();
+const load0 = loadavg();
+let heapPeak = 0;
+const sampleHeap = () => {
+  heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+};
+
+// ---------------------------------------------------------------------------------------------
+// the ceiling: a bare generator loop
+
+const L: Label = { fn: 'bare', stmt: 'op' };
+function* bareThread(t: number, n: number): Generator<SharedOp, void, number> {
+  // the shape of a path: loads, stores and RMWs over a few locations, values flowing back
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const loc = (t * 7 + i) & 15;
+    switch (i % 3) {
+      case 0:
+        v = yield { kind: 'load', loc, order: 'once', label: L };
+        break;
+      case 1:
+        yield { kind: 'store', loc, value: v + 1, order: 'once', label: L };
+        break;
+      default:
+        v = yield { kind: 'rmw', loc, rmw: 'add', a: 1, b: 0, order: 'full', label: L };
+    }
+  }
+}
+
+function bareLoop(secs: number): { steps: number; secs: number } {
+  const mem = new Float64Array(16);
+  let steps = 0;
+  let sink = 0;
+  const t0 = performance.now();
+  const until = t0 + secs * 1000;
+  while (performance.now() < until) {
+    for (let rep = 0; rep < 100; rep++) {
+      // one "execution": fresh memory and generators, threads interleaved in turn
+      mem.fill(0);
+      const gens = [bareThread(0, 30), bareThread(1, 30)];
+      const next: (SharedOp | null)[] = gens.map((g) => g.next(0).value ?? null);
+      let t = 0;
+      for (;;) {
+        if (next[t] === null) t = 1 - t;
+        const op = next[t];
+        if (op === null || op === undefined) break;
+        let r = 0;
+        switch (op.kind) {
+          case 'load':
+            r = mem[op.loc]!;
+            break;
+          case 'store':
+            mem[op.loc] = op.value;
+            break;
+          case 'rmw':
+            r = mem[op.loc]!;
+            mem[op.loc] = r + op.a;
+            break;
+        }
+        steps++;
+        const res = gens[t]!.next(r);
+        next[t] = res.done === true ? null : res.value;
+        if ((steps & 7) === 0) t = 1 - t;
+      }
+      sink += mem[0]!;
+    }
+  }
+  if (sink === -1) console.log(sink);
+  return { steps, secs: (performance.now() - t0) / 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// one bounded search
+
+interface Run {
+  scenario: string;
+  config: string;
+  strategy: string;
+  verdict: string;
+  invariant: string | null;
+  executions: number;
+  steps: number;
+  secs: number;
+  stepsPerSec: number;
+  execsPerSec: number;
+  sleepBlocked: number;
+  exhaustive: boolean;
+  bounds: readonly string[];
+}
+
+function search(s: Scenario, strategy: string, secs: number, extra: Partial<CheckOptions> = {}, maxExecutions = 10_000_000): Run {
+  const until = performance.now() + secs * 1000;
+  const t0 = performance.now();
+  const r = check({ scenario: s, strategy, maxExecutions, shouldStop: () => performance.now() > until, minimize: false, ...extra });
+  const dt = (performance.now() - t0) / 1000;
+  sampleHeap();
+  const e = r.explored;
+  return {
+    scenario: s.name,
+    config: label(extra.variants ?? {}, extra.env ?? {}),
+    strategy,
+    verdict: e.verdict,
+    invariant: r.report.invariant,
+    executions: e.executions,
+    steps: e.steps,
+    secs: dt,
+    stepsPerSec: e.steps / dt,
+    execsPerSec: e.executions / dt,
+    sleepBlocked: e.sleepBlocked,
+    exhaustive: e.exhaustive,
+    bounds: e.bounds,
+  };
+}
+
+function label(variants: Readonly<Record<string, string>>, env: Readonly<Record<string, string>>): string {
+  return Object.entries({ ...variants, ...env }).map(([k, v]) => `${k}=${v}`).join(' ') || 'faithful';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mazurkiewicz classes by brute force on small generated programs
+
+type Leaf = { k: 'load' | 'store' | 'add'; x: number };
+type Instr = Leaf | { k: 'locked'; l: number; body: Instr[] };
+
+function genProgram(rng: Prng): Instr[][] {
+  const leaf = (): Leaf => ({ k: (['load', 'store', 'add'] as const)[rng.below(3)]!, x: rng.below(3) });
+  const threads = 2 + rng.below(2);
+  return Array.from({ length: threads }, () =>
+    Array.from({ length: 1 + rng.below(threads === 2 ? 4 : 3) }, () => (rng.below(5) === 0 ? { k: 'locked' as const, l: rng.below(2), body: [leaf()] } : leaf())),
+  );
+}
+
+function* runInstrs(code: Instr[], t: number): Path<void> {
+  let seen = 0;
+  for (const i of code) {
+    if (i.k === 'load') seen = yield { kind: 'load', loc: i.x, order: 'once', label: L };
+    else if (i.k === 'store') yield { kind: 'store', loc: i.x, value: seen * 10 + t + 1, order: 'once', label: L };
+    else if (i.k === 'add') seen = yield { kind: 'rmw', loc: i.x, rmw: 'add', a: 1, b: 0, order: 'full', label: L };
+    else if (i.k === 'locked') {
+      yield { kind: 'lock', loc: 3 + i.l, label: L };
+      yield* runInstrs(i.body, t);
+      yield { kind: 'unlock', loc: 3 + i.l, label: L };
+    }
+  }
+}
+
+const layout = { nameOf: (x: number) => `x${x}`, formatValue: (_: number, v: number) => String(v) };
+function toProgram(code: Instr[][]): Program {
+  return {
+    threads: code.map((c, t) => ({ name: `t${t}`, start: () => runInstrs(c, t) as Path<unknown> as Generator<Op, unknown, number> })),
+    newMachine: () => new Machine<unknown>(code.length, 5, layout, {}, {}),
+    invariants: [],
+    maxSteps: 200,
+  };
+}
+
+/** DFS over every interleaving; the class of each is its lexicographic normal form under dependence. */
+function countClasses(p: Program): { interleavings: number; classes: number } {
+  const dfs = new DfsStrategy();
+  const classes = new Set<string>();
+  let interleavings = 0;
+  let tids: number[] = [];
+  let fps: Footprint[] = [];
+  const rec = {
+    wantsWrites: true,
+    choose: (v: SchedView) => dfs.choose(v),
+    onStep: (tid: number, op: SharedOp, v: SchedView) => {
+      tids.push(tid);
+      fps.push(footprint(op, tid, v.threadCount, v.lastWrites.slice()));
+    },
+  };
+  while (dfs.nextExecution()) {
+    tids = [];
+    fps = [];
+    const r = runExecution(p, rec);
+    dfs.endExecution(r);
+    interleavings++;
+    classes.add(normalForm(tids, fps) + (r.violation !== null ? '!' : ''));
+  }
+  return { interleavings, classes: classes.size };
+}
+
+function normalForm(choices: readonly number[], fps: readonly Footprint[]): string {
+  const n = choices.length;
+  const preds = new Array<number>(n).fill(0);
+  const succ: number[][] = Array.from({ length: n }, () => []);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < j; i++) {
+      if (choices[i] === choices[j] || dependent(fps[i]!, fps[j]!)) {
+        preds[j]!++;
+        succ[i]!.push(j);
+      }
+    }
+  }
+  const out: number[] = [];
+  const done = new Array<boolean>(n).fill(false);
+  for (let k = 0; k < n; k++) {
+    let best = -1;
+    for (let j = 0; j < n; j++) if (!done[j] && preds[j] === 0 && (best < 0 || choices[j]! < choices[best]!)) best = j;
+    done[best] = true;
+    out.push(choices[best]!);
+    for (const s of succ[best]!) preds[s]!--;
+  }
+  return out.join('');
+}
+
+function countStrategy(p: Program, s: Strategy): { executions: number; blocked: number } {
+  let executions = 0;
+  while (s.nextExecution()) {
+    const r = runExecution(p, s);
+    s.endExecution(r);
+    if ((r as { aborted?: boolean }).aborted !== true) executions++;
+  }
+  return { executions, blocked: s.sleepBlocked ?? 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const fmt = (n: number) => (Number.isInteger(n) || n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+function table(title: string, head: string[], rows: (string | number)[][]): void {
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)));
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  console.log(`\n${title}`);
+  console.log('  ' + head.map((h, i) => pad(h, w[i]!)).join('  '));
+  for (const r of cells) console.log('  ' + r.map((c, i) => pad(c, w[i]!)).join('  '));
+}
+
+const scenarios = SCENARIOS.filter((s) => only === undefined || s.name === only);
+const hasDpor = STRATEGIES.some((s) => s.name === 'dpor');
+const exhaustiveDefault = findStrategy(DEFAULT_STRATEGY).exhaustive ? DEFAULT_STRATEGY : 'dfs';
+console.log(`racewalk bench${quick ? ' --quick' : ''}: ${scenarios.length} scenarios, strategies ${STRATEGIES.map((s) => s.name).join(', ')} (default ${DEFAULT_STRATEGY}); node ${process.version}, ${cpus().length} cores, load ${load0.map((x) => x.toFixed(1)).join(' ')}`);
+
+// 1. the ceiling
+const bare = bareLoop(C.bareSecs);
+const bareRate = bare.steps / bare.secs;
+console.log(`\nbare generator loop: ${fmt(bareRate)} steps/s (${fmt(bare.steps)} steps in ${bare.secs.toFixed(2)} s)`);
+
+// 2. throughput per scenario and strategy (faithful configuration), and naive DFS's count
+const rates: Run[] = [];
+const dfsRuns = new Map<string, Run>();
+for (const s of scenarios) {
+  const base = s.cleanConfigs[0] ?? { variants: {}, env: {} };
+  for (const def of STRATEGIES) {
+    if (def.name === 'dpor') continue; // measured by the exhaust runs below
+    const dfs = def.name === 'dfs';
+    const r = search(s, def.name, dfs ? C.dfsSecs : C.rateSecs, { variants: base.variants, env: base.env }, dfs ? C.dfsCap : 10_000_000);
+    rates.push(r);
+    if (dfs) dfsRuns.set(s.name, r);
+  }
+}
+
+// 3. exhaust every faithful configuration with the default (exhaustive) strategy
+const exhausts: (Run & { threads: number })[] = [];
+for (const s of scenarios) {
+  for (const c of s.cleanConfigs) {
+    const threads = buildProgram(s, { variants: c.variants, env: c.env }).threads.length;
+    const r = search(s, exhaustiveDefault, threads >= 3 ? C.exhaust3Secs : C.exhaustSecs, { variants: c.variants, env: c.env });
+    exhausts.push({ ...r, threads });
+  }
+}
+rates.push(...exhausts.filter((e, i, a) => a.findIndex((x) => x.scenario === e.scenario) === i));
+
+// 4. every known race: time and executions to the first counterexample
+const raceStrategies = [DEFAULT_STRATEGY, ...['pct', 'random'].filter((n) => n !== DEFAULT_STRATEGY && STRATEGIES.some((s) => s.name === n))];
+const races: Run[] = [];
+for (const s of scenarios) {
+  for (const race of s.knownRaces) {
+    for (const strategy of raceStrategies) {
+      const r = search(s, strategy, strategy === DEFAULT_STRATEGY ? C.raceSecs : C.otherRaceSecs, { variants: race.variants, env: race.env });
+      races.push({ ...r, invariant: r.invariant ?? `(expected ${race.invariant})` });
+    }
+  }
+}
+
+// 5. DPOR against the Mazurkiewicz classes on small generated programs
+const maz = { programs: 0, classes: 0, dpor: 0, dporBlocked: 0, interleavings: 0, worst: 0, over12: 0 };
+if (hasDpor) {
+  const rng = new Prng(20261121);
+  const dpor = findStrategy('dpor');
+  for (let i = 0; i < C.mazPrograms; i++) {
+    const p = toProgram(genProgram(rng));
+    const { interleavings, classes } = countClasses(p);
+    const d = countStrategy(p, dpor.create({ seed: 1, preemptions: Infinity }));
+    maz.programs++;
+    maz.classes += classes;
+    maz.interleavings += interleavings;
+    maz.dpor += d.executions;
+    maz.dporBlocked += d.blocked;
+    maz.worst = Math.max(maz.worst, d.executions / classes);
+    if (d.executions > 1.2 * classes) maz.over12++;
+  }
+}
+
+const rssBeforeJobsMB = process.resourceUsage().maxRSS / 1024;
+
+// 6. --jobs 2 against one thread: the default strategy exhausting the default scenario, and
+// DFS's executions/s on it
+const jobs: { what: string; jobs1: Run; jobs2: Run }[] = [];
+{
+  const s = scenarios[0]!;
+  const c = s.cleanConfigs[0] ?? { variants: {}, env: {} };
+  const par = async (strategy: string, secs: number, maxExecutions: number): Promise<Run> => {
+    const until = performance.now() + secs * 1000;
+    const t0 = performance.now();
+    const r = await checkParallel({ scenario: s.name, strategy, variants: c.variants, env: c.env, maxExecutions, shouldStop: () => performance.now() > until, minimize: false }, 2);
+    const dt = (performance.now() - t0) / 1000;
+    const e = r.explored;
+    return { scenario: s.name, config: label(c.variants, c.env ?? {}), strategy, verdict: e.verdict, invariant: null, executions: e.executions, steps: e.steps, secs: dt, stepsPerSec: e.steps / dt, execsPerSec: e.executions / dt, sleepBlocked: e.sleepBlocked, exhaustive: e.exhaustive, bounds: e.bounds };
+  };
+  jobs.push({ what: `exhaust ${s.name} (${exhaustiveDefault})`, jobs1: search(s, exhaustiveDefault, C.exhaust3Secs, { variants: c.variants, env: c.env }), jobs2: await par(exhaustiveDefault, C.exhaust3Secs, 10_000_000) });
+  // the same wall time for both: worker start-up (tsx loading the sources) counts against --jobs
+  jobs.push({ what: `dfs on ${s.name} for ${C.jobsSecs} s`, jobs1: search(s, 'dfs', C.jobsSecs, { variants: c.variants, env: c.env }), jobs2: await par('dfs', C.jobsSecs, 10_000_000) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+const totalSecs = (performance.now() - benchStart) / 1000;
+const maxRssMB = process.resourceUsage().maxRSS / 1024;
+const verdictOf = (r: Run) => (r.verdict === 'clean' ? 'clean' : r.verdict === 'violation' ? `VIOLATION ${r.invariant}` : r.verdict === 'no-violation-found' ? `not exhausted (${r.bounds.join('; ')})` : r.verdict);
+
+table(
+  'Throughput (faithful configuration; time-boxed, so executions are what fit in the box)',
+  ['scenario', 'strategy', 'executions', 'steps', 'steps/s', 'exec/s', 'sleep-blocked', 'vs bare loop'],
+  rates.map((r) => [r.scenario, r.strategy, r.executions, r.steps, r.stepsPerSec, r.execsPerSec, r.sleepBlocked, `${((100 * r.stepsPerSec) / bareRate).toFixed(1)}%`]),
+);
+table(
+  `Known races: first counterexample (default strategy ${DEFAULT_STRATEGY}, capped ${C.raceSecs} s; others ${C.otherRaceSecs} s)`,
+  ['scenario', 'variant', 'strategy', 'found', 'executions', 'seconds'],
+  races.map((r) => [r.scenario, r.config, r.strategy, r.verdict === 'violation' ? r.invariant! : `NOT FOUND ${r.invariant}`, r.executions, r.secs]),
+);
+table(
+  `Exhausting the faithful configurations (${exhaustiveDefault}; capped ${C.exhaustSecs} s, ${C.exhaust3Secs} s for 3+ CPUs)`,
+  ['scenario', 'config', 'cpus', 'verdict', 'executions', 'sleep-blocked', 'seconds'],
+  exhausts.map((r) => [r.scenario, r.config, String(r.threads), verdictOf(r), r.executions, r.sleepBlocked, r.secs]),
+);
+const reduction = scenarios.map((s) => {
+  const d = dfsRuns.get(s.name)!;
+  const p = exhausts.find((e) => e.scenario === s.name);
+  const dfsDone = d.exhaustive;
+  const ratio = p === undefined || !p.exhaustive ? null : d.executions / p.executions;
+  return { scenario: s.name, threads: p?.threads ?? 0, dfs: d.executions, dfsComplete: dfsDone, dpor: p?.executions ?? null, dporComplete: p?.exhaustive ?? false, ratio, ratioIsLowerBound: !dfsDone };
+});
+table(
+  `Naive DFS vs ${exhaustiveDefault} executions (faithful; DFS capped at ${fmt(C.dfsCap)} executions or ${C.dfsSecs} s)`,
+  ['scenario', 'cpus', 'dfs executions', `${exhaustiveDefault} executions`, 'reduction'],
+  reduction.map((r) => [r.scenario, String(r.threads), `${r.dfsComplete ? '' : '> '}${fmt(r.dfs)}`, r.dpor === null ? '-' : `${r.dporComplete ? '' : '> '}${fmt(r.dpor)}`, r.ratio === null ? '-' : `${r.ratioIsLowerBound ? '> ' : ''}${r.ratio.toFixed(1)}x`]),
+);
+if (hasDpor) {
+  console.log(`\nDPOR vs Mazurkiewicz classes on ${maz.programs} generated programs (2-3 CPUs, reads/writes/RMWs/locks over 3 locations):`);
+  console.log(`  classes ${maz.classes}, DPOR completed executions ${maz.dpor} (${(maz.dpor / maz.classes).toFixed(3)}x), sleep-set blocked ${maz.dporBlocked}, worst program ${maz.worst.toFixed(2)}x, programs over 1.2x: ${maz.over12}; all interleavings ${maz.interleavings}`);
+}
+table(
+  '--jobs 2 vs one thread',
+  ['what', 'jobs', 'verdict', 'executions', 'seconds', 'exec/s'],
+  jobs.flatMap((j) => [
+    [j.what, '1', verdictOf(j.jobs1), j.jobs1.executions, j.jobs1.secs, j.jobs1.execsPerSec],
+    [j.what, '2', verdictOf(j.jobs2), j.jobs2.executions, j.jobs2.secs, j.jobs2.execsPerSec],
+  ]),
+);
+const load1 = loadavg();
+console.log(`\npeak memory: max RSS ${rssBeforeJobsMB.toFixed(0)} MB single-threaded (${maxRssMB.toFixed(0)} MB once the --jobs worker threads ran), peak heap used ${(heapPeak / 2 ** 20).toFixed(0)} MB; bench took ${totalSecs.toFixed(0)} s; load average ${load0[0]!.toFixed(1)} -> ${load1[0]!.toFixed(1)} on ${cpus().length} cores`);
+
+const out = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
+writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      when: new Date().toISOString(),
+      quick,
+      machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageStart: load0, loadAverageEnd: load1 },
+      defaultStrategy: DEFAULT_STRATEGY,
+      caps: C,
+      bareLoop: { stepsPerSec: bareRate, steps: bare.steps, secs: bare.secs },
+      throughput: rates.map((r) => ({ ...r, ratioToBare: r.stepsPerSec / bareRate })),
+      knownRaces: races,
+      exhaust: exhausts,
+      dfsVsDpor: reduction,
+      mazurkiewicz: hasDpor ? { ...maz, ratio: maz.dpor / maz.classes } : null,
+      jobs,
+      memory: { maxRssMB, maxRssSingleThreadMB: rssBeforeJobsMB, heapPeakMB: heapPeak / 2 ** 20 },
+      totalSecs,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`wrote ${out}`);

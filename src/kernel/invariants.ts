@@ -346,7 +346,9 @@ export const gupPageNotCollapsed: KernelInvariant = {
           if (copied.get(pfn) === m.world.pages[pfn]!.gen) {
             return `GUP on ${cpu(tid)} returned page[${pfn}] for ${fmtAddr(ev.addr as number)} after khugepaged copied it into the new THP and unmapped it: writes through this reference are lost`;
           }
-        } else if (ev.type === 'collapse_replaced') {
+        } else if (ev.type === 'collapse_copy' || ev.type === 'collapse_replaced') {
+          // at the copy, and again when collapse drops the page's reference (ordered against
+          // GUP's get and put of it, so DPOR cannot reorder the race away)
           copied.set(pfn, m.world.pages[pfn]!.gen);
           const h = holds.byPfn.get(pfn);
           if (h !== undefined && h.length > 0) {

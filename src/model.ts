@@ -37,6 +37,25 @@ export * from './kernel/paths/gup.js';
 export * from './kernel/paths/gup.variants.js';
 export * from './kernel/paths/memory.js';
 export * from './kernel/paths/mmu_gather.js';
+/**
+ * The other modelled kernel files, one namespace each (named after the file, so names that two
+ * files both define stay apart): `import { huge_memory } from 'racewalk/model'`, then
+ * `typeof huge_memory.split_huge_page_to_list`.
+ */
+export * as gup_slow from './kernel/paths/gup_slow.js';
+export * as fork from './kernel/paths/fork.js';
+export * as huge_memory from './kernel/paths/huge_memory.js';
+export * as huge_memory_variants from './kernel/paths/huge_memory.variants.js';
+export * as huge_memory_walkers from './kernel/paths/huge_memory_walkers.js';
+export * as hugetlb from './kernel/paths/hugetlb.js';
+export * as khugepaged from './kernel/paths/khugepaged.js';
+export * as migrate from './kernel/paths/migrate.js';
+export * as migrate_variants from './kernel/paths/migrate.variants.js';
+export * as mmap from './kernel/paths/mmap.js';
+export * as pagewalk from './kernel/paths/pagewalk.js';
+export * as pagewalk_variants from './kernel/paths/pagewalk.variants.js';
+export * as rcu from './kernel/paths/rcu.js';
+export * as rmap from './kernel/paths/rmap.js';
 export { PATHS, findPath, type PathDef, type VariantDef, type Expectation } from './kernel/paths/registry.js';
 
 /** Declaring a patch file: `export default definePatch({ name, variants: { gup_pte_range: ... } })`. */

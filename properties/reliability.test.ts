@@ -72,7 +72,7 @@ describe('determinism: a nondeterministic model is a model error naming the firs
       fc.property(
         fc.integer({ min: 0, max: 2 ** 32 - 1 }),
         fc.constantFrom('random', 'pct', 'iterative'),
-        fc.constantFrom({}, { gup_pte_range: 'no-pte-recheck' }),
+        fc.constantFrom<Record<string, string>>({}, { gup_pte_range: 'no-pte-recheck' }),
         (seed, strategy, variants) => {
           const run = () => JSON.stringify(check({ scenario: 'gup-fast-vs-zap', variants, strategy, seed, maxExecutions: 150 }).report);
           expect(run()).toBe(run());

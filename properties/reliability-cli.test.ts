@@ -1,0 +1,178 @@
+/**
+ * The CLI end to end (issue 8): every bad input gets one clear paragraph and exit 2; an internal
+ * error exit 3 and a request for a bug report; a deadlocking or runaway model is a violation
+ * (exit 1) with its report; an interrupted run (SIGTERM, SIGINT to a real child process) stops
+ * cleanly and still writes its summary; the same command gives byte-identical output.
+ *
+ * The test-only scenarios are added to the registry by mocking it in this file only: they are
+ * not part of racewalk.
+ */
+import { describe, expect, test, vi } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/cli/main.js';
+import { BAD_INPUTS, fixtureReports, makeFixtures, resolveArgv, runChild } from './bad-inputs.js';
+
+vi.mock('../src/scenarios/index.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/scenarios/index.js')>();
+  const { ipiDeadlock, runaway, nondeterministic } = await import('./reliability-scenarios.js');
+  const all = [...real.SCENARIOS, ipiDeadlock, runaway, nondeterministic('module-state')];
+  return { ...real, SCENARIOS: all, findScenario: (name: string) => all.find((s) => s.name === name) };
+});
+
+// `list --crash-for-test` stands in for a bug anywhere in racewalk
+vi.mock('../src/cli/list.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/cli/list.js')>();
+  return {
+    ...real,
+    listCommand: (argv: string[], out: (s: string) => void) => {
+      if (argv.includes('--crash-for-test')) (null as unknown as { x: number }).x = 1;
+      return real.listCommand(argv, out);
+    },
+  };
+});
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'racewalk-cli-'));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+async function cli(argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
+  return { code, out, err };
+}
+
+function expectClear(err: string): void {
+  expect(err).toMatch(/^racewalk: /);
+  expect(err).not.toMatch(/\n\s+at /); // no stack trace
+  expect(err.trim()).not.toMatch(/\n\s*\n/); // one paragraph
+}
+
+describe('bad input: one clear paragraph and exit 2 (the README "Bad input" table)', async () => {
+  const { good, clean } = await fixtureReports();
+  const d = makeFixtures(good, clean);
+
+  test.each(BAD_INPUTS.filter((b) => b.child !== true).map((b) => [b.what, b] as const))('%s', async (_what, b) => {
+    const r = await cli(resolveArgv(b.argv, d));
+    expect(r.code, r.err).toBe(b.exit ?? 2);
+    expect(r.err).toMatch(b.expect);
+    expectClear(r.err);
+  });
+
+  test('variant files that do not compile, throw, or misbehave (real child processes)', async () => {
+    const cases = BAD_INPUTS.filter((b) => b.child === true);
+    const outs = await Promise.all(cases.map((b) => runChild(resolveArgv(b.argv, d))));
+    cases.forEach((b, i) => {
+      const r = outs[i]!;
+      expect(r.code, `${b.what}: ${r.err}`).toBe(b.exit ?? 2);
+      expect(r.err, b.what).toMatch(b.expect);
+      expectClear(r.err);
+    });
+  });
+
+  test('a real child process answers bad input the same way (no stack trace on stderr)', async () => {
+    const r = await runChild(['explore', '--max-executions', '-5']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("racewalk: --max-executions '-5' is not a whole number: expected --max-executions N with 1 <= N <= 1000000000\n");
+  });
+});
+
+describe('internal errors and model errors', () => {
+  test('a bug in racewalk is exit 3 with a request for a bug report', async () => {
+    const r = await cli(['list', '--crash-for-test']);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/^racewalk: internal error: TypeError/);
+    expect(r.err).toMatch(/This is a bug in racewalk; please report it with the command line you ran/);
+  });
+
+  test('a nondeterministic model is a model error (exit 3) naming the first step that differed', async () => {
+    const d = tmp();
+    const r = await cli(['explore', '--scenario', 'test-nondet-module-state', '--strategy', 'random', '--max-executions', '2000', '--out', d, '--json']);
+    expect(r.code, r.err).toBe(3);
+    const s = JSON.parse(r.out);
+    expect(s.verdict).toBe('model-error');
+    expect(s.message).toMatch(/nondeterministic model: .*first difference at step \d+/);
+    expect(JSON.parse(readFileSync(s.report, 'utf8')).verdict).toBe('model-error');
+  });
+});
+
+describe('stuck and runaway models through the CLI', () => {
+  test('a global deadlock (IPI to an irqs-off CPU spinning on the sender\'s lock) is exit 1 with its report, and replays', async () => {
+    const d = tmp();
+    const r = await cli(['explore', '--scenario', 'test-ipi-deadlock', '--out', d, '--json']);
+    expect(r.code, r.err).toBe(1);
+    const s = JSON.parse(r.out);
+    expect(s).toMatchObject({ verdict: 'violation', invariant: 'no-deadlock' });
+    expect(s.message).toMatch(/no CPU can make progress: cpu0 .* waiting for its IPI to be taken by cpu1 \(irqs off there\).*cpu1 .* spinning on page\[1\].ptl held by cpu0/);
+    const report = JSON.parse(readFileSync(s.report, 'utf8'));
+    // minimized: irqs off on cpu1, the lock on cpu0, the IPI; then nobody can move
+    const steps = report.trace.map((t: { cpu: number; stmt: string }) => `cpu${t.cpu} ${t.stmt}`);
+    expect([...steps].sort()).toEqual(['cpu0 on_each_cpu_cond_mask(..., wait=true)', 'cpu0 spin_lock(ptl)', 'cpu1 local_irq_save(flags)']);
+    expect(steps.at(-1)).toBe('cpu0 on_each_cpu_cond_mask(..., wait=true)');
+    expect(readFileSync(s.report.replace(/\.json$/, '.txt'), 'utf8')).toMatch(/no-deadlock/);
+    const again = await cli(['replay', s.report]);
+    expect(again.code, again.err).toBe(1);
+    expect(again.out).toMatch(/no-deadlock/);
+  });
+
+  test('a path that loops forever is exit 1, max-steps, with the trace', async () => {
+    const d = tmp();
+    const r = await cli(['explore', '--scenario', 'test-runaway', '--out', d, '--json']);
+    expect(r.code, r.err).toBe(1);
+    const s = JSON.parse(r.out);
+    expect(s).toMatchObject({ verdict: 'violation', invariant: 'max-steps', counterexampleSteps: 60 });
+  });
+});
+
+describe('nothing lost: an interrupted run stops between executions and writes its summary', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    test(`${signal} to a real \`racewalk explore\` process`, async () => {
+      const d = tmp();
+      const child = spawn(process.execPath, ['bin/racewalk.mjs', 'explore', '--strategy', 'random', '--max-executions', '1000000000', '--out', d, '--json'], { cwd: ROOT });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b) => void (out += b));
+      child.stderr.on('data', (b) => void (err += b));
+      const done = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, sig })));
+      // give it time to start exploring (tsx startup), then interrupt
+      await new Promise((r) => setTimeout(r, 3000));
+      child.kill(signal);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const { code, sig } = await done;
+      clearTimeout(killer);
+      expect(sig, `the process died of a signal instead of stopping cleanly: ${err}`).toBeNull();
+      expect(code, err).toBe(0);
+      const s = JSON.parse(out);
+      expect(s.verdict).toBe('no-violation-found');
+      expect(s.bounds).toContain('interrupted');
+      expect(s.bounds.join(' ')).not.toMatch(/--max-executions/);
+      expect(s.executions).toBeGreaterThan(0);
+      const report = JSON.parse(readFileSync(s.report, 'utf8'));
+      expect(report).toMatchObject({ verdict: 'no-violation-found', executions: s.executions, steps: s.steps });
+      expect(report.bounds).toContain('interrupted');
+      expect(readdirSync(d).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      expect(readdirSync(d).sort()).toEqual(['gup-fast-vs-zap.html', 'gup-fast-vs-zap.json', 'gup-fast-vs-zap.md', 'gup-fast-vs-zap.txt']);
+    });
+  }
+});
+
+describe('determinism of the command line', () => {
+  test('the same command twice: byte-identical stdout and reports', async () => {
+    const d = tmp();
+    for (const argv of [
+      ['explore', '--variant', 'gup_pte_range=no-pte-recheck', '--strategy', 'pct', '--seed', '7', '--out', d],
+      ['explore', '--strategy', 'random', '--seed', '11', '--max-executions', '300', '--out', d, '--json'],
+    ]) {
+      const a = await cli(argv);
+      const filesA = Object.fromEntries(readdirSync(d).map((f) => [f, readFileSync(join(d, f), 'utf8')]));
+      const b = await cli(argv);
+      const filesB = Object.fromEntries(readdirSync(d).map((f) => [f, readFileSync(join(d, f), 'utf8')]));
+      expect(b.code).toBe(a.code);
+      expect(b.out).toBe(a.out);
+      expect(filesB).toEqual(filesA);
+    }
+  });
+});

@@ -54,6 +54,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { what: 'zero worker threads', argv: ['explore', '--jobs', '0'], expect: /--jobs 0 is out of range: expected 1 <= N <= 64/ },
   { what: 'shard index beyond count', argv: ['explore', '--shard', '3/2'], expect: /--shard 3\/2 is out of range/ },
   { what: 'unknown report format', argv: ['explore', '--format', 'pdf'], expect: /--format 'pdf' is not a format: expected one of text, / },
+  { what: 'report format typo', argv: ['explore', '--format', 'htm'], expect: /--format 'htm' is not a format: expected one of text, .*\. Did you mean 'html'\?/ },
   { what: 'output folder under /proc', argv: ['explore', '--out', '/proc/racewalk', ...V], expect: /cannot create the output folder '\/proc\/racewalk': ENOENT.*Choose a writable folder with --out DIR/ },
   { what: 'output folder that cannot be written', argv: ['explore', '--out', '/proc', ...V], expect: /cannot write to the output folder '\/proc'.*Choose a writable folder with --out DIR/ },
   { what: 'output "folder" is a file', argv: ['explore', '--out', '$D/a-file', ...V], expect: /cannot create the output folder '.*a-file': '.*a-file' exists and is not a folder/ },

@@ -7,7 +7,7 @@ import { renderText } from './text.js';
 import { renderMarkdown } from './markdown.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError, closest } from '../core/errors.js';
 
 export interface RenderOptions {
   /** ANSI colour (text only; set on a TTY) */
@@ -35,6 +35,11 @@ export const FORMATS = Object.keys(REPORTERS);
 
 export function findReporter(name: string): Reporter {
   const r = REPORTERS[name];
-  if (r === undefined) throw new UsageError(`--format '${name}' is not a format: expected one of ${FORMATS.join(', ')}`);
+  if (r === undefined) {
+    // a suggestion only when it starts like what was typed ('htm' -> html; 'pdf' gets none)
+    const near = closest(name, FORMATS);
+    const c = name === 'markdown' ? 'md' : near !== null && near[0] === name[0]?.toLowerCase() ? near : null;
+    throw new UsageError(`--format '${name}' is not a format: expected one of ${FORMATS.join(', ')}.${c ? ` Did you mean '${c}'?` : ''}`);
+  }
   return r;
 }

@@ -8,7 +8,7 @@
  * not part of racewalk.
  */
 import { describe, expect, test, vi } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -131,14 +131,16 @@ describe('nothing lost: an interrupted run stops between executions and writes i
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal} to a real \`racewalk explore\` process`, async () => {
       const d = tmp();
-      const child = spawn(process.execPath, ['bin/racewalk.mjs', 'explore', '--strategy', 'random', '--max-executions', '1000000000', '--out', d, '--json'], { cwd: ROOT });
+      const out_ = join(d, 'out'); // created (and probed) by explore right before it installs its handlers
+      const child = spawn(process.execPath, ['bin/racewalk.mjs', 'explore', '--strategy', 'random', '--max-executions', '1000000000', '--out', out_, '--json'], { cwd: ROOT });
       let out = '';
       let err = '';
       child.stdout.on('data', (b) => void (out += b));
       child.stderr.on('data', (b) => void (err += b));
       const done = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, sig })));
-      // give it time to start exploring (tsx startup), then interrupt
-      await new Promise((r) => setTimeout(r, 3000));
+      // wait until it is exploring (tsx startup takes a while on a loaded machine), then interrupt
+      for (let waited = 0; !existsSync(out_) && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 1000));
       child.kill(signal);
       const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       const { code, sig } = await done;
@@ -153,8 +155,8 @@ describe('nothing lost: an interrupted run stops between executions and writes i
       const report = JSON.parse(readFileSync(s.report, 'utf8'));
       expect(report).toMatchObject({ verdict: 'no-violation-found', executions: s.executions, steps: s.steps });
       expect(report.bounds).toContain('interrupted');
-      expect(readdirSync(d).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-      expect(readdirSync(d).sort()).toEqual(['gup-fast-vs-zap.html', 'gup-fast-vs-zap.json', 'gup-fast-vs-zap.md', 'gup-fast-vs-zap.txt']);
+      expect(readdirSync(out_).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      expect(readdirSync(out_).sort()).toEqual(['gup-fast-vs-zap.html', 'gup-fast-vs-zap.json', 'gup-fast-vs-zap.md', 'gup-fast-vs-zap.txt']);
     });
   }
 });

@@ -6,7 +6,7 @@ import { explorePatch, replayCommand } from '../patch/run.js';
 import { fmtVariants, verdictCell } from '../patch/render.js';
 import { REPORTERS } from '../report/index.js';
 import { renderText, verdictLine } from '../report/text.js';
-import { reportStem, writeFileAtomic } from '../report/write.js';
+import { ensureWritableDir, reportStem, writeFileAtomic } from '../report/write.js';
 import type { Io } from './main.js';
 
 export interface ExplorePatchOptions {
@@ -25,11 +25,13 @@ export interface ExplorePatchOptions {
 
 export async function explorePatchCommand(file: string, o: ExplorePatchOptions, io: Io): Promise<number> {
   const patch = await loadPatch(file, { scenarios: o.scenario === undefined ? undefined : [o.scenario] });
+  ensureWritableDir(o.outDir); // fail now, not after a long search whose reports cannot be saved
   let stop = false;
   const onSigint = () => {
     stop = true;
   };
   process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
   let runs;
   try {
     runs = await explorePatch(patch, {
@@ -44,6 +46,7 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
     });
   } finally {
     process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigint);
   }
   const summary = [];
   for (const { scenario, result } of runs) {

@@ -4,7 +4,7 @@ import type { Env } from '../kernel/mm.js';
 import { loadPatch } from '../patch/load.js';
 import { CHECK_PATCH_DEFAULTS, checkPatch } from '../patch/run.js';
 import { diffJson, renderDiff } from '../patch/render.js';
-import { reportStem, writeFileAtomic } from '../report/write.js';
+import { ensureWritableDir, reportStem, writeFileAtomic } from '../report/write.js';
 import { DEFAULT_STRATEGY } from '../sched/index.js';
 import { renderText } from '../report/text.js';
 import { intOption, parse, parseAssignments } from './args.js';
@@ -42,11 +42,13 @@ export async function checkPatchCommand(argv: string[], io: Io): Promise<number>
   const baseline = parseAssignments(values.baseline, '--baseline', 'PATH=VARIANT (a built-in variant, see racewalk list)');
   const env = parseAssignments(values.env, '--env', 'NAME=VALUE, e.g. --env tlb=ipi') as Partial<Env>;
   const patch = await loadPatch(positionals[0]!, { scenarios: values.scenario });
+  ensureWritableDir(values.out ?? 'reports'); // fail now, not after the search
   let stop = false;
   const onSigint = () => {
     stop = true;
   };
   process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
   let diff;
   try {
     diff = await checkPatch(patch, {
@@ -61,6 +63,7 @@ export async function checkPatchCommand(argv: string[], io: Io): Promise<number>
     });
   } finally {
     process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigint);
   }
   const outDir = values.out ?? 'reports';
   const written: string[] = [];

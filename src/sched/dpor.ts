@@ -29,6 +29,7 @@ import type { Strategy } from './strategy.js';
 export interface DporOptions {
   readonly preemptions?: number;
   readonly prefix?: readonly number[];
+  readonly prefixSleep?: readonly number[];
 }
 
 interface Node {
@@ -75,10 +76,12 @@ export class DporStrategy implements Strategy {
   private blocked = 0;
   private readonly maxPreemptions: number;
   private readonly prefix: readonly number[];
+  private readonly prefixSleep: readonly number[];
 
   constructor(opts: DporOptions = {}) {
     this.maxPreemptions = opts.preemptions ?? Infinity;
     this.prefix = opts.prefix ?? [];
+    this.prefixSleep = opts.prefixSleep ?? [];
   }
 
   get complete(): boolean {
@@ -153,7 +156,7 @@ export class DporStrategy implements Strategy {
         return -1;
       }
     }
-    this.nodes.push({ enabled, nextOps, sleep: d < this.prefix.length ? 0 : this.pendingSleep, backtrack: bit(t), done: bit(t), chosen: t, current, preemptionsBefore });
+    this.nodes.push({ enabled, nextOps, sleep: d < this.prefix.length ? (this.prefixSleep[d] ?? 0) : this.pendingSleep, backtrack: bit(t), done: bit(t), chosen: t, current, preemptionsBefore });
     return t;
   }
 

@@ -41,13 +41,13 @@ export const STRATEGIES: StrategyDef[] = [
     description: 'DPOR with iterative preemption bounding (0, 1, 2, …): counterexamples with few preemptions first, exhaustive once a level prunes nothing',
     exhaustive: true,
     create: (o) =>
-      new IterativePreemptionStrategy(o.preemptions, { prefix: o.prefix, prefixPreemptions: o.prefixPreemptions }, (b, p) => new DporStrategy({ preemptions: b, prefix: p.prefix }), 'iterative-dpor'),
+      new IterativePreemptionStrategy(o.preemptions, { prefix: o.prefix, prefixPreemptions: o.prefixPreemptions }, (b, p) => new DporStrategy({ preemptions: b, prefix: p.prefix, prefixSleep: o.prefixSleep }), 'iterative-dpor'),
   },
   {
     name: 'dpor',
     description: 'source-DPOR with sleep sets: every Mazurkiewicz class of interleavings at least once, without re-exploring equivalent ones; exhaustive when it completes (optionally --preemptions N)',
     exhaustive: true,
-    create: (o) => new DporStrategy({ preemptions: o.preemptions, prefix: o.prefix }),
+    create: (o) => new DporStrategy({ preemptions: o.preemptions, prefix: o.prefix, prefixSleep: o.prefixSleep }),
   },
   {
     name: 'dfs',

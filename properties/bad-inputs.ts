@@ -88,6 +88,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { what: 'variant file without a default export', argv: ['explore', '--variant-file', '$D/no-default.ts'], expect: /no-default.ts:\d+: no default export/, child: true },
   { what: 'variant file naming an unknown path', argv: ['explore', '--variant-file', '$D/unknown-path.ts'], expect: /unknown-path.ts:\d+: variants names 'gup_pte_rnge', which is not a modelled path. Did you mean 'gup_pte_range'\?/, child: true },
   { what: 'variant whose code throws during exploration', argv: ['explore', '--variant-file', '$D/throws-in-path.ts', '--scenario', 'gup-fast-vs-zap', '--out', '$D/out'], expect: /throws-in-path.ts:\d+:\d+: your code threw in scenario 'gup-fast-vs-zap' .*forgot to handle pte_none/, child: true },
+  { what: 'variant that depends on Math.random', argv: ['explore', '--variant-file', '$D/random.ts', '--scenario', 'gup-fast-vs-zap', '--out', '$D/out'], expect: /random.ts: your code ran differently on the same schedule in scenario 'gup-fast-vs-zap' .*first difference at step \d+: the first run had cpu0 gup_pte_range: trace_gup_fast\(pmd, cookie=0\.\d+\)/, child: true },
   { what: 'variant that loops forever', argv: ['explore', '--variant-file', '$D/loops.ts', '--scenario', 'gup-fast-vs-zap', '--out', '$D/out'], expect: /loops.ts:\d+: your gup_pte_range does not terminate in scenario 'gup-fast-vs-zap'.*ran past 2000 steps/, child: true },
 ];
 
@@ -128,6 +129,15 @@ export function makeFixtures(good: string, clean: string): string {
     "  for (;;) yield* READ_ONCE(pmdp, at('gup_pte_range', 'again: pmd = READ_ONCE(*pmdp); goto again'));",
     '};',
     "export default definePatch({ name: 'spins', variants: { gup_pte_range: spins } });",
+    '',
+  ].join('\n'));
+  w('random.ts', [
+    "import { definePatch, READ_ONCE, at, gup_pte_range } from 'racewalk/model';",
+    'const traced: typeof gup_pte_range = function* (k, pmd, pmdp, addr, end, flags, r) {',
+    "  yield* READ_ONCE(pmdp, at('gup_pte_range', `trace_gup_fast(pmd, cookie=${Math.random()})`));",
+    '  return yield* gup_pte_range(k, pmd, pmdp, addr, end, flags, r);',
+    '};',
+    "export default definePatch({ name: 'traced', variants: { gup_pte_range: traced } });",
     '',
   ].join('\n'));
   mkdirSync(join(d, 'out'));

@@ -60,6 +60,13 @@ describe('determinism: a nondeterministic model is a model error naming the firs
     expect((r.explored.failing?.modelError?.error as Error)).toBeInstanceOf(NondeterminismError);
   });
 
+  test('with the default options a short, exhaustive search is checked too (executions 1, 2, 4, ...)', () => {
+    const r = check({ scenario: nondeterministic('module-state') });
+    expect(r.explored.executions).toBeLessThan(1000);
+    expect(r.report.verdict, r.report.message ?? '').toBe('model-error');
+    expect(r.report.message).toMatch(/first difference at step \d+: the first run had cpu0 nondet: /);
+  });
+
   test('the faithful models of every scenario replay identically and never run away (random and PCT, every execution re-run)', () => {
     for (const s of SCENARIOS) {
       for (const strategy of ['random', 'pct']) {

@@ -6,8 +6,8 @@
  * whole subtrees would be explored under a schedule that never happened.
  *
  * `DeterminismGuard` wraps the strategy, records each execution's operations (one array push per
- * step), and re-runs the same schedule — after a counterexample, and every `every` executions —
- * comparing operation by operation before each step is taken. The first step that differs is
+ * step), and re-runs the same schedule — the counterexample (several times), executions 1, 2, 4,
+ * ..., and every `every`-th — comparing operation by operation before each step is taken. The first step that differs is
  * reported as a model error (`NondeterminismError`), with both versions of that step.
  */
 import { runExecution, type Chooser, type ExecResult, type Program, type SchedView } from './execution.js';
@@ -16,8 +16,10 @@ import { ModelError, type Layout } from './machine.js';
 import type { SharedOp } from './op.js';
 import type { Strategy } from '../sched/strategy.js';
 
-/** Replay every this many executions by default (about 0.1% extra work). */
+/** Replay every this many executions by default (about 0.1% extra work), besides 1, 2, 4, ... */
 export const DEFAULT_DETERMINISM_EVERY = 1000;
+/** Replays of a counterexample before it is reported. */
+export const COUNTEREXAMPLE_REPLAYS = 8;
 
 /** The model ran differently under the same schedule: it is not a function of its inputs. */
 export class NondeterminismError extends ModelError {
@@ -27,6 +29,8 @@ export class NondeterminismError extends ModelError {
     readonly step: number,
   ) {
     super(message);
+    // still a ModelError (exit 3, a model error verdict) but named for what it is
+    Object.defineProperty(this, 'name', { value: 'NondeterminismError' });
   }
 }
 
@@ -198,7 +202,10 @@ export class DeterminismGuard<W> implements Strategy {
     this.executions++;
     this.last = r;
     const aborted = (r as { aborted?: boolean }).aborted === true;
-    if (this.every > 0 && this.executions % this.every === 0 && !aborted && r.violation === null && r.modelError === null) {
+    // executions 1, 2, 4, ... (a short search is checked too), then every `every`-th
+    const n = this.executions;
+    const due = this.every > 0 && (n % this.every === 0 || (n & (n - 1)) === 0);
+    if (due && !aborted && r.violation === null && r.modelError === null) {
       this.compareLast();
     }
   }
@@ -216,7 +223,11 @@ export class DeterminismGuard<W> implements Strategy {
    * not replay identically, the verdict becomes `model-error` with the first differing step.
    */
   verify(explored: ExploreResult): ExploreResult {
-    if (this.mismatch === null && explored.failing !== null && this.last === explored.failing) this.compareLast();
+    // the counterexample is what users act on: re-run it several times, so that a coin-flip
+    // model (Math.random, the clock) is caught with probability 1 - 2^-COUNTEREXAMPLE_REPLAYS
+    if (explored.failing !== null && this.last === explored.failing) {
+      for (let i = 0; i < COUNTEREXAMPLE_REPLAYS && this.mismatch === null; i++) this.compareLast();
+    }
     const m = this.mismatch;
     if (m === null) return explored;
     return {

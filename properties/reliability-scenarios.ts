@@ -170,3 +170,26 @@ export function nondeterministic(how: Nondet): Scenario {
 }
 
 export const TEST_SCENARIOS: readonly Scenario[] = [ipiDeadlock, runaway, spinScenario('loop'), spinScenario('await'), spinScenario('await', false)];
+
+/** A model bug the machine refuses (spin_unlock of a lock not held): a model error, deterministic. */
+export const unbalancedUnlock: Scenario = {
+  ...base,
+  name: 'test-unbalanced-unlock',
+  description: 'test only: spin_unlock of a lock this CPU does not hold',
+  world: (b) => b.pageTable(0, 1),
+  threads: (k) => [
+    {
+      name: 'READ_ONCE(mm->flags); spin_unlock(ptl)',
+      *start() {
+        yield* READ_ONCE(k.L.mm(MM_FLAGS), at('unbalanced', 'READ_ONCE(mm->flags)'));
+        yield* spin_unlock(k.L.ptl(1), at('unbalanced', 'spin_unlock(ptl)'));
+      },
+    },
+    {
+      name: 'WRITE_ONCE(mm->flags, 1)',
+      *start() {
+        yield* WRITE_ONCE(k.L.mm(MM_FLAGS), 1, at('writer', 'WRITE_ONCE(mm->flags, 1)'));
+      },
+    },
+  ],
+};

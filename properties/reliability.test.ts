@@ -20,7 +20,7 @@ import { toReportSteps, type Report } from '../src/report/trace.js';
 import { ensureWritableDir, writeFileAtomic } from '../src/report/write.js';
 import { loadReport, validateReport } from '../src/cli/replay.js';
 import { main } from '../src/cli/main.js';
-import { ipiDeadlock, nondeterministic, runaway, spinScenario, type Nondet } from './reliability-scenarios.js';
+import { ipiDeadlock, nondeterministic, runaway, spinScenario, unbalancedUnlock, type Nondet } from './reliability-scenarios.js';
 import { describeFailure } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'racewalk-rel-'));
@@ -58,6 +58,14 @@ describe('determinism: a nondeterministic model is a model error naming the firs
     // the trace shown ends at the step that differed
     expect(r.report.trace.at(-1)?.step).toBe(step);
     expect((r.explored.failing?.modelError?.error as Error)).toBeInstanceOf(NondeterminismError);
+  });
+
+  test('a deterministic model error (an op the machine refuses) is reported as itself, not as nondeterminism', () => {
+    for (const strategy of ['iterative', 'random']) {
+      const r = check({ scenario: unbalancedUnlock, strategy, determinismEvery: 1 });
+      expect(r.report.verdict).toBe('model-error');
+      expect(r.report.message, strategy).toMatch(/unbalanced: spin_unlock of page\[1\].ptl not held by this CPU/);
+    }
   });
 
   test('with the default options a short, exhaustive search is checked too (executions 1, 2, 4, ...)', () => {

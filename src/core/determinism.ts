@@ -75,6 +75,11 @@ class CompareChooser implements Chooser {
     const fallback = view.enabled.includes(view.current) ? view.current : view.enabled[0]!;
     if (this.diff !== null) return fallback;
     const i = this.i++;
+    const refErr = this.ref.result.modelError;
+    if (i === this.ref.tids.length && refErr !== null && refErr.step === i && view.enabled.includes(refErr.tid)) {
+      // the first run chose this CPU here and the machine refused its op (no choice was recorded)
+      return refErr.tid;
+    }
     if (i >= this.ref.tids.length) {
       const op = view.nextOp(fallback)!;
       this.diff = {

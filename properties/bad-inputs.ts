@@ -187,7 +187,7 @@ export async function markdownTable(): Promise<string> {
   for (const b of BAD_INPUTS) {
     const r = await runChild(resolveArgv(b.argv, d));
     let said = r.err.trim().split('\n')[0]!.replaceAll(d, 'D').replace(/^racewalk: /, '').replace(/\.\d+\.probe\.tmp/, '.PID.probe.tmp');
-    if (said.length > 240) said = `${said.slice(0, 237)}...`;
+    if (said.length > 400) said = `${said.slice(0, 397)}...`;
     said = said.replaceAll('|', '\\|');
     const cmd = `racewalk ${b.argv.join(' ').replaceAll('$D', 'D')}`.replaceAll('|', '\\|');
     rows.push(`| ${b.what} | \`${cmd}\` | ${r.code} | ${said} |`);

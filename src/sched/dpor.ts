@@ -69,6 +69,10 @@ export class DporStrategy implements Strategy {
   private events: Event[] = [];
   private lastOf: number[] = [];
   private pendingSleep = 0;
+  /** per resource: the last event writing it and the events reading it since */
+  private index = new Map<number, { w: number; r: number[] }>();
+  /** per lock word: the acquire events so far */
+  private acquires = new Map<number, number[]>();
   private depth = 0;
   private started = false;
   private finished = false;
@@ -99,6 +103,8 @@ export class DporStrategy implements Strategy {
     this.depth = 0;
     this.events = [];
     this.lastOf = [];
+    this.index = new Map();
+    this.acquires = new Map();
     this.pendingSleep = 0;
     if (!this.started) {
       this.started = true;
@@ -168,12 +174,27 @@ export class DporStrategy implements Strategy {
     const prev = prevIdx === undefined ? undefined : this.events[prevIdx];
     const clock = prev === undefined ? new Int32Array(n) : prev.clock.slice();
     const local = (prev?.local ?? 0) + 1;
+    // Candidates for a direct race, from a per-resource index: a read conflicts with the last
+    // write, a write with the last write and the reads since. Earlier conflicting events
+    // happen before those, so they can never be direct races.
     const preds: number[] = [];
-    for (let j = 0; j < i; j++) {
-      const e = this.events[j]!;
-      if (e.tid === tid || !dependent(e.fp, fp)) continue;
+    const addPred = (j: number) => {
+      if (j < 0 || this.events[j]!.tid === tid || preds.includes(j)) return;
       preds.push(j);
-      const c = e.clock;
+    };
+    for (const r of fp.reads) {
+      if (fp.writes.includes(r)) continue;
+      const st = this.index.get(r);
+      if (st !== undefined) addPred(st.w);
+    }
+    for (const w of fp.writes) {
+      const st = this.index.get(w);
+      if (st === undefined) continue;
+      addPred(st.w);
+      for (const rd of st.r) addPred(rd);
+    }
+    for (const j of preds) {
+      const c = this.events[j]!.clock;
       for (let t = 0; t < n; t++) if (c[t]! > clock[t]!) clock[t] = c[t]!;
     }
     clock[tid] = local;
@@ -185,12 +206,15 @@ export class DporStrategy implements Strategy {
         // acquires race with earlier acquires of the same lock, judged without the lock's own
         // release->acquire edges
         const others = preds.filter((k) => !isLockOp(this.events[k]!, op.loc));
-        for (let j = 0; j < i; j++) {
+        const acquires = this.acquires.get(op.loc) ?? [];
+        for (const j of acquires) {
           const e = this.events[j]!;
-          if (e.tid === tid || e.op.kind !== 'lock' || e.op.loc !== op.loc) continue;
+          if (e.tid === tid) continue;
           if (this.covered(e, others, prev, -1)) continue;
           this.reverse(j, i, ev);
         }
+        acquires.push(i);
+        this.acquires.set(op.loc, acquires);
       }
       for (const j of preds) {
         if (isLockOp(this.events[j]!, op.loc)) continue;
@@ -216,6 +240,13 @@ export class DporStrategy implements Strategy {
     this.pendingSleep = sleep;
     this.events.push(ev);
     this.lastOf[tid] = i;
+    for (const r of fp.reads) {
+      if (fp.writes.includes(r)) continue;
+      const st = this.index.get(r);
+      if (st === undefined) this.index.set(r, { w: -1, r: [i] });
+      else st.r.push(i);
+    }
+    for (const w of fp.writes) this.index.set(w, { w: i, r: [] });
   }
 
   /** e happens before the new event through a predecessor other than `except` (or program order) */

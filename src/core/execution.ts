@@ -88,7 +88,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
   const n = program.threads.length;
   const threads: ThreadState[] = [];
   const checkers: Checker[] = program.invariants.map((inv) => inv.start(m));
-  const stepCheckers = checkers.filter((c) => c.step !== undefined);
+  const stepTable = stepDispatch(program, checkers);
   const ghostCheckers = checkers.filter((c) => c.ghost !== undefined);
   const choices: number[] = [];
   const trace: TraceStep[] | null = record ? [] : null;
@@ -214,9 +214,11 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
       info.before = before;
       info.result = result;
       info.index = stepIndex;
-      for (let i = 0; i < stepCheckers.length; i++) {
-        const msg = stepCheckers[i]!.step!(info);
-        if (msg !== null) fail(invariantNameOf(program.invariants, checkers, stepCheckers[i]!), msg);
+      const forKind = stepTable.get(op.kind) ?? ALL_STEPS_EMPTY;
+      for (let i = 0; i < forKind.length; i++) {
+        const c = checkers[forKind[i]!]!;
+        const msg = c.step!(info);
+        if (msg !== null) fail(program.invariants[forKind[i]!]!.name, msg);
       }
       chooser.onStep?.(tid, op, view);
       try {
@@ -253,6 +255,30 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
     trace,
     threadResults: threads.map((t) => t.result),
   };
+}
+
+const ALL_STEPS_EMPTY: readonly number[] = [];
+const OP_KINDS: readonly SharedOp['kind'][] = [
+  'load', 'store', 'rmw', 'fence', 'lock', 'unlock', 'irq_disable', 'irq_enable', 'rcu_read_lock', 'rcu_read_unlock',
+  'ipi_send', 'ipi_wait', 'gp_start', 'gp_wait', 'world', 'await',
+];
+const dispatchCache = new WeakMap<object, Map<string, number[]>>();
+
+/** For each op kind, the invariants whose step checks must see it (computed once per program). */
+function stepDispatch<W>(program: Program<W>, checkers: readonly Checker[]): Map<string, number[]> {
+  let table = dispatchCache.get(program);
+  if (table !== undefined) return table;
+  table = new Map();
+  for (const kind of OP_KINDS) {
+    const idx: number[] = [];
+    checkers.forEach((c, i) => {
+      const kinds = program.invariants[i]!.stepKinds;
+      if (c.step !== undefined && (kinds === undefined || kinds.includes(kind))) idx.push(i);
+    });
+    table.set(kind, idx);
+  }
+  dispatchCache.set(program, table);
+  return table;
 }
 
 function invariantNameOf<W>(invs: readonly Invariant<W>[], checkers: Checker[], c: Checker): string {

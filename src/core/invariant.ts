@@ -27,5 +27,10 @@ export interface Checker {
 export interface Invariant<W = unknown> {
   readonly name: string;
   readonly description: string;
+  /**
+   * The op kinds whose steps `Checker.step` needs to see; steps of other kinds skip it (the
+   * explorer's hot loop). Omitted: every step.
+   */
+  readonly stepKinds?: readonly SharedOp['kind'][];
   start(m: Machine<W>): Checker;
 }

@@ -24,6 +24,7 @@ const cpu = (tid: number): string => `cpu${tid}`;
 
 export const countsNonNegative: KernelInvariant = {
   name: 'refcount-nonnegative',
+  stepKinds: ['store', 'rmw'],
   description: 'No _refcount or _pincount below zero, no _mapcount below -1 (an over-dropped reference or mapping).',
   start(m) {
     const L = m.world.L;
@@ -43,6 +44,7 @@ export const countsNonNegative: KernelInvariant = {
 
 export const noGetOnFreePage: KernelInvariant = {
   name: 'no-ref-on-free-page',
+  stepKinds: ['store', 'rmw'],
   description: 'No reference is taken on a page whose _refcount is 0 (free, or frozen by split/migration): only get_page_unless_zero-style gets may race with freeing.',
   start(m) {
     const L = m.world.L;
@@ -72,6 +74,7 @@ export const noGetOnFreePage: KernelInvariant = {
 
 export const noRefOnTail: KernelInvariant = {
   name: 'no-ref-on-tail-page',
+  stepKinds: ['rmw'],
   description: 'References are taken on the folio (compound head), never on a tail page: a tail page\'s _refcount stays 0.',
   start(m) {
     const L = m.world.L;
@@ -107,6 +110,7 @@ class Holds {
 
 export const gupPageNotFreed: KernelInvariant = {
   name: 'gup-page-not-freed',
+  stepKinds: ['world'],
   description: 'A page returned by GUP is not freed (or reused) while the GUP caller holds it.',
   start(m) {
     const holds = new Holds();
@@ -158,6 +162,7 @@ export const gupReturnsMappedPage: KernelInvariant = {
 
 export const gupFastProgress: KernelInvariant = {
   name: 'gup-fast-progress',
+  stepKinds: ['load', 'store', 'rmw'],
   description: 'On a mapping no other CPU touches during the call, with every PTE present and permitted, GUP-fast returns every page.',
   start(m) {
     const L = m.world.L;
@@ -217,6 +222,7 @@ export const gupFastProgress: KernelInvariant = {
 
 export const tlbFlushBeforeFree: KernelInvariant = {
   name: 'tlb-flush-before-free',
+  stepKinds: ['store', 'rmw', 'world'],
   description: 'A page whose PTE/PMD a CPU cleared is not freed before that CPU flushes the TLB: another CPU could still access it through a stale TLB entry.',
   start(m) {
     const L = m.world.L;
@@ -282,6 +288,7 @@ export const tlbFlushBeforeFree: KernelInvariant = {
 
 export const noPageTableUseAfterFree: KernelInvariant = {
   name: 'no-page-table-use-after-free',
+  stepKinds: ['load', 'store', 'rmw'],
   description: 'No CPU reads or writes an entry of a page-table page that has been freed (or reused for something else).',
   start(m) {
     const L = m.world.L;
@@ -301,6 +308,7 @@ export const noPageTableUseAfterFree: KernelInvariant = {
 
 export const pageTableNotFreedUnderWalker: KernelInvariant = {
   name: 'page-table-not-freed-under-walker',
+  stepKinds: ['world'],
   description: 'A page-table page is not freed while some CPU still has it mapped (between pte_offset_map() and pte_unmap()): lockless walkers such as GUP-fast rely on the IPI, RCU or TLB-flush protocol that delays the free.',
   start(m) {
     const mapped = new Map<number, number[]>(); // pt -> tids that have it mapped
@@ -363,6 +371,7 @@ export const gupPageNotCollapsed: KernelInvariant = {
 
 export const pinnedPageNotCowShared: KernelInvariant = {
   name: 'pinned-page-not-cow-shared',
+  stepKinds: ['store', 'rmw'],
   description: 'A page pinned by FOLL_PIN GUP (pins the call returned) stays PageAnonExclusive while pinned: fork never shares it COW with the child (it copies it instead), so a later write fault cannot replace it under the pin.',
   start(m) {
     const L = m.world.L;
@@ -481,6 +490,7 @@ export const referencesBalanced: KernelInvariant = {
  */
 export const pmdTableUseValidated: KernelInvariant = {
   name: 'pmd-table-use-validated',
+  stepKinds: ['load', 'store', 'rmw'],
   description: 'A walker uses a PMD value as a page-table pointer only if it is a table, and accesses that table only while the PMD still points to it (unless inside an RCU/irq-off section whose freeing side defers).',
   start(m) {
     const L = m.world.L;
@@ -610,6 +620,7 @@ class FolioHolds {
 
 export const gupFolioNotSplit: KernelInvariant = {
   name: 'gup-folio-not-split',
+  stepKinds: ['store', 'rmw'],
   description: 'A folio is not split while a GUP caller holds a reference or pin on it: split_huge_page()\'s folio_ref_freeze() at the expected count must fail, else the tails become independent pages whose references the GUP caller does not hold (its unpin/put goes to the wrong page).',
   start(m) {
     const L = m.world.L;
@@ -685,6 +696,7 @@ function pageTableLockHeld(m: KernelMachine): boolean {
 
 export const refcountCoversMapsAndPins: KernelInvariant = {
   name: 'refcount-covers-mapcount-and-pins',
+  stepKinds: ['store', 'rmw', 'unlock'],
   description: 'Every folio\'s _refcount is at least its mappings (each page\'s _mapcount + 1, and _entire_mapcount + 1) plus its pins (_pincount of a large folio). Checked after every step at which no CPU holds a page-table lock, and at the end: under the lock the kernel moves them in several steps (__split_huge_pmd_locked() adds the PTE mapcounts before it removes the PMD\'s).',
   start(m) {
     const { L, geo, pages } = m.world;

@@ -9,21 +9,14 @@
 import { checkAsync, type CheckOptions, type CheckResult } from '../run.js';
 import { MAX_STEPS } from '../core/execution.js';
 import { DEFAULT_INVARIANTS } from '../kernel/invariants.js';
-import type { Env } from '../kernel/mm.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { DEFAULT_STRATEGY } from '../sched/index.js';
 import type { LoadedPatch } from './load.js';
 import { PatchError, frameIn, lineOf, messageOf } from './locate.js';
 import { VariantFault } from './guard.js';
 
-export interface PatchRunOptions {
-  readonly env?: Partial<Env>;
-  /** default: the explorer's default strategy (src/sched/index.ts) */
-  readonly strategy?: string;
-  readonly seed?: number;
-  readonly preemptions?: number;
-  readonly maxExecutions?: number;
-  readonly maxSteps?: number;
+/** The search options of one check (strategy default: the explorer's, src/sched/index.ts). */
+export interface PatchRunOptions extends Pick<CheckOptions, 'env' | 'strategy' | 'seed' | 'preemptions' | 'maxExecutions' | 'maxSteps'> {
   /** path -> built-in variant, over the file's own baseline */
   readonly baseline?: Readonly<Record<string, string>>;
   /** more built-in variants for both sides (explore --variant) */

@@ -335,17 +335,7 @@ export class ShardStrategy implements Strategy {
 }
 
 /** What one shard (or worker) hands back: plain data, so it crosses threads and files. */
-export interface ShardSummary {
-  readonly verdict: Verdict;
-  readonly strategy: string;
-  readonly executions: number;
-  readonly steps: number;
-  readonly maxDepth: number;
-  readonly exhaustive: boolean;
-  readonly bounds: readonly string[];
-  readonly sleepBlocked: number;
-  readonly interrupted: boolean;
-  readonly foundAt: number;
+export interface ShardSummary extends Omit<ExploreResult, 'failing'> {
   /** the counterexample's choices (re-run to get its ExecResult) */
   readonly failingChoices: readonly number[] | null;
 }

@@ -27,10 +27,3 @@ export function describeFailure(p: BuiltProgram, r: ExecResult): string {
 export function assertClean(p: BuiltProgram, r: ExecResult): void {
   if (r.violation !== null || r.modelError !== null) throw new Error(describeFailure(p, r));
 }
-
-/** Number of preemptions in a schedule: switches away from a CPU that could have continued. */
-export function countSwitches(choices: readonly number[]): number {
-  let n = 0;
-  for (let i = 1; i < choices.length; i++) if (choices[i] !== choices[i - 1]) n++;
-  return n;
-}

@@ -16,9 +16,9 @@
  * takes it for write).
  */
 import type { Path } from '../../core/op.js';
-import { at, atomic_add, atomic_add_return, ghost, load, READ_ONCE, spin_lock, spin_unlock, WARN_ON_ONCE } from '../primitives.js';
+import { at, atomic_add, ghost, load, READ_ONCE, spin_lock, spin_unlock, WARN_ON_ONCE } from '../primitives.js';
 import {
-  folio_put, folio_ref_try_add_rcu, page_folio, pmd_offset, pte_index, pte_offset, pte_offset_map_lock, pte_unmap_unlock, ptep_get,
+  page_folio, pmd_offset, pte_offset, pte_offset_map_lock, pte_unmap_unlock, ptep_get,
   set_pte_at, type K,
 } from '../mm.js';
 import {

@@ -1,0 +1,312 @@
+/**
+ * The Linux-kernel memory model, transcribed from tools/memory-model/ of mainline Linux
+ * (linux-kernel.bell, lock.cat, linux-kernel.cat; v6.13+ with the syntactic tags and the
+ * "Mb tags on RMWs" lines): one `let` of the .cat a line here, in the same order, each quoted.
+ * Checks return which axiom failed; flags (data-race, mixed-accesses) are reported, not filtered.
+ *
+ * The candidate execution's base relations (po, rf, co, addr, data, ctrl, rmw, and the lock
+ * events' rf/co as lock.cat generates them) come from enumerate.ts.
+ */
+import { EvSet, Rel } from './rel.js';
+import type { Ev } from './exec.js';
+
+export interface GEv {
+  ev: Ev;
+  /** thread id; -1 for an initial write (IW) */
+  thread: number;
+}
+
+export interface Candidate {
+  events: GEv[];
+  po: Rel;
+  /** lock.cat's final rf, including the LKR/LF/RL/RU edges */
+  rf: Rel;
+  /** lock.cat's final co (critical sections merged in) */
+  co: Rel;
+  /** the RMW pairs of successful atomic RMW instructions (herd's rmw), without lk-rmw */
+  rmwBase: Rel;
+  addr: Rel;
+  data: Rel;
+  ctrl: Rel;
+}
+
+export interface Verdict {
+  consistent: boolean;
+  /** the first failed check, when not consistent */
+  failed?: string;
+  flags: string[];
+}
+
+export function checkLkmm(x: Candidate): Verdict {
+  const n = x.events.length;
+  const set = (p: (e: GEv) => boolean) => EvSet.of(n, (i) => p(x.events[i]!));
+  const I = (s: EvSet) => Rel.id(s);
+  const po = x.po;
+  const poq = po.opt();
+  const sameLoc = Rel.of(n, (a, b) => x.events[a]!.ev.loc !== undefined && x.events[a]!.ev.loc === x.events[b]!.ev.loc);
+  const int = Rel.of(n, (a, b) => x.events[a]!.thread === x.events[b]!.thread && x.events[a]!.thread >= 0);
+  const ext = Rel.of(n, (a, b) => x.events[a]!.thread !== x.events[b]!.thread || x.events[a]!.thread < 0);
+  const idr = Rel.of(n, (a, b) => a === b);
+  const poLoc = po.inter(sameLoc);
+
+  // --- event sets (herd primitives, then linux-kernel.bell, then lock.cat's additions) ---
+  const IW = set((e) => e.thread < 0);
+  const LKR = set((e) => e.ev.lock === 'LKR');
+  const LKW = set((e) => e.ev.lock === 'LKW');
+  const UL = set((e) => e.ev.lock === 'UL');
+  const LF = set((e) => e.ev.lock === 'LF');
+  const RL = set((e) => e.ev.lock === 'RL');
+  const RU = set((e) => e.ev.lock === 'RU');
+  // let R = R | LKR | LF | RL | RU ; let W = W | LKW ; ... let W = W | UL ; let M = R | W
+  const R = set((e) => e.ev.kind === 'R');
+  const W = set((e) => e.ev.kind === 'W');
+  const M = R.union(W);
+  const tag = (t: string) => set((e) => e.ev.kind !== 'F' && e.ev.tag === t);
+  const fenceT = (t: string) => set((e) => e.ev.kind === 'F' && e.ev.fence === t);
+  const RMW = set((e) => e.ev.rmwInsn); // instructions RMW[Accesses]
+  const rmw0 = x.rmwBase;
+  // let FailedRMW = RMW \ (domain(rmw) | range(rmw))
+  const FailedRMW = RMW.diff(rmw0.domain().union(rmw0.range()));
+  // let Acquire = ACQUIRE \ W \ FailedRMW   (lock.cat: let Acquire = Acquire | LKR)
+  const Acquire = tag('ACQUIRE').diff(W).diff(FailedRMW).union(LKR);
+  // let Release = RELEASE \ R \ FailedRMW   (lock.cat: let Release = Release | UL)
+  const Release = tag('RELEASE').diff(R).diff(FailedRMW).union(UL);
+  // let Mb = MB \ FailedRMW   ('MB is both smp_mb()'s fence tag and the fully ordered RMW tag)
+  const Mb = tag('MB').union(fenceT('MB')).diff(FailedRMW);
+  // let Noreturn = NORETURN \ W
+  const Noreturn = tag('NORETURN').diff(W);
+  const Rmb = fenceT('rmb');
+  const Wmb = fenceT('wmb');
+  const Barrier = fenceT('barrier');
+  const BeforeAtomic = fenceT('before-atomic');
+  const AfterAtomic = fenceT('after-atomic');
+  const AfterSpinlock = fenceT('after-spinlock');
+  const AfterUnlockLock = fenceT('after-unlock-lock');
+  const RcuLock = fenceT('rcu-lock');
+  const RcuUnlock = fenceT('rcu-unlock');
+  const SyncRcu = fenceT('sync-rcu');
+  const empty = new EvSet(n);
+  const SyncSrcu = empty; // SRCU is outside the subset (parse-time "not supported")
+  const SrcuLock = empty;
+  const SrcuUnlock = empty;
+  // let Marked = (~M) | IW | ONCE | RELEASE | ACQUIRE | MB | RMW |
+  //              LKR | LKW | UL | LF | RL | RU | Srcu-lock | Srcu-unlock
+  const Marked = M.compl().union(IW).union(tag('ONCE')).union(tag('RELEASE')).union(tag('ACQUIRE')).union(tag('MB')).union(RMW)
+    .union(LKR).union(LKW).union(UL).union(LF).union(RL).union(RU).union(SrcuLock).union(SrcuUnlock);
+  // let Plain = M \ Marked
+  const Plain = M.diff(Marked);
+  const notSrcuUnlock = SrcuUnlock.compl();
+
+  const rf = x.rf;
+  const co = x.co;
+  const rfi = rf.inter(int);
+  const rfe = rf.inter(ext);
+  // let carry-dep = (data ; [~ Srcu-unlock] ; rfi)*
+  const carryDep = x.data.seq(I(notSrcuUnlock), rfi).star();
+  // let addr = carry-dep ; addr   let ctrl = carry-dep ; ctrl   let data = carry-dep ; data
+  const addr = carryDep.seq(x.addr);
+  const ctrl = carryDep.seq(x.ctrl);
+  const data = carryDep.seq(x.data);
+
+  // rcu-rscs: matching pairs of nested Rcu-lock and Rcu-unlock (bell's let rec, computed as
+  // bracket matching along po, which is what the recursion's fixpoint is)
+  const rcuRscs = matchNested(x, RcuLock, RcuUnlock);
+
+  // lock.cat: let lk-rmw = ([LKR] ; po-loc ; [LKW]) \ (po ; po) ; let rmw = rmw | lk-rmw
+  const lkRmw = I(LKR).seq(poLoc, I(LKW)).diff(po.seq(po));
+  const rmw = rmw0.union(lkRmw);
+  // lock.cat: let fr = rf^-1 ; co
+  const fr = rf.inv().seq(co);
+  const fre = fr.inter(ext);
+  const coe = co.inter(ext);
+
+  const fencerel = (S: EvSet) => po.inter(Rel.cross(new EvSet(n).compl(), S)).seq(po);
+
+  // let acq-po = [Acquire] ; po ; [M]
+  const acqPo = I(Acquire).seq(po, I(M));
+  // let po-rel = [M] ; po ; [Release]
+  const poRel = I(M).seq(po, I(Release));
+  // let po-unlock-lock-po = po ; [UL] ; (po|rf) ; [LKR] ; po
+  const poUnlockLockPo = po.seq(I(UL), po.union(rf), I(LKR), po);
+
+  // let R4rmb = R \ Noreturn
+  const R4rmb = R.diff(Noreturn);
+  // let rmb = [R4rmb] ; fencerel(Rmb) ; [R4rmb]
+  const rmb = I(R4rmb).seq(fencerel(Rmb), I(R4rmb));
+  // let wmb = [W] ; fencerel(Wmb) ; [W]
+  const wmb = I(W).seq(fencerel(Wmb), I(W));
+  // let mb = ([M] ; fencerel(Mb) ; [M]) |
+  //   ([M] ; po ; [Mb & R]) | ([Mb & W] ; po ; [M]) |
+  //   ([M] ; fencerel(Before-atomic) ; [RMW] ; po? ; [M]) |
+  //   ([M] ; po? ; [RMW] ; fencerel(After-atomic) ; [M]) |
+  //   ([M] ; po? ; [LKW] ; fencerel(After-spinlock) ; [M]) |
+  //   ([M] ; po ; [UL] ; (co | po) ; [LKW] ; fencerel(After-unlock-lock) ; [M])
+  const mb = I(M).seq(fencerel(Mb), I(M)).union(
+    I(M).seq(po, I(Mb.inter(R))),
+    I(Mb.inter(W)).seq(po, I(M)),
+    I(M).seq(fencerel(BeforeAtomic), I(RMW), poq, I(M)),
+    I(M).seq(poq, I(RMW), fencerel(AfterAtomic), I(M)),
+    I(M).seq(poq, I(LKW), fencerel(AfterSpinlock), I(M)),
+    I(M).seq(po, I(UL), co.union(po), I(LKW), fencerel(AfterUnlockLock), I(M)),
+  );
+  // let gp = po ; [Sync-rcu | Sync-srcu] ; po?
+  const gp = po.seq(I(SyncRcu.union(SyncSrcu)), poq);
+  // let strong-fence = mb | gp
+  const strongFence0 = mb.union(gp);
+  // let nonrw-fence = strong-fence | po-rel | acq-po
+  const nonrwFence = strongFence0.union(poRel, acqPo);
+  // let fence = nonrw-fence | wmb | rmb
+  const fence0 = nonrwFence.union(wmb, rmb);
+  // let barrier = fencerel(Barrier | Rmb | Wmb | Mb | Sync-rcu | Sync-srcu | Before-atomic |
+  //   After-atomic | Acquire | Release | Rcu-lock | Rcu-unlock | Srcu-lock | Srcu-unlock) |
+  //   (po ; [Release]) | ([Acquire] ; po)
+  const barrier = fencerel(
+    Barrier.union(Rmb).union(Wmb).union(Mb).union(SyncRcu).union(SyncSrcu).union(BeforeAtomic).union(AfterAtomic)
+      .union(Acquire).union(Release).union(RcuLock).union(RcuUnlock).union(SrcuLock).union(SrcuUnlock),
+  ).union(po.seq(I(Release)), I(Acquire).seq(po));
+
+  const flags: string[] = [];
+  const fail = (failed: string): Verdict => ({ consistent: false, failed, flags });
+
+  // lock.cat checks on the lock events (enumerate.ts generates only executions that satisfy
+  // lock-nest and unmatched-locks; the flags are reported)
+  // let com = rf | co | fr ; acyclic po-loc | com as coherence
+  const com = rf.union(co, fr);
+  if (!poLoc.union(com).acyclic()) return fail('coherence');
+  // empty rmw & (fre ; coe) as atomic
+  if (!rmw.inter(fre.seq(coe)).isEmpty()) return fail('atomic');
+
+  // let dep = addr | data
+  const dep = addr.union(data);
+  // let rwdep = (dep | ctrl) ; [W]
+  const rwdep = dep.union(ctrl).seq(I(W));
+  // let overwrite = co | fr
+  const overwrite = co.union(fr);
+  // let to-w = rwdep | (overwrite & int) | (addr ; [Plain] ; wmb)
+  const toW = rwdep.union(overwrite.inter(int), addr.seq(I(Plain), wmb));
+  // let to-r = addr | (dep ; [Marked] ; rfi)
+  const toR = addr.union(dep.seq(I(Marked), rfi));
+  // let ppo = to-r | to-w | fence | (po-unlock-lock-po & int)
+  const ppo = toR.union(toW, fence0, poUnlockLockPo.inter(int));
+
+  // let A-cumul(r) = (rfe ; [Marked])? ; r
+  const Acumul = (r: Rel) => rfe.seq(I(Marked)).opt().seq(r);
+  // let cumul-fence = [Marked] ; (A-cumul(strong-fence | po-rel) | wmb | po-unlock-lock-po) ; [Marked]
+  const cumulFence = I(Marked).seq(Acumul(strongFence0.union(poRel)).union(wmb, poUnlockLockPo), I(Marked));
+  // let prop = [Marked] ; (overwrite & ext)? ; cumul-fence* ; [Marked] ; rfe? ; [Marked]
+  const prop = I(Marked).seq(overwrite.inter(ext).opt(), cumulFence.star(), I(Marked), rfe.opt(), I(Marked));
+  // let hb = [Marked] ; (ppo | rfe | ((prop \ id) & int)) ; [Marked]
+  const hb = I(Marked).seq(ppo.union(rfe, prop.diff(idr).inter(int)), I(Marked));
+  // acyclic hb as happens-before
+  if (!hb.acyclic()) return fail('happens-before');
+  const hbStar = hb.star();
+  // let pb = prop ; strong-fence ; hb* ; [Marked]
+  const pb = prop.seq(strongFence0, hbStar, I(Marked));
+  // acyclic pb as propagation
+  if (!pb.acyclic()) return fail('propagation');
+  const pbStar = pb.star();
+
+  // let rcu-gp = [Sync-rcu] ; let srcu-gp = [Sync-srcu]
+  const rcuGp = I(SyncRcu);
+  // let rcu-rscsi = rcu-rscs^-1
+  const rcuRscsi = rcuRscs.inv();
+  // let rcu-link = po? ; hb* ; pb* ; prop ; po
+  const rcuLink = poq.seq(hbStar, pbStar, prop, po);
+  // let rec rcu-order = rcu-gp | srcu-gp | (rcu-gp ; rcu-link ; rcu-rscsi) |
+  //   (rcu-rscsi ; rcu-link ; rcu-gp) | (rcu-gp ; rcu-link ; rcu-order ; rcu-link ; rcu-rscsi) |
+  //   (rcu-rscsi ; rcu-link ; rcu-order ; rcu-link ; rcu-gp) | (rcu-order ; rcu-link ; rcu-order)
+  //   (the srcu disjuncts are empty: no SRCU events)
+  let rcuOrder = new Rel(n);
+  for (;;) {
+    const next = rcuGp.union(
+      rcuGp.seq(rcuLink, rcuRscsi),
+      rcuRscsi.seq(rcuLink, rcuGp),
+      rcuGp.seq(rcuLink, rcuOrder, rcuLink, rcuRscsi),
+      rcuRscsi.seq(rcuLink, rcuOrder, rcuLink, rcuGp),
+      rcuOrder.seq(rcuLink, rcuOrder),
+    );
+    if (next.equals(rcuOrder)) break;
+    rcuOrder = next;
+  }
+  // let rcu-fence = po ; rcu-order ; po?
+  const rcuFence = po.seq(rcuOrder, poq);
+  // let fence = fence | rcu-fence ; let strong-fence = strong-fence | rcu-fence
+  const fence = fence0.union(rcuFence);
+  const strongFence = strongFence0.union(rcuFence);
+  // let rb = prop ; rcu-fence ; hb* ; pb* ; [Marked]
+  const rb = prop.seq(rcuFence, hbStar, pbStar, I(Marked));
+  // irreflexive rb as rcu
+  if (!rb.irreflexive()) return fail('rcu');
+
+  // let mixed-accesses = ([Plain & W] ; (po-loc \ barrier) ; [Marked]) |
+  //   ([Marked] ; (po-loc \ barrier) ; [Plain & W])
+  const plainW = Plain.inter(W);
+  const mixed = I(plainW).seq(poLoc.diff(barrier), I(Marked)).union(I(Marked).seq(poLoc.diff(barrier), I(plainW)));
+  if (!mixed.isEmpty()) flags.push('mixed-accesses');
+
+  // plain accesses are rare in litmus tests; skip the race machinery when there are none
+  if (Plain.isEmpty()) return { consistent: true, flags };
+
+  // let xbstar = (hb | pb | rb)*
+  const xbstar = hb.union(pb, rb).star();
+  // let vis = cumul-fence* ; rfe? ; [Marked] ; ((strong-fence ; [Marked] ; xbstar) | (xbstar & int))
+  const vis = cumulFence.star().seq(rfe.opt(), I(Marked), strongFence.seq(I(Marked), xbstar).union(xbstar.inter(int)));
+  const notNoreturn = Noreturn.compl();
+  // let w-pre-bounded = [Marked] ; (addr | fence)?
+  const wPre = I(Marked).seq(addr.union(fence).opt());
+  // let r-pre-bounded = [Marked] ; (addr | nonrw-fence | ([R4rmb] ; fencerel(Rmb) ; [~Noreturn]))?
+  const rPre = I(Marked).seq(addr.union(nonrwFence, I(R4rmb).seq(fencerel(Rmb), I(notNoreturn))).opt());
+  // let w-post-bounded = fence? ; [Marked]
+  const wPost = fence.opt().seq(I(Marked));
+  // let r-post-bounded = (nonrw-fence | ([~Noreturn] ; fencerel(Rmb) ; [R4rmb]))? ; [Marked]
+  const rPost = nonrwFence.union(I(notNoreturn).seq(fencerel(Rmb), I(R4rmb))).opt().seq(I(Marked));
+  // let ww-vis = fence | (strong-fence ; xbstar ; w-pre-bounded) | (w-post-bounded ; vis ; w-pre-bounded)
+  const wwVis = fence.union(strongFence.seq(xbstar, wPre), wPost.seq(vis, wPre));
+  // let wr-vis = fence | (strong-fence ; xbstar ; r-pre-bounded) | (w-post-bounded ; vis ; r-pre-bounded)
+  const wrVis = fence.union(strongFence.seq(xbstar, rPre), wPost.seq(vis, rPre));
+  // let rw-xbstar = fence | (r-post-bounded ; xbstar ; w-pre-bounded)
+  const rwXbstar = fence.union(rPost.seq(xbstar, wPre));
+  // let pre-race = ext & ((Plain * M) | ((M \ IW) * Plain))
+  const preRace = ext.inter(Rel.cross(Plain, M).union(Rel.cross(M.diff(IW), Plain)));
+  // let wr-incoh = pre-race & rf & rw-xbstar^-1
+  const wrIncoh = preRace.inter(rf).inter(rwXbstar.inv());
+  // let rw-incoh = pre-race & fr & wr-vis^-1
+  const rwIncoh = preRace.inter(fr).inter(wrVis.inv());
+  // let ww-incoh = pre-race & co & ww-vis^-1
+  const wwIncoh = preRace.inter(co).inter(wwVis.inv());
+  // empty (wr-incoh | rw-incoh | ww-incoh) as plain-coherence
+  if (!wrIncoh.union(rwIncoh, wwIncoh).isEmpty()) return fail('plain-coherence');
+  // let ww-nonrace = ww-vis & ((Marked * W) | rw-xbstar) & ((W * Marked) | wr-vis)
+  const wwNonrace = wwVis.inter(Rel.cross(Marked, W).union(rwXbstar)).inter(Rel.cross(W, Marked).union(wrVis));
+  // let ww-race = (pre-race & co) \ ww-nonrace
+  const wwRace = preRace.inter(co).diff(wwNonrace);
+  // let wr-race = (pre-race & (co? ; rf)) \ wr-vis \ rw-xbstar^-1
+  const wrRace = preRace.inter(co.opt().seq(rf)).diff(wrVis).diff(rwXbstar.inv());
+  // let rw-race = (pre-race & fr) \ rw-xbstar
+  const rwRace = preRace.inter(fr).diff(rwXbstar);
+  // flag ~empty (ww-race | wr-race | rw-race) as data-race
+  if (!wwRace.union(wrRace, rwRace).isEmpty()) flags.push('data-race');
+  return { consistent: true, flags };
+}
+
+/** Bracket matching of lock/unlock fences along each thread's po (innermost pairs first). */
+function matchNested(x: Candidate, L: EvSet, U: EvSet): Rel {
+  const n = x.events.length;
+  const r = new Rel(n);
+  const byThread = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    if (!L.has(i) && !U.has(i)) continue;
+    const t = x.events[i]!.thread;
+    if (!byThread.has(t)) byThread.set(t, []);
+    byThread.get(t)!.push(i);
+  }
+  for (const evs of byThread.values()) {
+    evs.sort((a, b) => (x.po.has(a, b) ? -1 : x.po.has(b, a) ? 1 : 0));
+    const stack: number[] = [];
+    for (const i of evs) {
+      if (L.has(i)) stack.push(i);
+      else if (stack.length > 0) r.add(stack.pop()!, i);
+    }
+  }
+  return r;
+}

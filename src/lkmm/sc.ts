@@ -1,0 +1,107 @@
+/**
+ * Sequential consistency by brute force, for cross-checking the LKMM (which must allow every SC
+ * behaviour): every interleaving of the threads' events over one shared memory, each read
+ * returning the latest write, RMWs and lock acquisitions atomic, spin_lock() blocking while
+ * the lock is held, and synchronize_rcu() an instantaneous grace period that waits until no
+ * other CPU is inside an RCU read-side critical section. Thread code is re-run from the start under the choices made so far (the
+ * same interpreter as exec.ts), so both models read the programs identically.
+ */
+import { Run, NeedChoice, type ThreadPath } from './exec.js';
+import { valueDomains } from './enumerate.js';
+import type { Litmus, Value } from './parse.js';
+
+interface TState {
+  choices: number[];
+  /** rcu_read_lock() nesting depth */
+  rcu: number;
+  done: number;
+  finished: boolean;
+}
+
+interface Probe {
+  events: ThreadPath['events'];
+  need?: NeedChoice;
+  run: Run;
+}
+
+/** Final states (register and memory values) of every SC interleaving, keyed like run.ts. */
+export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<string> {
+  const dom = valueDomains(t);
+  const domain = (l: string) => dom.get(l)!;
+  const probe = (tid: number, choices: number[]): Probe => {
+    const run = new Run(t.threads[tid]!, choices, domain, t.regInit);
+    try {
+      run.exec(t.threads[tid]!.body);
+      return { events: run.events, run };
+    } catch (e) {
+      if (e instanceof NeedChoice) return { events: run.events, need: e, run };
+      throw e;
+    }
+  };
+  const out = new Set<string>();
+  let steps = 0;
+  const mem0 = new Map<string, Value>([...dom.keys()].map((l) => [l, t.init.get(l) ?? 0]));
+  const go = (ts: TState[], mem: Map<string, Value>, held: Map<string, number>) => {
+    if (++steps > limit) throw new Error(`sc: more than ${limit} steps`);
+    let any = false;
+    for (let tid = 0; tid < ts.length; tid++) {
+      const st = ts[tid]!;
+      if (st.finished) continue;
+      let p = probe(tid, st.choices);
+      let choices = st.choices;
+      if (p.events.length === st.done) {
+        if (!p.need) {
+          // nothing left to do
+          const next = ts.slice();
+          next[tid] = { ...st, finished: true };
+          go(next, mem, held);
+          return; // finishing is invisible: no need to interleave it both ways
+        }
+        // the next event needs a choice: make the one SC makes now
+        const nd = p.need;
+        let c: number;
+        if (nd.what === 'read') c = domain(nd.loc).indexOf(mem.get(nd.loc)!);
+        else if (nd.what === 'trylock') c = held.has(nd.loc) ? 0 : 1;
+        else c = held.has(nd.loc) ? 1 : 0;
+        if (c < 0) throw new Error(`sc: value ${mem.get(nd.loc)} of ${nd.loc} outside its domain`);
+        choices = [...st.choices, c];
+        p = probe(tid, choices);
+      }
+      const e = p.events[st.done]!;
+      // the events that happen in this one atomic step
+      let k = 1;
+      if (e.rmwW !== undefined) k = e.rmwW - st.done + 1;
+      if (e.lock === 'LKR' && held.has(e.loc!)) continue; // spin_lock blocks
+      if (e.fence === 'sync-rcu' && ts.some((o, j) => j !== tid && o.rcu > 0)) continue; // the grace period waits for readers
+      let rcu = st.rcu;
+      const m2 = new Map(mem);
+      const h2 = new Map(held);
+      for (let j = st.done; j < st.done + k; j++) {
+        const ev = p.events[j]!;
+        if (ev.kind === 'W' && !ev.lock) m2.set(ev.loc!, ev.val!);
+        if (ev.lock === 'LKW') h2.set(ev.loc!, tid);
+        if (ev.lock === 'UL') h2.delete(ev.loc!);
+        if (ev.fence === 'rcu-lock') rcu++;
+        if (ev.fence === 'rcu-unlock') rcu--;
+      }
+      any = true;
+      const next = ts.slice();
+      next[tid] = { choices, done: st.done + k, finished: false, rcu };
+      go(next, m2, h2);
+    }
+    if (!any && ts.every((s) => s.finished)) {
+      const regs = ts.map((s, tid) => probe(tid, s.choices).run);
+      out.add(
+        keys
+          .map((k) => {
+            const m = /^([0-9]+):(.+)$/.exec(k);
+            const v = m ? regs[Number(m[1])]!.env.get(m[2]!)!.v : mem.get(k);
+            return `${k}=${v};`;
+          })
+          .join(' '),
+      );
+    }
+  };
+  go(t.threads.map(() => ({ choices: [], done: 0, finished: false, rcu: 0 })), mem0, new Map());
+  return out;
+}

@@ -9,6 +9,7 @@ import { exploreCommand, EXPLORE_HELP } from './explore.js';
 import { replayCommand, REPLAY_HELP } from './replay.js';
 import { mergeCommand, MERGE_HELP } from './merge.js';
 import { checkPatchCommand, CHECK_PATCH_HELP } from './check-patch.js';
+import { litmusCommand, LITMUS_HELP } from './litmus.js';
 
 export interface Io {
   out(s: string): void;
@@ -23,6 +24,7 @@ ${EXPLORE_HELP}
 ${REPLAY_HELP}
 ${MERGE_HELP}
 ${CHECK_PATCH_HELP}
+${LITMUS_HELP}
 racewalk help                   this text
 `;
 
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   replay: replayCommand,
   merge: mergeCommand,
   'check-patch': checkPatchCommand,
+  litmus: litmusCommand,
 };
 
 export const processIo: Io = {

@@ -1,0 +1,116 @@
+/**
+ * `racewalk litmus FILE.litmus...`: decide C litmus tests under the Linux-kernel memory model
+ * (src/lkmm/) and print what herd7 prints. Exit 0 when every test's result is computed, 2 when
+ * some test is outside the supported subset (or unreadable).
+ */
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
+import { parse } from './args.js';
+import { parseLitmus, Unsupported, LitmusSyntaxError } from '../lkmm/parse.js';
+import { decide, describeExecution, type LitmusResult } from '../lkmm/run.js';
+import { scFinalStates } from '../lkmm/sc.js';
+import type { Io } from './main.js';
+
+export const LITMUS_HELP = `racewalk litmus FILE.litmus... [--json]
+                                decide C litmus tests (tools/memory-model/ format) under the LKMM, as herd7 does`;
+
+export interface LitmusJson {
+  file: string;
+  name: string;
+  result: 'Never' | 'Sometimes' | 'Always' | 'unsupported';
+  states: string[];
+  reason?: string;
+}
+
+export function litmusCommand(argv: string[], io: Io): number {
+  const { values, positionals } = parse({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: true });
+  if (positionals.length === 0) throw new UsageError(`litmus needs at least one litmus file: racewalk litmus FILE.litmus... [--json]`);
+  const tests: LitmusJson[] = [];
+  const text: string[] = [];
+  for (const file of positionals) {
+    let src: string;
+    try {
+      src = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read litmus file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    try {
+      const r = decide(parseLitmus(src));
+      tests.push({ file, name: r.name, result: r.outcome, states: r.states });
+      text.push(...herdLike(r));
+    } catch (e) {
+      if (!(e instanceof Unsupported) && !(e instanceof LitmusSyntaxError)) throw e;
+      const reason = e instanceof Unsupported ? `not supported: ${e.message}` : `syntax error: ${e.message}`;
+      const name = /^\s*C\s+(\S+)/.exec(src)?.[1] ?? file;
+      tests.push({ file, name, result: 'unsupported', states: [], reason });
+      text.push(`Test ${name}: ${reason}`, '');
+      io.err(`racewalk: ${file}: ${reason}\n`);
+    }
+  }
+  if (values.json) io.out(JSON.stringify({ tests }, null, 2) + '\n');
+  else io.out(text.join('\n') + '\n');
+  return tests.some((t) => t.result === 'unsupported') ? 2 : 0;
+}
+
+/** herd7's output shape, then the witness execution and a schedule when one exists. */
+export function herdLike(r: LitmusResult): string[] {
+  const t = r.test;
+  const kind = t.quantifier === 'forall' ? 'Required' : 'Allowed';
+  const out = [`Test ${r.name} ${kind}`, `States ${r.states.length}`, ...r.states, r.validated ? 'Ok' : 'No', 'Witnesses', `Positive: ${r.positive} Negative: ${r.negative}`];
+  for (const f of r.flags) out.push(`Flag ${f}`);
+  out.push(`Condition ${t.condText}`, `Observation ${r.name} ${r.outcome} ${r.positive} ${r.negative}`);
+  if (r.flags.includes('data-race')) out.push(`(an allowed execution has a data race on plain accesses: the kernel treats such a test's outcome as undefined)`);
+  if (r.witness) {
+    out.push(`Witness: an execution the LKMM allows that satisfies the condition (${r.candidates} candidate executions examined)`);
+    out.push(...describeExecution(r, r.witness));
+    out.push(`Schedule: ${schedule(r)}`);
+  }
+  out.push('');
+  return out;
+}
+
+/**
+ * An interleaving that produces the witness, if one exists: a topological order of
+ * po | rf | co | fr (acyclic exactly when the execution is sequentially consistent). Otherwise
+ * the outcome needs weak memory, and no schedule of a sequentially consistent machine reaches it.
+ */
+function schedule(r: LitmusResult): string {
+  const x = r.witness!;
+  const c = x.cand;
+  const n = c.events.length;
+  const fr = c.rf.inv().seq(c.co);
+  const order = c.po.union(c.rf, c.co, fr);
+  if (!order.acyclic()) {
+    // also say whether some SC interleaving reaches the same final state
+    const sc = scFinalStates(r.test, r.keys);
+    const want = r.keys.map((k) => `${k}=${valueAt(r, k)};`).join(' ');
+    return sc.has(want)
+      ? `this execution is not sequentially consistent, but an interleaving reaches the same state`
+      : `none: no interleaving of a sequentially consistent machine reaches this state; it needs the reorderings the LKMM allows`;
+  }
+  const seq: number[] = [];
+  const placed = new Set<number>();
+  while (seq.length < n) {
+    for (let i = 0; i < n; i++) {
+      if (placed.has(i)) continue;
+      let ready = true;
+      for (let j = 0; j < n; j++) if (!placed.has(j) && j !== i && order.has(j, i)) ready = false;
+      if (ready) {
+        placed.add(i);
+        seq.push(i);
+        break;
+      }
+    }
+  }
+  return seq
+    .filter((i) => c.events[i]!.thread >= 0)
+    .map((i) => `P${c.events[i]!.thread}`)
+    .filter((p, k, a) => k === 0 || a[k - 1] !== p)
+    .join(' ');
+}
+
+function valueAt(r: LitmusResult, k: string): string {
+  const x = r.witness!;
+  const m = /^([0-9]+):(.+)$/.exec(k);
+  return String(m ? x.paths[Number(m[1])]!.regs.get(m[2]!) : x.mem.get(k));
+}

@@ -108,6 +108,10 @@ export function* executions(t: Litmus, judge: (c: Candidate) => Verdict = checkL
   const perThread = t.threads.map((th) => threadPaths(th, (l) => dom.get(l)!, t.regInit));
   let count = 0;
   for (const paths of product(perThread)) {
+    // cheap pre-filter: every read's value must be written by someone (or be the initial value)
+    const written = new Map<string, Set<Value>>(locs.map((l) => [l, new Set([t.init.get(l) ?? 0])]));
+    for (const p of paths) for (const e of p.events) if (e.kind === 'W' && !e.lock) written.get(e.loc!)?.add(e.val!);
+    if (!paths.every((p) => p.events.every((e) => e.kind !== 'R' || e.lock !== undefined || written.get(e.loc!)?.has(e.val!)))) continue;
     for (const x of candidatesFor(t, locs, paths)) {
       if (++count > MAX_CANDIDATES) throw new Unsupported(`more than ${MAX_CANDIDATES} candidate executions`);
       yield { ...x, verdict: judge(x.cand) };
@@ -147,93 +151,116 @@ function* candidatesFor(t: Litmus, locs: string[], paths: ThreadPath[]): Generat
       throw new Unsupported(`'${e.ev.text}' accesses the spinlock ${e.ev.loc} as memory (lock.cat's mixed-lock-accesses)`);
   }
 
-  // --- co choices ---
-  const coChoices: number[][][] = []; // per location: list of total orders (event index lists, IW first)
-  // lock-location data for deriving LKR's rf
+  // --- per location: (co order, rf of its reads) pairs, pruned by SC-per-location ---
+  // `acyclic po-loc | com as coherence` and `empty rmw & (fre ; coe) as atomic` only relate
+  // events of one location, so they are checked here location by location, before the
+  // product; checkLkmm checks them again on the whole candidate.
+  const perLoc: { co: [number, number][]; rf: [number, number][]; last: number }[][] = [];
   for (const l of locs) {
     const ws = events.map((e, i) => ({ e, i })).filter(({ e }) => e.thread >= 0 && e.ev.kind === 'W' && e.ev.loc === l).map(({ i }) => i);
-    if (!lockLocs.has(l)) {
-      coChoices.push([...permutations(ws)].map((p) => [iw.get(l)!, ...p]));
-      continue;
-    }
-    // lock.cat: critical = ([LKW] ; po-loc ; [UL]) \ (po-loc ; [LKW | UL] ; po-loc)
-    const sections: number[][] = [];
-    const unmatched: number[] = [];
-    paths.forEach((p, tid) => {
-      let open: number | null = null;
-      p.events.forEach((e, i) => {
-        if (e.loc !== l) return;
-        const g = base[tid]! + i;
-        if (e.lock === 'LKW') {
-          if (open !== null) throw new Unsupported(`P${tid} takes ${l} while holding it (lock.cat's lock-nest: a deadlock)`);
-          open = g;
-        } else if (e.lock === 'UL') {
-          if (open === null) throw new Unsupported(`P${tid} unlocks ${l} without holding it (lock.cat's unmatched-unlock)`);
-          sections.push([open, g]);
-          open = null;
-        } else if (e.lock === 'RU') {
-          // lock.cat's rfi-ru makes a false spin_is_locked() after one's own unlock read from it
-          // *and* from a choice of rfe-ru: a corner racewalk does not reproduce
-          if (p.events.slice(0, i).some((q) => q.loc === l && q.lock === 'UL')) throw new Unsupported(`spin_is_locked(${l}) after P${tid}'s own spin_unlock(${l})`);
-        }
+    const rs = events.map((e, i) => ({ e, i })).filter(({ e }) => e.ev.kind === 'R' && e.ev.loc === l).map(({ i }) => i);
+    let orders: number[][];
+    if (!lockLocs.has(l)) orders = [...permutations(ws)].map((p) => [iw.get(l)!, ...p]);
+    else {
+      // lock.cat: critical = ([LKW] ; po-loc ; [UL]) \ (po-loc ; [LKW | UL] ; po-loc)
+      const sections: number[][] = [];
+      const unmatched: number[] = [];
+      paths.forEach((p, tid) => {
+        let open: number | null = null;
+        p.events.forEach((e, i) => {
+          if (e.loc !== l) return;
+          const g = base[tid]! + i;
+          if (e.lock === 'LKW') {
+            if (open !== null) throw new Unsupported(`P${tid} takes ${l} while holding it (lock.cat's lock-nest: a deadlock)`);
+            open = g;
+          } else if (e.lock === 'UL') {
+            if (open === null) throw new Unsupported(`P${tid} unlocks ${l} without holding it (lock.cat's unmatched-unlock)`);
+            sections.push([open, g]);
+            open = null;
+          } else if (e.lock === 'RU') {
+            // lock.cat's rfi-ru makes a false spin_is_locked() after one's own unlock read from it
+            // *and* from a choice of rfe-ru: a corner racewalk does not reproduce
+            if (p.events.slice(0, i).some((q) => q.loc === l && q.lock === 'UL')) throw new Unsupported(`spin_is_locked(${l}) after P${tid}'s own spin_unlock(${l})`);
+          }
+        });
+        if (open !== null) unmatched.push(open);
       });
-      if (open !== null) unmatched.push(open);
-    });
-    // empty ([UNMATCHED-LKW] ; loc ; [UNMATCHED-LKW]) \ id as unmatched-locks: more deadlock
-    if (unmatched.length > 1) {
-      coChoices.push([]);
-      continue;
+      // empty ([UNMATCHED-LKW] ; loc ; [UNMATCHED-LKW]) \ id as unmatched-locks: more deadlock
+      orders = unmatched.length > 1 ? [] : [...permutations(sections)].map((p) => [iw.get(l)!, ...p.flat(), ...unmatched]);
     }
-    coChoices.push([...permutations(sections)].map((p) => [iw.get(l)!, ...p.flat(), ...unmatched]));
-  }
-
-  // --- rf choices ---
-  const reads = events.map((e, i) => ({ e, i })).filter(({ e }) => e.ev.kind === 'R');
-  const rfCands: number[][] = [];
-  const readIdx: number[] = [];
-  for (const { e, i } of reads) {
-    if (e.ev.lock === 'LKR') continue; // derived from co below
-    const l = e.ev.loc!;
-    let cands: number[];
-    if (!e.ev.lock) {
-      cands = events.map((w, j) => ({ w, j })).filter(({ w }) => w.ev.kind === 'W' && w.ev.loc === l && w.ev.val === e.ev.val).map(({ j }) => j);
-    } else {
-      // inside its own critical section, LF and RL read from the section's LKW (rfi-lf, rfi-rl)
-      const own = ownSection(events, po, i);
-      if (e.ev.lock === 'LF' || e.ev.lock === 'RL') {
-        cands = own !== null ? [own] : events.map((w, j) => ({ w, j })).filter(({ w }) => w.ev.lock === 'LKW' && w.ev.loc === l && w.thread !== e.thread).map(({ j }) => j);
-      } else {
-        // RU: any external UL or IW (rfe-ru)
-        cands = events.map((w, j) => ({ w, j })).filter(({ w, j }) => w.ev.loc === l && w.thread !== e.thread && (w.ev.lock === 'UL' || j === iw.get(l))).map(({ j }) => j);
+    const cands: number[][] = [];
+    const chosen: number[] = [];
+    const derived: number[] = [];
+    for (const i of rs) {
+      const e = events[i]!;
+      if (e.ev.lock === 'LKR') {
+        derived.push(i); // lock.cat: rf | ([IW | UL] ; singlestep(co) ; lk-rmw^-1)
+        continue;
+      }
+      let c: number[];
+      if (!e.ev.lock) c = events.map((w, j) => ({ w, j })).filter(({ w }) => w.ev.kind === 'W' && w.ev.loc === l && w.ev.val === e.ev.val).map(({ j }) => j);
+      else if (e.ev.lock === 'LF' || e.ev.lock === 'RL') {
+        // inside its own critical section, LF and RL read from the section's LKW (rfi-lf, rfi-rl)
+        const own = ownSection(events, po, i);
+        c = own !== null ? [own] : events.map((w, j) => ({ w, j })).filter(({ w }) => w.ev.lock === 'LKW' && w.ev.loc === l && w.thread !== e.thread).map(({ j }) => j);
+      } else c = events.map((w, j) => ({ w, j })).filter(({ w, j }) => w.ev.loc === l && w.thread !== e.thread && (w.ev.lock === 'UL' || j === iw.get(l))).map(({ j }) => j); // RU: rfe-ru
+      if (c.length === 0) return; // this combination of paths reads a value nobody writes
+      cands.push(c);
+      chosen.push(i);
+    }
+    const opts: { co: [number, number][]; rf: [number, number][]; last: number }[] = [];
+    const members = [iw.get(l)!, ...ws, ...rs];
+    for (const order of orders) {
+      const coPairs: [number, number][] = [];
+      for (let a = 0; a < order.length; a++) for (let b = a + 1; b < order.length; b++) coPairs.push([order[a]!, order[b]!]);
+      const pred = new Map<number, number>();
+      for (let a = 1; a < order.length; a++) pred.set(order[a]!, order[a - 1]!);
+      for (const pick of product(cands)) {
+        const rfPairs: [number, number][] = pick.map((w, k) => [w, chosen[k]!]);
+        for (const r of derived) rfPairs.push([pred.get(r + 1)!, r]);
+        if (!locationCoherent(n, members, po, coPairs, rfPairs, rmwBase, events)) continue;
+        opts.push({ co: coPairs, rf: rfPairs, last: order[order.length - 1]! });
       }
     }
-    if (cands.length === 0) return; // this combination of paths reads a value nobody writes
-    rfCands.push(cands);
-    readIdx.push(i);
+    if (opts.length === 0) return;
+    perLoc.push(opts);
   }
 
-  for (const cos of product(coChoices)) {
+  for (const pick of product(perLoc)) {
     const co = new Rel(n);
-    const coPred = new Map<number, number>();
-    for (const order of cos) {
-      for (let a = 0; a < order.length; a++) {
-        for (let b = a + 1; b < order.length; b++) co.add(order[a]!, order[b]!);
-        if (a > 0) coPred.set(order[a]!, order[a - 1]!);
-      }
-    }
+    const rf = new Rel(n);
     const mem = new Map<string, Value>();
-    cos.forEach((order, k) => {
+    pick.forEach((o, k) => {
+      for (const [a, b] of o.co) co.add(a, b);
+      for (const [a, b] of o.rf) rf.add(a, b);
       const l = locs[k]!;
-      if (!lockLocs.has(l)) mem.set(l, events[order[order.length - 1]!]!.ev.val!);
+      if (!lockLocs.has(l)) mem.set(l, events[o.last]!.ev.val!);
     });
-    for (const rfs of product(rfCands)) {
-      const rf = new Rel(n);
-      rfs.forEach((w, k) => rf.add(w, readIdx[k]!));
-      // lock.cat: let rf = rf | ([IW | UL] ; singlestep(co) ; lk-rmw^-1)
-      for (const { e, i } of reads) if (e.ev.lock === 'LKR') rf.add(coPred.get(i + 1)!, i);
-      yield { cand: { events, po, rf, co, rmwBase, addr, data, ctrl }, paths, mem };
+    yield { cand: { events, po, rf, co, rmwBase, addr, data, ctrl }, paths, mem };
+  }
+}
+
+/** coherence and atomicity restricted to one location's events */
+function locationCoherent(n: number, members: number[], po: Rel, co: [number, number][], rf: [number, number][], rmw: Rel, events: GEv[]): boolean {
+  const m = members.length;
+  const ix = new Map(members.map((g, k) => [g, k]));
+  const r = new Rel(m);
+  for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) if (po.has(members[a]!, members[b]!)) r.add(a, b);
+  const coR = Rel.fromPairs(m, co.map(([a, b]) => [ix.get(a)!, ix.get(b)!] as const));
+  const rfR = Rel.fromPairs(m, rf.map(([a, b]) => [ix.get(a)!, ix.get(b)!] as const));
+  const fr = rfR.inv().seq(coR);
+  if (!r.union(coR, rfR, fr).acyclic()) return false;
+  // empty rmw & (fre ; coe): no write of another thread between an RMW's read and write
+  for (const [a, b] of rmw.pairs()) {
+    if (!ix.has(a)) continue;
+    const ra = ix.get(a)!;
+    const wb = ix.get(b)!;
+    for (let w = 0; w < m; w++) {
+      if (fr.has(ra, w) && coR.has(w, wb) && events[members[w]!]!.thread !== events[a]!.thread && events[members[w]!]!.thread !== events[b]!.thread) return false;
     }
   }
+  void n;
+  return true;
 }
 
 /** The LKW that opens the critical section (of the same lock, same thread) event i is in. */

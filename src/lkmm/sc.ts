@@ -3,7 +3,7 @@
  * behaviour): every interleaving of the threads' events over one shared memory, each read
  * returning the latest write, RMWs and lock acquisitions atomic, spin_lock() blocking while
  * the lock is held, and synchronize_rcu() an instantaneous grace period that waits until no
- * other CPU is inside an RCU read-side critical section. Thread code is re-run from the start under the choices made so far (the
+ * CPU (itself included: a deadlock) is inside an RCU read-side critical section. Thread code is re-run from the start under the choices made so far (the
  * same interpreter as exec.ts), so both models read the programs identically.
  */
 import { Run, NeedChoice, type ThreadPath } from './exec.js';
@@ -41,8 +41,13 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
   const out = new Set<string>();
   let steps = 0;
   const mem0 = new Map<string, Value>([...dom.keys()].map((l) => [l, t.init.get(l) ?? 0]));
+  const seen = new Set<string>();
   const go = (ts: TState[], mem: Map<string, Value>, held: Map<string, number>) => {
-    if (++steps > limit) throw new Error(`sc: more than ${limit} steps`);
+    // interleavings reaching the same state have the same futures: visit each state once
+    const key = JSON.stringify([ts, [...mem], [...held]]);
+    if (seen.has(key)) return;
+    seen.add(key);
+    if (++steps > limit) throw new Error(`sc: more than ${limit} states`);
     let any = false;
     for (let tid = 0; tid < ts.length; tid++) {
       const st = ts[tid]!;
@@ -72,7 +77,7 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
       let k = 1;
       if (e.rmwW !== undefined) k = e.rmwW - st.done + 1;
       if (e.lock === 'LKR' && held.has(e.loc!)) continue; // spin_lock blocks
-      if (e.fence === 'sync-rcu' && ts.some((o, j) => j !== tid && o.rcu > 0)) continue; // the grace period waits for readers
+      if (e.fence === 'sync-rcu' && ts.some((o) => o.rcu > 0)) continue; // the grace period waits for every reader (its own: a deadlock)
       let rcu = st.rcu;
       const m2 = new Map(mem);
       const h2 = new Map(held);

@@ -1,0 +1,206 @@
+/**
+ * `racewalk litmus` against the kernel's own litmus tests (tools/memory-model/litmus-tests/,
+ * kept in ../shared/litmus/kernel/ beside the repository, never copied into it), against the
+ * project's own tests in litmus/ (results derived from linux-kernel.cat and explanation.txt),
+ * and against sequential consistency on generated programs: the LKMM must allow every
+ * behaviour an interleaving produces.
+ */
+import { describe, expect, test } from 'vitest';
+import { fc, test as ptest } from '@fast-check/vitest';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decide, decideText } from '../src/lkmm/run.js';
+import { parseLitmus } from '../src/lkmm/parse.js';
+import { scFinalStates } from '../src/lkmm/sc.js';
+import { main } from '../src/cli/main.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * CI puts shared/ beside the clone (<repo>/../shared); a git worktree one level deeper finds it
+ * at <repo>/../../shared. Missing under CI=true is a failure, not a skip.
+ */
+function kernelDir(): string | null {
+  for (const d of [join(repo, '..', 'shared', 'litmus', 'kernel'), join(repo, '..', '..', 'shared', 'litmus', 'kernel')]) if (existsSync(d)) return d;
+  return null;
+}
+const KDIR = kernelDir();
+if (KDIR === null && process.env.CI === 'true') throw new Error(`the kernel litmus tests are missing: expected them in ${join(repo, '..', 'shared', 'litmus', 'kernel')} (CI copies shared/ beside the clone)`);
+
+/**
+ * Kernel tests outside the subset, each with why. Empty: every test of current mainline's
+ * tools/memory-model/litmus-tests/ (35) and the historical ones is in the subset.
+ */
+const OUT_OF_SUBSET: Record<string, string> = {};
+
+function expected(text: string): string | undefined {
+  return /Result:\s*(Never|Sometimes|Always)/.exec(text)?.[1];
+}
+
+async function cli(argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
+  return { code, out, err };
+}
+
+describe.skipIf(KDIR === null)('the kernel litmus tests give their Result:', () => {
+  const files = KDIR === null ? [] : readdirSync(KDIR).filter((f) => f.endsWith('.litmus'));
+  const hist = KDIR === null ? [] : readdirSync(join(KDIR, 'historical')).filter((f) => f.endsWith('.litmus')).map((f) => `historical/${f}`);
+  test('all 35 mainline tests are there', () => {
+    expect(files.length).toBe(35);
+  });
+  for (const f of [...files, ...hist]) {
+    const text = KDIR === null ? '' : readFileSync(join(KDIR, f), 'utf8');
+    const want = expected(text);
+    if (f in OUT_OF_SUBSET) {
+      test(`${f}: not supported (${OUT_OF_SUBSET[f]})`, () => {
+        expect(() => decideText(text)).toThrow(OUT_OF_SUBSET[f]);
+      });
+      continue;
+    }
+    if (want === undefined) {
+      // historical tests without a Result: line must still be decided
+      test(`${f}: decided`, () => {
+        expect(['Never', 'Sometimes', 'Always']).toContain(decideText(text).outcome);
+      });
+      continue;
+    }
+    test(`${f}: ${want}`, () => {
+      expect(decideText(text).outcome).toBe(want);
+    });
+  }
+  test('racewalk litmus --json over every mainline test: exit 0, the contract shape, every result as stated', async () => {
+    const r = await cli(['litmus', '--json', ...files.map((f) => join(KDIR!, f))]);
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.out) as { tests: { file: string; name: string; result: string; states: string[]; reason?: string }[] };
+    expect(d.tests).toHaveLength(files.length);
+    for (const t of d.tests) {
+      expect(Object.keys(t).sort()).toEqual(['file', 'name', 'result', 'states']);
+      expect(t.result).toBe(expected(readFileSync(t.file, 'utf8')));
+      expect(t.states.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe("the project's own litmus tests (litmus/)", () => {
+  const dir = join(repo, 'litmus');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.litmus'));
+  test('there are tests of locks, RCU, atomics, dependencies and plain races', () => {
+    const all = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    for (const p of ['spin_lock', 'spin_trylock', 'synchronize_rcu', 'rcu_dereference', 'atomic_add_unless', 'cmpxchg', 'xchg_relaxed', 'smp_mb__after_atomic', '*x = 1']) expect(all).toContain(p);
+  });
+  for (const f of files) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    const want = expected(text);
+    test(`${f}: ${want}`, () => {
+      expect(want).toBeDefined();
+      expect(decideText(text).outcome).toBe(want);
+    });
+  }
+  test('a plain-access race is flagged like herd ("Flag data-race"); release/acquire removes it', async () => {
+    const racy = await cli(['litmus', join(dir, 'MP-plain-race.litmus')]);
+    expect(racy.code).toBe(0);
+    expect(racy.out).toContain('Flag data-race');
+    expect(racy.out).toContain('Observation MP-plain-race Sometimes 1 3');
+    const ordered = await cli(['litmus', join(dir, 'MP-plain-release-acquire.litmus')]);
+    expect(ordered.out).not.toContain('Flag data-race');
+  });
+  test('a reachable exists prints a witness execution and says whether an interleaving reaches it', async () => {
+    const r = await cli(['litmus', join(dir, 'RCU-no-sync.litmus')]);
+    expect(r.out).toContain('Witness:');
+    expect(r.out).toMatch(/reads from init\(x=0\)/);
+    expect(r.out).toContain('Schedule:');
+  });
+});
+
+describe('input outside the subset: "not supported: ...", exit 2, never a guess', () => {
+  const cases: [string, string][] = [
+    ['P0(int *x) { while (READ_ONCE(*x) == 0) ; }', "'while'"],
+    ['P0(int *x) { int r0; r0 = srcu_read_lock(x); }', 'SRCU'],
+    ['P0(int *x) { raw_spin_lock(x); }', 'raw_spin_lock(): not a primitive'],
+    ['P0(int *x) { int r0; r0 = READ_ONCE(x); }', "must be '*pointer'"],
+    ['P0(spinlock_t *s) { spin_lock(s); spin_lock(s); }', 'lock-nest'],
+  ];
+  for (const [body, why] of cases) {
+    test(why, async () => {
+      const file = join(repo, 'node_modules', '.litmus-unsupported.litmus');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(file, `C unsupported\n{}\n${body}\nexists (0:r0=0)\n`);
+      const r = await cli(['litmus', '--json', file]);
+      expect(r.code).toBe(2);
+      const t = JSON.parse(r.out).tests[0];
+      expect(t.result).toBe('unsupported');
+      expect(t.reason).toContain('not supported');
+      expect(t.reason).toContain(why);
+    });
+  }
+  test('an unreadable file is a usage error', async () => {
+    const r = await cli(['litmus', join(repo, 'no-such.litmus')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("cannot read litmus file");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// LKMM ⊇ SC on generated programs
+
+const LOCS = ['x', 'y'];
+const stmtArb = (tid: number, regs: string[]) => {
+  const loc = fc.constantFrom(...LOCS);
+  const val = fc.constantFrom(1, 2);
+  const reg = fc.constantFrom(...regs);
+  const simple = fc.oneof(
+    fc.tuple(loc, val).map(([l, v]) => `WRITE_ONCE(*${l}, ${v});`),
+    fc.tuple(loc, val).map(([l, v]) => `smp_store_release(${l}, ${v});`),
+    fc.tuple(loc, val).map(([l, v]) => `*${l} = ${v};`),
+    fc.tuple(reg, loc).map(([r, l]) => `${r} = READ_ONCE(*${l});`),
+    fc.tuple(reg, loc).map(([r, l]) => `${r} = smp_load_acquire(${l});`),
+    fc.tuple(reg, loc).map(([r, l]) => `${r} = *${l};`),
+    fc.tuple(reg, loc, val).map(([r, l, v]) => `${r} = xchg_relaxed(${l}, ${v});`),
+    fc.tuple(reg, loc, val).map(([r, l, v]) => `${r} = xchg(${l}, ${v});`),
+    fc.tuple(reg, loc, val).map(([r, l, v]) => `${r} = cmpxchg(${l}, 0, ${v});`),
+    fc.tuple(reg, loc).map(([r, l]) => `${r} = atomic_fetch_add_acquire(1, ${l});`),
+    loc.map((l) => `atomic_inc(${l});`),
+    fc.tuple(loc, reg).map(([l, r]) => `WRITE_ONCE(*${l}, ${r});`),
+    fc.tuple(reg, loc, val).map(([r, l, v]) => `if (${r}) WRITE_ONCE(*${l}, ${v});`),
+    fc.constantFrom('smp_mb();', 'smp_wmb();', 'smp_rmb();', 'synchronize_rcu();', 'smp_mb__after_atomic();'),
+  );
+  void tid;
+  return fc.oneof(
+    { weight: 6, arbitrary: simple.map((s) => [s]) },
+    { weight: 1, arbitrary: fc.array(simple, { minLength: 1, maxLength: 2 }).map((b) => ['spin_lock(s);', ...b, 'spin_unlock(s);']) },
+    { weight: 1, arbitrary: fc.array(simple, { minLength: 1, maxLength: 2 }).map((b) => ['rcu_read_lock();', ...b, 'rcu_read_unlock();']) },
+  );
+};
+const programArb = fc.integer({ min: 2, max: 3 }).chain((nt) =>
+  fc.tuple(...Array.from({ length: nt }, (_, t) => fc.array(stmtArb(t, ['r0', 'r1']), { minLength: 1, maxLength: 3 }).map((ss) => ss.flat()))),
+);
+/** Statements that may write location l (co orders grow factorially: keep them few). */
+function writesTo(threads: string[][], l: string): number {
+  const w = new RegExp(`(WRITE_ONCE\\(\\*${l}|smp_store_release\\(${l}|^\\*${l} =|xchg(_relaxed)?\\(${l}|cmpxchg\\(${l}|atomic_inc\\(${l}|atomic_fetch_add_acquire\\(1, ${l})`);
+  return threads.flat().filter((s) => w.test(s)).length;
+}
+function programText(threads: string[][]): string {
+  const ps = threads.map((ss, t) => `P${t}(int *x, int *y, spinlock_t *s)\n{\n\tint r0;\n\tint r1;\n\n\t${ss.join('\n\t')}\n}\n`);
+  const regs = threads.flatMap((_, t) => [`${t}:r0`, `${t}:r1`]);
+  return `C generated\n\n{}\n\n${ps.join('\n')}\nlocations [${[...LOCS, ...regs].join('; ')}]\nexists (x=0)\n`;
+}
+
+describe('the LKMM allows every sequentially consistent behaviour', () => {
+  ptest.prop([programArb], { numRuns: 100 })('generated programs: states(sc) ⊆ states(lkmm)', (threads) => {
+    fc.pre(LOCS.every((l) => writesTo(threads, l) <= 4));
+    const t = parseLitmus(programText(threads));
+    const r = decide(t);
+    const sc = scFinalStates(t, r.keys);
+    for (const s of sc) expect(r.states, `SC reaches ${s} but the LKMM does not:\n${programText(threads)}`).toContain(s);
+  });
+  test('and the check can fail: SC forbids what the LKMM allows on SB', () => {
+    const text = readFileSync(join(repo, 'litmus', 'SB-xchg-relaxed.litmus'), 'utf8');
+    const t = parseLitmus(text);
+    const r = decide(t);
+    const sc = scFinalStates(t, r.keys);
+    expect(r.states.length).toBe(sc.size + 1);
+  });
+});

@@ -441,6 +441,7 @@ console.log(`  known races < 1 s (default strategy, incl. minimizing): ${targets
 console.log(`  3-CPU faithful fast-GUP scenarios exhausted < 60 s: ${threeExhaust.map((e) => `${e.scenario} ${e.exhaustive ? `${e.secs.toFixed(2)} s (${e.executions} executions)` : 'NOT exhausted'}`).join(', ')}`);
 console.log(`  peak memory < 300 MB: ${rssBeforeJobsMB.toFixed(0)} MB max RSS single-threaded, ${maxRssMB.toFixed(0)} MB with 2 worker threads`);
 
+const litmus = (await import('./litmus.js')).benchLitmus(); // LKMM litmus timing (bench/litmus.ts)
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
 writeFileSync(
   out,
@@ -454,6 +455,7 @@ writeFileSync(
       bareLoop: { stepsPerSec: bareRate, steps: bare.steps, secs: bare.secs, nestedDepth: NEST, nestedStepsPerSec: bareNestedRate },
       throughput: rates.map((r) => ({ ...r, ratioToBare: r.stepsPerSec / bareRate, ratioToNested: r.stepsPerSec / bareNestedRate })),
       targets,
+      litmus,
       knownRaces: races,
       exhaust: exhausts,
       dfsVsDpor: reduction,

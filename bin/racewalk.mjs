@@ -6,21 +6,7 @@
 // may be missing or older than an edited source file. Running stale code would give verdicts of
 // code that no longer exists, so the CLI then runs the sources through tsx instead, as it did
 // before there was a build. `npm ci` / `npm run build` make dist/ current again.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-
-const here = new URL('../', import.meta.url);
-
-function distIsCurrent() {
-  const stamp = new URL('dist/.built', here);
-  if (!existsSync(stamp)) return false;
-  if (!existsSync(new URL('tsconfig.build.json', here))) return true; // installed package
-  const built = statSync(stamp).mtimeMs;
-  const src = new URL('src/', here);
-  for (const e of readdirSync(src, { recursive: true, withFileTypes: true })) {
-    if (e.isFile() && !e.name.endsWith('.test.ts') && statSync(`${e.parentPath}/${e.name}`).mtimeMs > built) return false;
-  }
-  return true;
-}
+import { distIsCurrent } from './dist-current.mjs';
 
 let main;
 if (distIsCurrent()) {

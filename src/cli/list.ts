@@ -3,7 +3,7 @@ import { PATHS } from '../kernel/paths/registry.js';
 import { DEFAULT_INVARIANTS, kernelAssertions } from '../kernel/invariants.js';
 import { STRATEGIES } from '../sched/index.js';
 import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
-import { parse } from './args.js';
+import { JSON_FLAG, command, defineCommand } from './options.js';
 
 export function listData() {
   return {
@@ -30,8 +30,21 @@ export function listData() {
   };
 }
 
-export function listCommand(argv: string[], out: (s: string) => void): number {
-  const { values } = parse({ args: argv, options: { json: { type: 'boolean' } } });
+export const LIST_DECL = defineCommand({
+  name: 'list',
+  usage: ['list [--json]'],
+  description: 'Lists the scenarios (with their known races), the modelled paths and their variants, the invariants,\nthe search strategies and the environment choices.',
+  options: { json: { ...JSON_FLAG, help: 'print everything as one JSON document (the contract other tools build on)' } },
+  exit: '0, or 2 on bad usage.',
+});
+
+export const LIST = command({
+  decl: LIST_DECL,
+  summary: 'scenarios, paths and variants, invariants, strategies, environment',
+  run: ({ values }, io) => listCommand(values, (s) => io.out(s)),
+});
+
+export function listCommand(values: { readonly json: boolean }, out: (s: string) => void): number {
   const d = listData();
   if (values.json) {
     out(JSON.stringify(d, null, 2) + '\n');

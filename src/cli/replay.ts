@@ -63,7 +63,7 @@ function replay(values: ReplayValues, positionals: readonly string[], io: Requir
     // from a report, everything but the patch file is the report's: say so rather than ignore it
     for (const o of ['schedule', 'scenario', 'variant', 'env'] as const) {
       const v = values[o];
-      if (v !== undefined && !(Array.isArray(v) && v.length === 0)) throw new UsageError(`give either a report file or --${o} (with --scenario/--schedule/--variant/--env), not both: a report names its own ${o === 'variant' ? 'variants' : o}`);
+      if (v !== undefined && !(Array.isArray(v) && v.length === 0)) throw new UsageError(`give either a report file or --scenario/--schedule/--variant/--env, not both (got --${o}): a report names its own ${o === 'variant' ? 'variants' : o}`);
     }
     recorded = loadReport(file);
     if (recorded.schedule === null) throw new UsageError(`report '${file}' has no counterexample to replay (verdict: ${recorded.verdict})`);

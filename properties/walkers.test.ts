@@ -101,7 +101,6 @@ describe('walk_page_range vma handling', () => {
   const scenario = (ops: MmWalkOps): Scenario => ({
     name: 'walk-vma-handling',
     description: 'one walker over VM_PFNMAP, anon and hugetlb vmas and a hole',
-    paths: ['walk_pmd_range'],
     kernel: 'v6.6',
     geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 4 },
     world: (b) => b.pageTable(1, 1).anonFolioPteMapped(4, 0, 1, 0),

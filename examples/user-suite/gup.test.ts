@@ -71,7 +71,6 @@ describe('racewalk as a library', () => {
     const mine2: Scenario = {
       name: 'my-gup-vs-zap-small-page',
       description: 'GUP-fast of one small anon page against munmap',
-      paths: ['gup_pte_range', 'zap_pte_range'],
       kernel: 'v6.6',
       geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },
       world: (b) => b.pageTable(0, 1).anonFolioPteMapped(3, 0, 1, 0),

@@ -1,5 +1,6 @@
 import { SCENARIOS } from '../scenarios/index.js';
 import { PATHS } from '../kernel/paths/registry.js';
+import { reachOf } from '../scenarios/reach.js';
 import { DEFAULT_INVARIANTS, kernelAssertions } from '../kernel/invariants.js';
 import { STRATEGIES } from '../sched/index.js';
 import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
@@ -9,7 +10,8 @@ export function listData() {
   return {
     scenarios: SCENARIOS.map((s) => ({
       name: s.name,
-      paths: [...s.paths],
+      /** the declared kernel functions the scenario reaches (a variant of any of them applies here) */
+      paths: [...reachOf(s)],
       description: s.description,
       kernel: s.kernel,
       env: { ...DEFAULT_ENV, ...s.env },
@@ -58,10 +60,13 @@ export function listCommand(values: { readonly json: boolean }, out: (s: string)
     for (const r of s.knownRaces) lines.push(`      known race: ${Object.entries({ ...r.variants, ...r.env }).map(([p, v]) => `${p}=${v}`).join(' ')} -> ${r.invariant}`);
   }
   lines.push('', 'Paths and variants:');
-  for (const p of d.paths) {
+  for (const p of d.paths.filter((x) => x.variants.length > 1)) {
     lines.push(`  ${p.name}  (${p.source}, ${p.kernel}${p.aliases.length ? `; also ${p.aliases.join(', ')}` : ''})`);
     for (const v of p.variants) lines.push(`      ${v.name.padEnd(20)} [${v.expect}] ${v.description}`);
   }
+  const plain = d.paths.filter((x) => x.variants.length === 1);
+  lines.push('', `Other replaceable functions (faithful only; a patch file may replace any of them, see racewalk list --json):`);
+  for (let i = 0; i < plain.length; i += 6) lines.push(`  ${plain.slice(i, i + 6).map((p) => p.name).join(', ')}`);
   lines.push('', 'Invariants:');
   for (const i of d.invariants) lines.push(`  ${i.name.padEnd(28)} ${i.description}`);
   lines.push('', 'Strategies:');

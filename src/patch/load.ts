@@ -11,6 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { closest } from '../core/errors.js';
 import { PATHS, findPath, type VariantDef } from '../kernel/paths/registry.js';
 import { SCENARIOS } from '../scenarios/index.js';
+import { declOf } from '../kernel/replaceable.js';
+import { reachOf } from '../scenarios/reach.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import type { Env } from '../kernel/mm.js';
 import { PATCH_BRAND, type PatchSpec, type VariantFn } from './define.js';
@@ -32,6 +34,10 @@ export interface LoadedPatch {
   readonly extraVariants: Readonly<Record<string, readonly VariantDef[]>>;
   /** the scenarios the patch is run against */
   readonly scenarios: readonly Scenario[];
+  /** every built-in scenario not run, with why (nothing a patch touches is skipped silently) */
+  readonly skipped: readonly { readonly scenario: string; readonly reason: string }[];
+  /** the functions the patch or its baseline replaces (what decides which scenarios run) */
+  readonly replaced: readonly string[];
   readonly env: Partial<Env>;
 }
 
@@ -136,7 +142,8 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
   const patched: Record<string, string> = {};
   const baseline: Record<string, string> = {};
   const addExtra = (path: string, name: string, fn: VariantFn, description: string) => {
-    (extra[path] ??= []).push({ name, description, expect: 'clean', kernel: spec.kernel ?? 'user patch', fn: guardVariant(path, fn) });
+    // a declared function given as its own variant means its faithful code (calling the dispatcher would recurse)
+    (extra[path] ??= []).push({ name, description, expect: 'clean', kernel: spec.kernel ?? 'user patch', fn: guardVariant(path, (declOf(fn)?.faithful as VariantFn | undefined) ?? fn) });
   };
   const knownPath = (path: string, where: string) => {
     const def = findPath(path);
@@ -172,7 +179,8 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
     }
   }
   const wanted = opts.scenarios ?? spec.scenarios;
-  const exercising = SCENARIOS.filter((s) => s.paths.some((p) => p in patched));
+  const replaced = new Set([...Object.keys(patched), ...Object.keys(baseline)]);
+  const exercising = SCENARIOS.filter((s) => reachOf(s).some((p) => replaced.has(p)));
   let scenarios: Scenario[];
   if (wanted !== undefined && wanted.length > 0) {
     scenarios = wanted.map((name) => {
@@ -181,14 +189,18 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
         const c = closest(name, SCENARIOS.map((x) => x.name));
         fail(`unknown scenario '${name}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')}`, opts.scenarios ? null : lineOf(source, name));
       }
-      if (!exercising.includes(s!)) fail(`scenario '${name}' does not exercise ${Object.keys(patched).join(', ')} (it runs: ${s!.paths.join(', ')})`, opts.scenarios ? null : lineOf(source, name));
+      if (!exercising.includes(s!)) fail(`scenario '${name}' does not exercise ${Object.keys(patched).join(', ')} (it reaches: ${reachOf(s!).join(', ')})`, opts.scenarios ? null : lineOf(source, name));
       return s!;
     });
   } else {
     scenarios = exercising;
   }
   if (scenarios.length === 0) {
-    fail(`no scenario exercises ${Object.keys(patched).join(', ')} yet, so there is nothing to run it against. Scenarios and their paths: ${SCENARIOS.map((s) => `${s.name} (${s.paths.join(', ')})`).join('; ')}`, lineOfKey(source, Object.keys(patched)[0]!));
+    fail(`no scenario exercises ${Object.keys(patched).join(', ')} yet, so there is nothing to run it against. No built-in scenario reaches them: write the interaction as a scenario file (docs/scenarios.md) and pass it with --scenario-file`, lineOfKey(source, Object.keys(patched)[0]!));
   }
-  return { file: abs, display, source, spec, patched, baseline, extraVariants: extra, scenarios, env: { ...spec.env } };
+  const skipped = SCENARIOS.filter((s) => !scenarios.includes(s)).map((s) => ({
+    scenario: s.name,
+    reason: exercising.includes(s) ? `reaches ${reachOf(s).filter((p) => replaced.has(p)).join(', ')} but was not selected (${opts.scenarios ? '--scenario' : 'the patch\'s scenarios'})` : `reaches none of ${[...replaced].join(', ')}`,
+  }));
+  return { file: abs, display, source, spec, patched, baseline, extraVariants: extra, scenarios, skipped, replaced: [...replaced], env: { ...spec.env } };
 }

@@ -65,6 +65,8 @@ export function renderDiff(d: PatchDiff, command = 'racewalk'): string {
   out.push(line(widths.map((w) => '-'.repeat(w))));
   for (const row of body) out.push(line(row));
   out.push('');
+  out.push(...ranAndSkipped(d).map((l) => `  ${l}`));
+  out.push('');
   for (const r of d.rows) {
     if (r.status === 'fixed' || r.status === 'still-violating') {
       out.push(`  ${r.scenario.name}: baseline ${r.baseline.report.invariant}: ${r.baseline.report.message}`);
@@ -86,6 +88,20 @@ export function renderDiff(d: PatchDiff, command = 'racewalk'): string {
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** Why each scenario ran (the replaced functions it reaches) and why every other one did not. */
+export function ranAndSkipped(d: PatchDiff): string[] {
+  const out: string[] = [];
+  const replaced = new Set(d.patch.replaced);
+  for (const r of d.rows) out.push(`ran ${r.scenario.name}: reaches ${reachedOf(r.patched, replaced)}`);
+  for (const s of d.patch.skipped) out.push(`skipped ${s.scenario}: ${s.reason}`);
+  return out;
+}
+
+function reachedOf(r: CheckResult, replaced: ReadonlySet<string>): string {
+  const hit = [...r.program.reached].filter((n) => replaced.has(n));
+  return hit.length > 0 ? hit.join(', ') : `none of ${[...replaced].join(', ')} in the executions run`;
 }
 
 function side(r: CheckResult) {
@@ -113,7 +129,9 @@ export function diffJson(d: PatchDiff) {
     patchedVariants: d.patchedVariants,
     bounds: boundsLine(d),
     introduced: d.introduced,
+    skipped: d.patch.skipped,
     rows: d.rows.map((r) => ({
+      reaches: [...r.patched.program.reached].filter((n) => d.patch.replaced.includes(n)),
       scenario: r.scenario.name,
       env: r.patched.report.env,
       status: r.status,

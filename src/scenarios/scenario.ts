@@ -25,8 +25,6 @@ export interface KnownRace {
 export interface Scenario {
   readonly name: string;
   readonly description: string;
-  /** the modelled functions this scenario exercises (a variant of any of them applies here) */
-  readonly paths: readonly string[];
   readonly kernel: string;
   readonly geometry: Geometry;
   readonly env?: Partial<Env>;
@@ -63,6 +61,11 @@ export interface BuiltProgram extends Program<KernelState> {
   readonly env: Env;
   /** the non-faithful variants in force, path -> variant */
   readonly variants: Readonly<Record<string, string>>;
+  /**
+   * Every declared kernel function called through the replaceable-function mechanism by the
+   * executions run so far in this process (src/kernel/replaceable.ts): what the scenario reaches.
+   */
+  readonly reached: ReadonlySet<string>;
 }
 
 export function resolveEnv(scenario: Scenario, env: Partial<Env> | undefined): Env {
@@ -100,12 +103,14 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     }
   }
   const builder = scenario.world(new WorldBuilder(scenario.geometry));
+  const reached = new Set<string>();
   const k: K = {
     L: builder.L,
     geo: scenario.geometry,
     env,
     pmdTable: builder.pmdTable,
     impl<F>(name: string, faithful: F): F {
+      reached.add(name);
       const f = selected.get(name);
       return (f ?? faithful) as F;
     },
@@ -116,6 +121,7 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     k,
     env,
     variants,
+    reached,
     threads,
     newMachine: builder.build(threads.length),
     invariants: scenario.invariants ?? DEFAULT_INVARIANTS,

@@ -163,10 +163,10 @@ export function makeFixtures(good: string, clean: string): string {
     '',
   ].join('\n'));
   w('random.ts', [
-    "import { definePatch, READ_ONCE, at, gup_pte_range } from 'racewalk/model';",
+    "import { definePatch, READ_ONCE, at, faithfulOf, gup_pte_range } from 'racewalk/model';",
     'const traced: typeof gup_pte_range = function* (k, pmd, pmdp, addr, end, flags, r) {',
     "  yield* READ_ONCE(pmdp, at('gup_pte_range', `trace_gup_fast(pmd, cookie=${Math.random()})`));",
-    '  return yield* gup_pte_range(k, pmd, pmdp, addr, end, flags, r);',
+    '  return yield* faithfulOf(gup_pte_range)(k, pmd, pmdp, addr, end, flags, r);',
     '};',
     "export default definePatch({ name: 'traced', variants: { gup_pte_range: traced } });",
     '',

@@ -56,7 +56,8 @@ export * as pagewalk from './kernel/paths/pagewalk.js';
 export * as pagewalk_variants from './kernel/paths/pagewalk.variants.js';
 export * as rcu from './kernel/paths/rcu.js';
 export * as rmap from './kernel/paths/rmap.js';
-export { PATHS, findPath, type PathDef, type VariantDef, type Expectation } from './kernel/paths/registry.js';
+export { PATHS, findPath, type PathDef, type VariantDef } from './kernel/paths/registry.js';
+export { FEATURES, type KernelRange, type FeatureName } from './kernel/contracts.js';
 
 /** Declaring a patch file: `export default definePatch({ name, variants: { gup_pte_range: ... } })`. */
 export { definePatch, type PatchSpec, type Patch, type VariantFn } from './patch/define.js';

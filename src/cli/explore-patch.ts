@@ -32,9 +32,9 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
   };
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
-  let runs;
+  let done;
   try {
-    runs = await explorePatch(patch, {
+    done = await explorePatch(patch, {
       variants: o.variants,
       env: o.env,
       strategy: o.strategy,
@@ -48,6 +48,7 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigint);
   }
+  const { runs, notApplicable } = done;
   const summary = [];
   for (const { scenario, result } of runs) {
     const report = result.report;
@@ -68,6 +69,7 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
           scenario,
           verdict: result.report.verdict,
           invariant: result.report.invariant,
+          sequential: result.report.sequential ?? null,
           message: result.report.message,
           schedule: result.report.schedule,
           executions: result.report.executions,
@@ -81,12 +83,14 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
           replay: result.report.schedule === null ? null : replayCommand(patch, result),
           report: `${stem}.json`,
         })),
+        notApplicable: notApplicable.map((n) => ({ scenario: n.scenario.name, reason: n.reason })),
       }) + '\n',
     );
   } else {
     io.out(`${patch.display}: patch ${patch.spec.name} (${fmtVariants(summary[0]?.result.report.variants ?? {})}) in ${summary.length} scenario${summary.length === 1 ? '' : 's'}:\n`);
     const w = Math.max(...summary.map((s) => s.scenario.length));
     for (const s of summary) io.out(`  ${s.scenario.padEnd(w)}  ${o.quiet ? verdictLine(s.result.report) : verdictCell(s.result)}\n`);
+    for (const n of notApplicable) io.out(`  ${n.scenario.name}: not applicable: ${n.reason}\n`);
   }
   return summary.some((s) => s.result.report.verdict === 'violation') ? 1 : summary.some((s) => s.result.report.verdict === 'model-error') ? 3 : 0;
 }

@@ -126,6 +126,7 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
       JSON.stringify({
         verdict: report.verdict,
         invariant: report.invariant,
+        sequential: report.sequential ?? null,
         message: report.message,
         schedule: report.schedule,
         executions: report.executions,

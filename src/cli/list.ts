@@ -4,6 +4,8 @@ import { DEFAULT_INVARIANTS, kernelAssertions } from '../kernel/invariants.js';
 import { STRATEGIES } from '../sched/index.js';
 import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
 import { parse } from './args.js';
+import { configLabel, expectations } from '../scenarios/matrix.js';
+import { fmtRange } from '../kernel/contracts.js';
 
 export function listData() {
   return {
@@ -13,8 +15,19 @@ export function listData() {
       description: s.description,
       kernel: s.kernel,
       env: { ...DEFAULT_ENV, ...s.env },
-      knownRaces: s.knownRaces.map((r) => ({ variants: r.variants, env: r.env ?? {}, invariant: r.invariant, note: r.note })),
+      drives: { ...s.drives },
+      knownRaces: s.knownRaces.map((r) => ({ variants: r.variants, env: r.env ?? {}, invariant: r.invariant, fixedBy: r.fixedBy, note: r.note })),
       cleanConfigs: s.cleanConfigs.map((c) => ({ variants: c.variants, env: c.env ?? {}, note: c.note })),
+      // every configuration and what it gives here (src/scenarios/matrix.ts)
+      expectations: expectations(s).map((c) => ({
+        configuration: configLabel(c.variants, c.env),
+        variants: c.variants,
+        env: c.env,
+        expect: c.class,
+        ...(c.invariant !== undefined ? { invariant: c.invariant, fixedBy: c.fixedBy } : {}),
+        ...(c.inapplicable !== undefined ? { reason: c.inapplicable.reason } : {}),
+        ...(c.note !== undefined ? { note: c.note } : {}),
+      })),
     })),
     paths: PATHS.map((p) => ({
       name: p.name,
@@ -22,7 +35,7 @@ export function listData() {
       source: p.source,
       aliases: [...p.aliases],
       description: p.description,
-      variants: p.variants.map((v) => ({ name: v.name, description: v.description, expect: v.expect, kernel: v.kernel })),
+      variants: p.variants.map((v) => ({ name: v.name, description: v.description, kernel: v.kernel, range: v.range, provides: [...(v.provides ?? [])] })),
     })),
     invariants: [...DEFAULT_INVARIANTS.map((i) => ({ name: i.name, description: i.description })), ...kernelAssertions],
     strategies: STRATEGIES.map((s) => ({ name: s.name, description: s.description, exhaustive: s.exhaustive })),
@@ -42,12 +55,19 @@ export function listCommand(argv: string[], out: (s: string) => void): number {
   for (const s of d.scenarios) {
     lines.push(`  ${s.name}  (Linux ${s.kernel})`);
     lines.push(`      ${s.description}`);
-    for (const r of s.knownRaces) lines.push(`      known race: ${Object.entries({ ...r.variants, ...r.env }).map(([p, v]) => `${p}=${v}`).join(' ')} -> ${r.invariant}`);
+    const drives = Object.entries(s.drives);
+    if (drives.length > 0) lines.push(`      drives: ${drives.map(([f, how]) => `${f} (${how})`).join('; ')}`);
+    for (const c of s.expectations) {
+      if (c.expect === 'known-race') lines.push(`      race   ${c.configuration} -> ${c.invariant}; fixed by ${c.fixedBy}`);
+      else if (c.expect === 'clean') lines.push(`      clean  ${c.configuration}`);
+      else if (c.expect === 'not-applicable') lines.push(`      n/a    ${c.configuration}: needs ${c.reason!.match(/with (.*?) \(/)?.[1] ?? 'a newer kernel'}`);
+      else lines.push(`      ?      ${c.configuration} (no expectation declared)`);
+    }
   }
   lines.push('', 'Paths and variants:');
   for (const p of d.paths) {
     lines.push(`  ${p.name}  (${p.source}, ${p.kernel}${p.aliases.length ? `; also ${p.aliases.join(', ')}` : ''})`);
-    for (const v of p.variants) lines.push(`      ${v.name.padEnd(20)} [${v.expect}] ${v.description}`);
+    for (const v of p.variants) lines.push(`      ${v.name.padEnd(24)} [${fmtRange(v.range)}] ${v.description}`);
   }
   lines.push('', 'Invariants:');
   for (const i of d.invariants) lines.push(`  ${i.name.padEnd(28)} ${i.description}`);

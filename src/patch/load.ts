@@ -3,6 +3,7 @@
  * line: a syntax error (from esbuild, through tsx), an exception thrown while the module
  * evaluates, a missing default export, an unknown path or scenario name, a name clash.
  */
+import { CURRENT, cmpVersion, type KernelRange } from '../kernel/contracts.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
 import { isAbsolute, normalize, relative, resolve as resolvePath } from 'node:path';
@@ -129,10 +130,13 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
     throw new PatchError(display, line, null, detail);
   };
   const extra: Record<string, VariantDef[]> = {};
+  // the era contract (src/kernel/contracts.ts): `range`, else the one release `kernel` names,
+  // else the release racewalk models; a scenario driving a newer feature refuses the patch
+  const range = patchRange(spec, source, fail);
   const patched: Record<string, string> = {};
   const baseline: Record<string, string> = {};
   const addExtra = (path: string, name: string, fn: VariantFn, description: string) => {
-    (extra[path] ??= []).push({ name, description, expect: 'clean', kernel: spec.kernel ?? 'user patch', fn: guardVariant(path, fn) });
+    (extra[path] ??= []).push({ name, description, kernel: spec.kernel ?? 'user patch', range, fn: guardVariant(path, fn) });
   };
   const knownPath = (path: string, where: string) => {
     const def = findPath(path);
@@ -187,4 +191,17 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
     fail(`no scenario exercises ${Object.keys(patched).join(', ')} yet, so there is nothing to run it against. Scenarios and their paths: ${SCENARIOS.map((s) => `${s.name} (${s.paths.join(', ')})`).join('; ')}`, lineOfKey(source, Object.keys(patched)[0]!));
   }
   return { file: abs, display, source, spec, patched, baseline, extraVariants: extra, scenarios, env: { ...spec.env } };
+}
+
+function patchRange(spec: PatchSpec, source: string, fail: (detail: string, line: number | null) => never): KernelRange {
+  const valid = (v: unknown): v is string => typeof v === 'string' && /^v\d+\.\d+$/.test(v);
+  if (spec.range !== undefined) {
+    const r = spec.range as Partial<KernelRange> | null;
+    if (r === null || typeof r !== 'object' || !valid(r.from) || !valid(r.to) || cmpVersion(r.from, r.to) > 0) {
+      fail(`range must be { from: 'vX.Y', to: 'vX.Y' } with from <= to (the releases whose code the patch transcribes), got ${JSON.stringify(spec.range)}`, lineOfKey(source, 'range'));
+    }
+    return { from: r!.from!, to: r!.to! };
+  }
+  if (valid(spec.kernel)) return { from: spec.kernel, to: spec.kernel };
+  return { from: CURRENT, to: CURRENT };
 }

@@ -63,6 +63,7 @@ export function renderDiff(d: PatchDiff): string {
   out.push(line(header));
   out.push(line(widths.map((w) => '-'.repeat(w))));
   for (const row of body) out.push(line(row));
+  for (const n of d.notApplicable) out.push(`  ${n.scenario.name}: not applicable (${n.side}): ${n.reason}`);
   out.push('');
   for (const r of d.rows) {
     if (r.status === 'fixed' || r.status === 'still-violating') {
@@ -119,5 +120,6 @@ export function diffJson(d: PatchDiff) {
       focused: r.focused === null ? null : side(r.focused),
       replay: r.patched.report.schedule === null ? null : replayCommand(d.patch, r.patched),
     })),
+    notApplicable: d.notApplicable.map((n) => ({ scenario: n.scenario.name, side: n.side, reason: n.reason })),
   };
 }

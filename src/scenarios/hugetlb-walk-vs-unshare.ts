@@ -24,6 +24,7 @@ export const hugetlbWalkVsUnshare: Scenario = {
   description: 'walk_page_range() (hugetlb_entry) over a hugetlb vma whose PMD page is shared with another mm, against munmap (huge_pmd_unshare) and the other mm\'s exit freeing the PMD page',
   paths: ['walk_hugetlb_range'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { pt_free: 'rcu' },
   world: (b) => hugetlbSharedPmd(b, 1, 2, 4, 1, 3),
@@ -46,6 +47,7 @@ export const hugetlbWalkVsUnshare: Scenario = {
     {
       variants: { walk_hugetlb_range: 'v6.1-no-vma-lock' },
       invariant: 'no-page-table-use-after-free',
+      fixedBy: '"mm/hugetlb: make walk_hugetlb_range() safe to pmd unshare" (Peter Xu, v6.2; sha not verified)',
       note: 'v6.1: huge_pte_offset() without the hugetlb vma lock; the PMD page is unshared and freed by the other mm under the walker',
     },
   ],

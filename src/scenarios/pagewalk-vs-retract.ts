@@ -13,7 +13,7 @@ import { rcu_invoke } from '../kernel/paths/mmu_gather.js';
 import { rcuThread } from '../kernel/paths/rcu.js';
 import { PTE_WALK_OPS, walk_page_range } from '../kernel/paths/pagewalk.js';
 import type { Vma } from '../kernel/walkers_world.js';
-import type { Scenario } from './scenario.js';
+import { MUTATION, type Scenario } from './scenario.js';
 
 const VMA: Vma = { name: 'file', vm_start: 0, vm_end: 2, vm_flags: 0, anon: false };
 
@@ -22,6 +22,7 @@ export const pagewalkVsRetract: Scenario = {
   description: 'walk_page_range() with pte_entry+pte_hole over an empty file PTE table that khugepaged retract_page_tables() unlinks and frees (pte_free_defer), without mmap_lock for write (v6.5+)',
   paths: ['walk_pmd_range', 'walk_pte_range', 'retract_page_tables'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 4, ptrsPerPte: 2, ptrsPerPmd: 2 },
   world: (b) => b.pageTable(0, 1),
   threads: (k) => [
@@ -41,15 +42,14 @@ export const pagewalkVsRetract: Scenario = {
   ],
   knownRaces: [
     {
-      variants: { walk_pmd_range: 'v6.4-pmd-trans-unstable' },
-      invariant: 'pmd-table-use-validated',
-      note: 'the v6.4 walker trusts mmap_lock to keep the table: retract (v6.5+) unlinks it between the walker\'s PMD read and its use',
-    },
-    {
       variants: { walk_pte_range: 'no-action-again' },
       invariant: 'walk-visits-once',
+      fixedBy: MUTATION,
       note: 'pte_offset_map_lock() finds the table gone; without ACTION_AGAIN the range is skipped instead of reported as a hole',
     },
   ],
-  cleanConfigs: [{ variants: {}, note: 'v6.6: pte_offset_map_lock() in an RCU section re-checks pmd_same() under the PTL; NULL -> ACTION_AGAIN -> pte_hole' }],
+  cleanConfigs: [
+    { variants: { retract_page_tables: 'v6.1-sync-one' }, note: 'v6.1..v6.4 retract under mmap_write_lock: the mmap_read_lock the walker holds excludes it' },
+    { variants: { retract_page_tables: 'v6.0-pte-free' }, note: 'v6.0 retract under mmap_write_lock: the mmap_read_lock the walker holds excludes it' },
+    { variants: { walk_pmd_range: 'v6.4-pmd-trans-unstable', retract_page_tables: 'v6.1-sync-one' }, note: 'v6.1..v6.4 as shipped: walker and retract exclude each other by mmap_lock' },{ variants: {}, note: 'v6.6: pte_offset_map_lock() in an RCU section re-checks pmd_same() under the PTL; NULL -> ACTION_AGAIN -> pte_hole' }],
 };

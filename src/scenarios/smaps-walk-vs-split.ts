@@ -16,6 +16,7 @@ export const smapsWalkVsSplit: Scenario = {
   description: 'walk_page_range() with a pmd_entry (smaps_pte_range: huge PMDs left to pmd_entry, not split) against split_huge_pmd() on another CPU',
   paths: ['walk_pmd_range', '__split_huge_pmd_locked'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },
   world: (b) => anonThpWithDeposit(b, 4, 1, 0, 1),
   threads: (k) => [
@@ -33,5 +34,7 @@ export const smapsWalkVsSplit: Scenario = {
     },
   ],
   knownRaces: [],
-  cleanConfigs: [{ variants: {}, note: 'v6.6: pmd_trans_huge_lock() re-checks the PMD under the PMD lock; pte_offset_map_lock() validates the table' }],
+  cleanConfigs: [
+    { variants: { walk_pmd_range: 'v6.4-pmd-trans-unstable' }, note: 'smaps has a pmd_entry: walk_pmd_range() never splits' },
+    { variants: { walk_pmd_range: 'no-unstable-check' }, note: 'smaps has a pmd_entry: the re-check is not reached' },{ variants: {}, note: 'v6.6: pmd_trans_huge_lock() re-checks the PMD under the PMD lock; pte_offset_map_lock() validates the table' }],
 };

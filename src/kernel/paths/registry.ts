@@ -3,6 +3,7 @@
  * selected per run (`--variant gup_pte_range=no-pte-recheck`); callers reach the selected one
  * through `k.impl(name, faithful)`.
  */
+import type { FeatureName, KernelRange } from '../contracts.js';
 import { gup_huge_pmd, gup_pte_range, lockless_pages_from_mm, try_get_folio, try_grab_folio } from './gup.js';
 import {
   gup_pte_range_no_pte_recheck, gup_pte_range_v4_4_tail_page, gup_pte_range_v4_5_compound_head, gup_pte_range_x86_v4_12,
@@ -27,15 +28,21 @@ import { follow_page_mask_no_walk_bracket, follow_page_mask_v6_10 } from './huge
 import { collapse_huge_page, collapse_huge_page_v6_0, retract_page_tables, retract_page_tables_v6_0, retract_page_tables_v6_1 } from './khugepaged.js';
 import { copy_page_range, copy_page_range_no_seq, page_try_dup_anon_rmap, page_try_dup_anon_rmap_v5_7 } from './fork.js';
 
-export type Expectation = 'clean' | 'violation';
-
 export interface VariantDef {
   readonly name: string;
   readonly description: string;
-  /** what the variant is known to do in the scenarios that exercise it (a historical bug: violation) */
-  readonly expect: Expectation;
-  /** the kernel version or commit the variant transcribes */
+  /** the kernel version or commit the variant transcribes, in words */
   readonly kernel: string;
+  /**
+   * Contract: the releases whose code (or, for a mutation, whose code with the one change) this
+   * transcribes. A scenario driving a feature newer than `range.to` refuses it
+   * (src/kernel/contracts.ts); `--kernel vX.Y` picks the variant whose range holds vX.Y.
+   * Whether it is a race or clean is not a property of the variant but of (scenario,
+   * configuration): see each scenario's knownRaces and cleanConfigs.
+   */
+  readonly range: KernelRange;
+  /** features of the kernel this code brings into every scenario that runs it */
+  readonly provides?: readonly FeatureName[];
   readonly fn: unknown;
 }
 
@@ -51,11 +58,12 @@ export interface PathDef {
   readonly variants: readonly VariantDef[];
 }
 
-const faithful = (fn: unknown, kernel = 'v6.6'): VariantDef => ({
+const faithful = (fn: unknown, kernel = 'v6.6', provides: readonly FeatureName[] = []): VariantDef => ({
   name: 'faithful',
   description: `the kernel's code (${kernel})`,
-  expect: 'clean',
   kernel,
+  range: { from: kernel, to: kernel },
+  provides,
   fn,
 });
 
@@ -71,35 +79,35 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'no-pte-recheck',
         description: 'v6.6 without the pmd_val/pte_val re-check after try_grab_folio()',
-        expect: 'violation',
+        range: { from: 'v6.6', to: 'v6.6' },
         kernel: 'v6.6, re-check removed',
         fn: gup_pte_range_no_pte_recheck,
       },
       {
         name: 'tail-page-ref',
         description: 'v4.4: page_cache_get_speculative() on the PTE\'s own page, a tail of a PTE-mapped THP (_count 0): the get always fails',
-        expect: 'violation',
+        range: { from: 'v4.4', to: 'v4.4' },
         kernel: 'v4.4 (fixed in v4.5 by the THP refcounting rework)',
         fn: gup_pte_range_v4_4_tail_page,
       },
       {
         name: 'v4.5-compound-head',
         description: 'v4.5: page_cache_get_speculative(compound_head(page)), PTE re-check, VM_BUG_ON_PAGE(compound_head(page) != head)',
-        expect: 'clean',
+        range: { from: 'v4.5', to: 'v4.5' },
         kernel: 'v4.5',
         fn: gup_pte_range_v4_5_compound_head,
       },
       {
         name: 'x86-get_page',
         description: 'x86 before v4.13: get_page() and no re-check, relying on the TLB-flush IPI being held off by irqs-off (violation unless --env tlb=ipi)',
-        expect: 'violation',
+        range: { from: 'v4.5', to: 'v4.12' },
         kernel: 'v4.12 arch/x86/mm/gup.c',
         fn: gup_pte_range_x86_v4_12,
       },
       {
         name: 'no-pmd-recheck',
         description: 'v5.19: only the PTE is re-checked after try_grab_folio(); khugepaged\'s pmdp_collapse_flush() leaves the detached table\'s PTEs unchanged',
-        expect: 'violation',
+        range: { from: 'v5.19', to: 'v5.19' },
         kernel: 'v5.19 (fixed by 70cbc3cc78a9, v6.0)',
         fn: gup_pte_range_v5_19_no_pmd_recheck,
       },
@@ -116,7 +124,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'x86-get_page',
         description: 'x86 before v4.13: get_page() on each subpage and no PMD re-check, relying on the TLB-flush IPI of a split being held off by irqs-off (violation unless --env tlb=ipi)',
-        expect: 'violation',
+        range: { from: 'v4.5', to: 'v4.12' },
         kernel: 'v4.12 arch/x86/mm/gup.c',
         fn: gup_huge_pmd_x86_v4_12,
       },
@@ -205,7 +213,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'mm-users-shortcut',
         description: 'pre-2018: if (atomic_read(&tlb->mm->mm_users) < 2) free the table at once (walkers holding only mm_count are missed)',
-        expect: 'violation',
+        range: { from: 'v4.17', to: 'v4.17' },
         kernel: 'v4.17 mm/memory.c (removed by a6f572084fbe, 2018)',
         fn: tlb_remove_table_v4_17_mm_users,
       },
@@ -222,7 +230,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'no-sync-one',
         description: 'before 2ba99c5e0881: no tlb_remove_table_sync_one() after pmdp_collapse_flush(); a GUP-fast may still be inside the detached table',
-        expect: 'violation',
+        range: { from: 'v4.5', to: 'v6.0' },
         kernel: 'v6.0 (fixed by 2ba99c5e0881, v6.1)',
         fn: collapse_huge_page_v6_0,
       },
@@ -235,18 +243,19 @@ export const PATHS: readonly PathDef[] = [
     aliases: ['collapse_and_free_pmd (v6.0-v6.5)'],
     description: 'file/shmem: unlink an empty PTE table with pmdp_collapse_flush, free it with pte_free_defer (RCU)',
     variants: [
-      faithful(retract_page_tables),
+      // v6.5+: without mmap_lock for write, so walkers under mmap_read_lock meet it
+      faithful(retract_page_tables, 'v6.6', ['lockless-retract']),
       {
         name: 'v6.1-sync-one',
         description: 'v6.1..v6.5 collapse_and_free_pmd(): tlb_remove_table_sync_one(); pte_free()',
-        expect: 'clean',
+        range: { from: 'v6.1', to: 'v6.4' },
         kernel: 'v6.1 (2ba99c5e0881)',
         fn: retract_page_tables_v6_1,
       },
       {
         name: 'v6.0-pte-free',
         description: 'v6.0 collapse_and_free_pmd(): pte_free() right after pmdp_collapse_flush(), relying on the flush to wait for GUP-fast (violation unless --env tlb=ipi)',
-        expect: 'violation',
+        range: { from: 'v6.0', to: 'v6.0' },
         kernel: 'v6.0 (fixed by 2ba99c5e0881, v6.1)',
         fn: retract_page_tables_v6_0,
       },
@@ -263,7 +272,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'no-write-protect-seq',
         description: 'without the write_protect_seq bracket: GUP-fast FOLL_PIN cannot tell that fork ran under its walk',
-        expect: 'violation',
+        range: { from: 'v5.10', to: 'v5.10' },
         kernel: 'v5.10 (fixed by 57efa1fe5957, v5.11), in v6.6 vocabulary',
         fn: copy_page_range_no_seq,
       },
@@ -278,10 +287,10 @@ export const PATHS: readonly PathDef[] = [
     variants: [
       faithful(page_try_dup_anon_rmap),
       {
-        name: 'v5.7-always-dup',
-        description: 'no maybe-pinned check: fork always shares anon pages COW',
-        expect: 'violation',
-        kernel: 'v5.7 (fixed by 70e806e4e645, v5.8), in v6.6 vocabulary',
+        name: 'v5.8-always-dup',
+        description: 'no maybe-pinned check: fork always shares anon pages COW, pinned or not (v5.6..v5.8, FOLL_PIN without early COW)',
+        range: { from: 'v5.6', to: 'v5.8' },
+        kernel: 'v5.8 (fixed by 70e806e4e645 "mm: Do early cow for pinned pages during fork() for ptes", 2020-09-27, v5.9), in v6.6 vocabulary',
         fn: page_try_dup_anon_rmap_v5_7,
       },
     ],
@@ -305,7 +314,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'no-refcount-check',
         description: 'no can_split_folio() and a freeze at whatever _refcount holds: splits a GUP-pinned folio (not a kernel commit: the split e9b61f19858a, v4.5, is built to refuse)',
-        expect: 'violation',
+        range: { from: 'v6.6', to: 'v6.6' },
         kernel: 'v6.6, expected-count check removed',
         fn: split_huge_page_to_list_no_refcount_check,
       },
@@ -370,7 +379,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'no-refcount-check',
         description: 'no folio_ref_count() != expected_count check: migrates a folio GUP holds, so data written through the reference is lost (not a kernel commit)',
-        expect: 'violation',
+        range: { from: 'v6.6', to: 'v6.6' },
         kernel: 'v6.6, expected-count check removed',
         fn: folio_migrate_mapping_no_refcount_check,
       },
@@ -403,14 +412,14 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'v6.4-pmd-trans-unstable',
         description: 'v5.6-v6.4: split_huge_pmd(); if (pmd_trans_unstable(pmd)) goto again; pte_offset_map_lock() cannot fail (trusts mmap_lock)',
-        expect: 'violation',
+        range: { from: 'v5.6', to: 'v6.4' },
         kernel: 'v6.4 (replaced in v6.5 when retract_page_tables() stopped taking mmap_lock for write)',
         fn: walk_pmd_range_v6_4,
       },
       {
         name: 'no-unstable-check',
         description: 'the v6.4 form without the pmd_trans_unstable() re-check after split_huge_pmd() (not a kernel commit: what the check is for)',
-        expect: 'violation',
+        range: { from: 'v6.4', to: 'v6.4' },
         kernel: 'v6.4, re-check removed',
         fn: walk_pmd_range_no_unstable_check,
       },
@@ -427,7 +436,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'no-action-again',
         description: 'v6.6 without `if (!pte) walk->action = ACTION_AGAIN;` (not a kernel commit): the range is skipped silently',
-        expect: 'violation',
+        range: { from: 'v6.6', to: 'v6.6' },
         kernel: 'v6.6, ACTION_AGAIN removed',
         fn: walk_pte_range_no_action_again,
       },
@@ -444,7 +453,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'v6.1-no-vma-lock',
         description: 'v6.1: huge_pte_offset() with no hugetlb vma lock (fixed in v6.2, "mm/hugetlb: make walk_hugetlb_range() safe to pmd unshare")',
-        expect: 'violation',
+        range: { from: 'v6.1', to: 'v6.1' },
         kernel: 'v6.1',
         fn: walk_hugetlb_range_v6_1,
       },
@@ -461,7 +470,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'v6.4-foll-split-pmd',
         description: 'v6.4: huge zero page: split, then pmd_trans_unstable() -> -EBUSY; other THPs: split, pte_alloc; follow_page_pte cannot fail',
-        expect: 'violation',
+        range: { from: 'v6.4', to: 'v6.4' },
         kernel: 'v6.4 (changed in v6.5: "mm/gup: remove FOLL_SPLIT_PMD use of pmd_trans_unstable()")',
         fn: follow_pmd_mask_v6_4,
       },
@@ -478,7 +487,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'v6.4-infallible-map',
         description: 'v6.4: if (pmd_bad(*pmd)) no_page_table; the old pte_offset_map_lock() macro dereferences *pmd twice and cannot fail',
-        expect: 'violation',
+        range: { from: 'v6.4', to: 'v6.4' },
         kernel: 'v6.4',
         fn: follow_page_pte_v6_4,
       },
@@ -495,7 +504,7 @@ export const PATHS: readonly PathDef[] = [
       {
         name: 'no-walk-bracket',
         description: 'the walk without vma_pgtable_walk_begin()/_end(), as v6.1 follow_hugetlb_page() without the hugetlb vma lock',
-        expect: 'violation',
+        range: { from: 'v6.1', to: 'v6.1' },
         kernel: 'v6.1 (fixed in v6.2, "mm/hugetlb: make follow_hugetlb_page() safe to pmd unshare")',
         fn: follow_page_mask_no_walk_bracket,
       },

@@ -11,7 +11,7 @@
 import { retract_page_tables } from '../kernel/paths/khugepaged.js';
 import { rcu_invoke } from '../kernel/paths/mmu_gather.js';
 import { rcuThread } from '../kernel/paths/rcu.js';
-import { PTE_WALK_OPS, walk_page_range } from '../kernel/paths/pagewalk.js';
+import { PTE_WALK_OPS, walk_page_range_mmap_read_locked } from '../kernel/paths/pagewalk.js';
 import type { Vma } from '../kernel/walkers_world.js';
 import { MUTATION, type Scenario } from './scenario.js';
 
@@ -29,7 +29,7 @@ export const pagewalkVsRetract: Scenario = {
     {
       name: 'walk_page_range(0x0, 0x2000, pte_walk_ops)',
       *start() {
-        return yield* walk_page_range(k, [VMA], 0, 2, PTE_WALK_OPS);
+        return yield* walk_page_range_mmap_read_locked(k, [VMA], 0, 2, PTE_WALK_OPS);
       },
     },
     {

@@ -5,6 +5,7 @@ import { STRATEGIES } from '../sched/index.js';
 import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
 import { parse } from './args.js';
 import { configLabel, expectations } from '../scenarios/matrix.js';
+import { MUTATION } from '../scenarios/scenario.js';
 import { fmtRange } from '../kernel/contracts.js';
 
 export function listData() {
@@ -43,9 +44,30 @@ export function listData() {
   };
 }
 
+/**
+ * README's scenario table (section "Scenarios and known races"), generated: `racewalk list
+ * --markdown`; properties/readme.test.ts fails when README.md differs from it.
+ */
+export function scenarioTableMarkdown(): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const rows = ['| scenario | drives | known races (configuration → invariant; fixed by) | clean | not applicable |', '| --- | --- | --- | --- | --- |'];
+  for (const s of listData().scenarios) {
+    const drives = Object.keys(s.drives).join(', ') || '—';
+    const races = s.expectations.filter((c) => c.expect === 'known-race').map((c) => `${c.configuration} → \`${c.invariant}\`; ${c.fixedBy === MUTATION ? '*deliberate mutation*' : c.fixedBy}`);
+    const clean = s.expectations.filter((c) => c.expect === 'clean').map((c) => c.configuration);
+    const na = s.expectations.filter((c) => c.expect === 'not-applicable').map((c) => c.configuration);
+    rows.push(`| \`${s.name}\` | ${drives} | ${esc(races.join('<br>') || '—')} | ${esc(clean.join('; '))} | ${esc(na.join('; ') || '—')} |`);
+  }
+  return rows.join('\n') + '\n';
+}
+
 export function listCommand(argv: string[], out: (s: string) => void): number {
-  const { values } = parse({ args: argv, options: { json: { type: 'boolean' } } });
+  const { values } = parse({ args: argv, options: { json: { type: 'boolean' }, markdown: { type: 'boolean' } } });
   const d = listData();
+  if (values.markdown) {
+    out(scenarioTableMarkdown());
+    return 0;
+  }
   if (values.json) {
     out(JSON.stringify(d, null, 2) + '\n');
     return 0;

@@ -74,12 +74,14 @@ export const gupFastVsSplitAndZap: Scenario = {
       invariant: 'gup-returns-mapped-page',
       fixedBy: MUTATION,
       note: 'without the re-check GUP keeps a reference on a page zapped, freed and reused by the fault',
+      beyondSampling: 'two preemptions at exact points of a 99-step, three-CPU schedule: 20000 fast-check runs miss it',
     },
     {
       variants: { gup_pte_range: 'x86-get_page' },
       invariant: 'no-ref-on-free-page',
       fixedBy: 'e585513b76f7 "x86/mm/gup: Switch GUP to the generic get_user_page_fast() implementation" (v4.13): the generic code takes a speculative reference and re-checks the PTE',
       note: 'the v4.12 x86 get_page() on a page zap freed while the broadcast flush did not wait for the irqs-off walk',
+      beyondSampling: 'two preemptions at exact points of a three-CPU schedule: 20000 fast-check runs miss it',
     },
     {
       variants: { gup_huge_pmd: 'x86-get_page' },

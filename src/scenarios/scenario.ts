@@ -36,6 +36,12 @@ export interface KnownRace {
    * or MUTATION: not a kernel bug, a deliberate change to show what a check is for.
    */
   readonly fixedBy: string;
+  /**
+   * Set when seeded random schedules (fast-check's preemption points) do not reach the race in
+   * the known-race suite's budget, with why; the suite then checks that iterative preemption
+   * bounding finds it instead. The exhaustive DPOR check is the same for every race.
+   */
+  readonly beyondSampling?: string;
 }
 
 /** `fixedBy` of a known race that no kernel shipped: the variant removes a check on purpose. */

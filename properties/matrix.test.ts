@@ -13,6 +13,7 @@ import { MUTATION, InapplicableError } from '../src/scenarios/scenario.js';
 import { check } from '../src/run.js';
 import { FEATURES, FEATURE_NAMES, parseVersion } from '../src/kernel/contracts.js';
 import { PATHS } from '../src/kernel/paths/registry.js';
+import { reachOf } from '../src/scenarios/reach.js';
 
 const cellsOf = new Map(SCENARIOS.map((s) => [s.name, expectations(s)]));
 
@@ -59,7 +60,7 @@ describe('declarations', () => {
     let n = 0;
     for (const s of SCENARIOS) {
       for (const p of PATHS) {
-        if (!s.paths.includes(p.name)) continue;
+        if (!reachOf(s).includes(p.name)) continue;
         for (const v of p.variants) {
           if (v.name === 'faithful') continue;
           n++;

@@ -1,9 +1,10 @@
 import { SCENARIOS } from '../scenarios/index.js';
 import { PATHS } from '../kernel/paths/registry.js';
+import { reachOf } from '../scenarios/reach.js';
 import { DEFAULT_INVARIANTS, kernelAssertions } from '../kernel/invariants.js';
 import { STRATEGIES } from '../sched/index.js';
 import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
-import { parse } from './args.js';
+import { JSON_FLAG, command, defineCommand } from './options.js';
 import { configLabel, expectations } from '../scenarios/matrix.js';
 import { MUTATION } from '../scenarios/scenario.js';
 import { fmtRange } from '../kernel/contracts.js';
@@ -12,7 +13,8 @@ export function listData() {
   return {
     scenarios: SCENARIOS.map((s) => ({
       name: s.name,
-      paths: [...s.paths],
+      /** the declared kernel functions the scenario reaches (a variant of any of them applies here) */
+      paths: [...reachOf(s)],
       description: s.description,
       kernel: s.kernel,
       env: { ...DEFAULT_ENV, ...s.env },
@@ -61,8 +63,24 @@ export function scenarioTableMarkdown(): string {
   return rows.join('\n') + '\n';
 }
 
-export function listCommand(argv: string[], out: (s: string) => void): number {
-  const { values } = parse({ args: argv, options: { json: { type: 'boolean' }, markdown: { type: 'boolean' } } });
+export const LIST_DECL = defineCommand({
+  name: 'list',
+  usage: ['list [--json | --markdown]'],
+  description: 'Lists the scenarios (with their known races), the modelled paths and their variants, the invariants,\nthe search strategies and the environment choices.',
+  options: {
+    json: { ...JSON_FLAG, help: 'print everything as one JSON document (the contract other tools build on)' },
+    markdown: { kind: 'flag', help: "print README's scenario table: per scenario, its known races (with the fixing commit), clean and not-applicable configurations" },
+  },
+  exit: '0, or 2 on bad usage.',
+});
+
+export const LIST = command({
+  decl: LIST_DECL,
+  summary: 'scenarios, paths and variants, invariants, strategies, environment',
+  run: ({ values }, io) => listCommand(values, (s) => io.out(s)),
+});
+
+export function listCommand(values: { readonly json: boolean; readonly markdown?: boolean }, out: (s: string) => void): number {
   const d = listData();
   if (values.markdown) {
     out(scenarioTableMarkdown());
@@ -87,10 +105,13 @@ export function listCommand(argv: string[], out: (s: string) => void): number {
     }
   }
   lines.push('', 'Paths and variants:');
-  for (const p of d.paths) {
+  for (const p of d.paths.filter((x) => x.variants.length > 1)) {
     lines.push(`  ${p.name}  (${p.source}, ${p.kernel}${p.aliases.length ? `; also ${p.aliases.join(', ')}` : ''})`);
     for (const v of p.variants) lines.push(`      ${v.name.padEnd(24)} [${fmtRange(v.range)}] ${v.description}`);
   }
+  const plain = d.paths.filter((x) => x.variants.length === 1);
+  lines.push('', `Other replaceable functions (faithful only; a patch file may replace any of them, see racewalk list --json):`);
+  for (let i = 0; i < plain.length; i += 6) lines.push(`  ${plain.slice(i, i + 6).map((p) => p.name).join(', ')}`);
   lines.push('', 'Invariants:');
   for (const i of d.invariants) lines.push(`  ${i.name.padEnd(28)} ${i.description}`);
   lines.push('', 'Strategies:');

@@ -30,7 +30,7 @@ import type { Scenario } from './scenario.js';
 function* pin_then_unpin_dirty(k: K, start: number, nr_pages: number): Path<number> {
   const flags = FOLL_PIN | FOLL_WRITE;
   yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: 1 }, at('pin_user_pages_fast', 'begin'));
-  const r = yield* k.impl('lockless_pages_from_mm', lockless_pages_from_mm)(k, start, start + nr_pages, flags);
+  const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('pin_user_pages_fast', `return ${r.nr}`));
   const fn = 'unpin_user_pages_dirty_lock';
   for (const page of r.pages) {
@@ -47,7 +47,6 @@ function* pin_then_unpin_dirty(k: K, start: number, nr_pages: number): Path<numb
 export const gupFastPinVsFork: Scenario = {
   name: 'gup-fast-pin-vs-fork',
   description: 'pin_user_pages_fast(FOLL_PIN|FOLL_WRITE) on an anon page against fork() (copy_page_range with write_protect_seq, page_try_dup_anon_rmap, copy_present_page)',
-  paths: ['lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'copy_page_range', 'page_try_dup_anon_rmap'],
   kernel: 'v6.6',
   drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_pages_dirty_lock()'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },

@@ -17,7 +17,6 @@ import type { Scenario } from './scenario.js';
 export const gupFastVsCollapse: Scenario = {
   name: 'gup-fast-vs-collapse',
   description: 'get_user_pages_fast(FOLL_GET) on a small anon page against khugepaged collapse_huge_page() of its PTE table',
-  paths: ['lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'collapse_huge_page', 'page_remove_rmap'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
@@ -33,7 +32,7 @@ export const gupFastVsCollapse: Scenario = {
     {
       name: 'khugepaged: collapse_huge_page(0x0)',
       *start() {
-        return yield* k.impl('collapse_huge_page', collapse_huge_page)(k, 0);
+        return yield* collapse_huge_page(k, 0);
       },
     },
   ],

@@ -16,11 +16,6 @@ import { MUTATION, type Scenario } from './scenario.js';
 export const gupFastVsMigration: Scenario = {
   name: 'gup-fast-vs-migration',
   description: 'get_user_pages_fast(FOLL_GET | FOLL_WRITE) on a small anon page against its migration (migrate_misplaced_folio)',
-  paths: [
-    'lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'migrate_folio_unmap', 'migrate_folio_move',
-    'folio_migrate_mapping', 'try_to_migrate_one', 'page_try_share_anon_rmap', 'page_vma_mapped_walk', 'remove_migration_pte',
-    'page_add_anon_rmap', 'page_remove_rmap',
-  ],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },

@@ -27,7 +27,6 @@ export function rcuThreads(k: K): ThreadSpec[] {
 export const gupFastVsMunmapFreePgtables: Scenario = {
   name: 'gup-fast-vs-munmap-free-pgtables',
   description: 'get_user_pages_fast(FOLL_GET) inside a PTE table that munmap (zap_pte_range + free_pgtables + tlb_finish_mmu) frees; --env pt_free=rcu|ipi|immediate, tlb=broadcast|ipi',
-  paths: ['lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'zap_pte_range', 'free_pgtables', 'pte_free_tlb', 'tlb_remove_table', 'tlb_flush_mmu', 'tlb_flush_mmu_tlbonly'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },

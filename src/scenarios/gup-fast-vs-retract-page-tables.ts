@@ -17,7 +17,6 @@ import type { Scenario } from './scenario.js';
 export const gupFastVsRetractPageTables: Scenario = {
   name: 'gup-fast-vs-retract-page-tables',
   description: 'get_user_pages_fast(FOLL_GET) walking an empty file PTE table that khugepaged retract_page_tables() unlinks and frees (pte_free_defer)',
-  paths: ['lockless_pages_from_mm', 'gup_pte_range', 'retract_page_tables'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 4, ptrsPerPte: 2, ptrsPerPmd: 2 },
@@ -33,7 +32,7 @@ export const gupFastVsRetractPageTables: Scenario = {
     {
       name: 'khugepaged: retract_page_tables(0x0)',
       *start() {
-        return yield* k.impl('retract_page_tables', retract_page_tables)(k, 0);
+        return yield* retract_page_tables(k, 0);
       },
     },
     rcuThread(k, (cb, pfn) => rcu_invoke(k, cb, pfn)),

@@ -31,17 +31,13 @@ function* madvise_dontneed_partial(k: K, start: number, nr: number): Path<void> 
   const pmdp = pmd_offset(k, start);
   const pmd = yield* READ_ONCE(pmdp, at(fn, 'if (is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd))'));
   if (is_pmd_migration_entry(pmd) || pmd_trans_huge(pmd)) yield* __split_huge_pmd(k, ANON_VMA, pmdp, start, false, -1);
-  if ((yield* READ_ONCE(pmdp, at(fn, 'if (pmd_none(*pmd))'))) !== 0) yield* k.impl('zap_pte_range', zap_pte_range)(k, tlb, start, start + nr);
+  if ((yield* READ_ONCE(pmdp, at(fn, 'if (pmd_none(*pmd))'))) !== 0) yield* zap_pte_range(k, tlb, start, start + nr);
   yield* tlb_finish_mmu(k, tlb);
 }
 
 export const gupFastVsSplitAndZap: Scenario = {
   name: 'gup-fast-vs-split-and-zap',
   description: 'get_user_pages_fast(FOLL_GET | FOLL_WRITE) on a PMD-mapped anon THP against two partial MADV_DONTNEEDs (split + zap) that free it and a fault that reuses the page',
-  paths: [
-    'lockless_pages_from_mm', 'gup_huge_pmd', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', '__split_huge_pmd_locked',
-    'page_add_anon_rmap', 'zap_pte_range', 'page_remove_rmap', 'tlb_flush_mmu', 'tlb_flush_mmu_tlbonly',
-  ],
   kernel: 'v6.6',
   drives: {'pte-mapped-thp': 'MADV_DONTNEED of half the THP splits its PMD into PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },

@@ -17,11 +17,6 @@ import { MUTATION, type Scenario } from './scenario.js';
 export const gupFastVsSplitHugePage: Scenario = {
   name: 'gup-fast-vs-split-huge-page',
   description: 'pin_user_pages_fast(FOLL_WRITE) on a PTE-mapped anon THP against split_huge_page() (unmap to migration entries, refcount freeze, split, remap)',
-  paths: [
-    'lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'split_huge_page_to_list', '__split_huge_page_tail',
-    'try_to_migrate_one', 'page_try_share_anon_rmap', 'page_vma_mapped_walk', 'remove_migration_pte', 'page_add_anon_rmap', 'page_remove_rmap',
-    '__split_huge_pmd_locked',
-  ],
   kernel: 'v6.6',
   drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_page()', 'pte-mapped-thp': 'the THP page[4..5] mapped by two PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },

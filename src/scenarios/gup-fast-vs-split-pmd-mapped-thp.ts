@@ -17,11 +17,6 @@ import { MUTATION, type Scenario } from './scenario.js';
 export const gupFastVsSplitPmdMappedThp: Scenario = {
   name: 'gup-fast-vs-split-pmd-mapped-thp',
   description: 'pin_user_pages_fast(FOLL_WRITE) on a PMD-mapped anon THP against split_huge_page() (freeze split of the PMD to migration entries, refcount freeze, split, remap)',
-  paths: [
-    'lockless_pages_from_mm', 'gup_huge_pmd', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'split_huge_page_to_list',
-    '__split_huge_page_tail', '__split_huge_pmd_locked', 'try_to_migrate_one', 'page_try_share_anon_rmap', 'page_vma_mapped_walk',
-    'remove_migration_pte', 'page_add_anon_rmap', 'page_remove_rmap',
-  ],
   kernel: 'v6.6',
   drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_page()', 'pte-mapped-thp': 'a failed split remaps the THP by PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },

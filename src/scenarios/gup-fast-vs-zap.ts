@@ -18,7 +18,6 @@ import { ghost } from '../kernel/primitives.js';
 export const gupFastVsZap: Scenario = {
   name: 'gup-fast-vs-zap',
   description: 'get_user_pages_fast(FOLL_GET) on a PTE-mapped THP against munmap (zap_pte_range + tlb_finish_mmu) and a fault that reuses the freed page',
-  paths: ['lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'zap_pte_range', 'page_remove_rmap', 'tlb_flush_mmu', 'tlb_flush_mmu_tlbonly'],
   kernel: 'v6.6',
   drives: {'pte-mapped-thp': 'the THP page[4..5] mapped by two PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },

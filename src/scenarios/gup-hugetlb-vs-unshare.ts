@@ -18,7 +18,6 @@ const VMA_B: Vma = { name: 'hugetlb B', vm_start: 0, vm_end: 2, vm_flags: VM_HUG
 export const gupHugetlbVsUnshare: Scenario = {
   name: 'gup-hugetlb-vs-unshare',
   description: 'get_user_pages(FOLL_GET) of a hugetlb page (follow_page_mask with vma_pgtable_walk_begin/end) whose PMD page is shared with another mm, against munmap (huge_pmd_unshare) and the other mm\'s exit',
-  paths: ['follow_page_mask'],
   kernel: 'v6.10',
   drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },

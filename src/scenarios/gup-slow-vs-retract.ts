@@ -23,7 +23,6 @@ const VMA: Vma = { name: 'file', vm_start: 0, vm_end: 2, vm_flags: 0, anon: fals
 export const gupSlowVsRetract: Scenario = {
   name: 'gup-slow-vs-retract',
   description: 'get_user_pages(FOLL_GET|FOLL_SPLIT_PMD, as uprobes) in an empty file PTE table that khugepaged retract_page_tables() unlinks and frees (v6.5+: without mmap_lock for write)',
-  paths: ['follow_pmd_mask', 'follow_page_pte', 'retract_page_tables'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
@@ -43,7 +42,7 @@ export const gupSlowVsRetract: Scenario = {
     {
       name: 'khugepaged: collapse_file(): retract_page_tables(0x0); folio_unlock(folio)',
       *start() {
-        const r = yield* k.impl('retract_page_tables', retract_page_tables)(k, 0);
+        const r = yield* retract_page_tables(k, 0);
         yield* spin_unlock(k.L.ptl(4), at('collapse_file', 'folio_unlock(folio)'));
         return r;
       },

@@ -16,7 +16,6 @@ const VMA: Vma = { name: 'file', vm_start: 0, vm_end: 2, vm_flags: 0, anon: fals
 export const gupSplitPmdVsRefault: Scenario = {
   name: 'gup-split-pmd-vs-refault',
   description: 'get_user_pages(FOLL_GET|FOLL_SPLIT_PMD) on a file THP (its split empties the PMD) against a fault that maps it by PMD again',
-  paths: ['follow_pmd_mask', 'follow_page_pte', '__split_huge_pmd_locked'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },

@@ -21,7 +21,6 @@ const VMA: Vma = { name: 'anon', vm_start: 0, vm_end: 2, vm_flags: 0, anon: true
 export const gupSplitPmdZeroVsZap: Scenario = {
   name: 'gup-split-pmd-zero-vs-zap',
   description: 'get_user_pages(FOLL_GET|FOLL_SPLIT_PMD) on the huge zero page against MADV_DONTNEED (zap_huge_pmd): the pre-v6.5 -EBUSY',
-  paths: ['follow_pmd_mask', 'follow_page_pte'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },

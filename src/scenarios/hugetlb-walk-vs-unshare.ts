@@ -22,7 +22,6 @@ const VMA_B: Vma = { name: 'hugetlb B', vm_start: 0, vm_end: 2, vm_flags: VM_HUG
 export const hugetlbWalkVsUnshare: Scenario = {
   name: 'hugetlb-walk-vs-unshare',
   description: 'walk_page_range() (hugetlb_entry) over a hugetlb vma whose PMD page is shared with another mm, against munmap (huge_pmd_unshare) and the other mm\'s exit freeing the PMD page',
-  paths: ['walk_hugetlb_range'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },

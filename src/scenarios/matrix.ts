@@ -12,6 +12,7 @@ import type { Env } from '../kernel/mm.js';
 import { findPath } from '../kernel/paths/registry.js';
 import type { Inapplicable } from '../kernel/contracts.js';
 import { contractViolation, type Scenario } from './scenario.js';
+import { reachOf } from './reach.js';
 import type { VariantDef } from '../kernel/paths/registry.js';
 
 export type CellClass = 'known-race' | 'clean' | 'not-applicable' | 'unclassified';
@@ -57,7 +58,7 @@ export function expectations(scenario: Scenario): Cell[] {
   };
   for (const r of scenario.knownRaces) add({ variants: r.variants, env: r.env ?? {}, class: 'known-race', invariant: r.invariant, fixedBy: r.fixedBy, note: r.note });
   for (const c of scenario.cleanConfigs) add({ variants: c.variants, env: c.env ?? {}, class: 'clean', note: c.note });
-  for (const path of scenario.paths) {
+  for (const path of reachOf(scenario)) {
     for (const v of findPath(path)?.variants ?? []) {
       if (v.name === 'faithful') continue;
       const variants = { [path]: v.name };

@@ -15,7 +15,6 @@ const VMA: Vma = { name: 'file', vm_start: 0, vm_end: 2, vm_flags: 0, anon: fals
 export const pagewalkVsFileZap: Scenario = {
   name: 'pagewalk-vs-file-zap',
   description: 'walk_page_range() with pte_entry+pte_hole over a file THP against MADV_DONTNEED (zap_huge_pmd) leaving the PMD empty',
-  paths: ['walk_pmd_range', 'walk_pte_range', '__split_huge_pmd_locked'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },

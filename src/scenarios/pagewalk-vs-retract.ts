@@ -20,7 +20,6 @@ const VMA: Vma = { name: 'file', vm_start: 0, vm_end: 2, vm_flags: 0, anon: fals
 export const pagewalkVsRetract: Scenario = {
   name: 'pagewalk-vs-retract',
   description: 'walk_page_range() with pte_entry+pte_hole over an empty file PTE table that khugepaged retract_page_tables() unlinks and frees (pte_free_defer), without mmap_lock for write (v6.5+)',
-  paths: ['walk_pmd_range', 'walk_pte_range', 'retract_page_tables'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 4, ptrsPerPte: 2, ptrsPerPmd: 2 },
@@ -35,7 +34,7 @@ export const pagewalkVsRetract: Scenario = {
     {
       name: 'khugepaged: retract_page_tables(0x0)',
       *start() {
-        return yield* k.impl('retract_page_tables', retract_page_tables)(k, 0);
+        return yield* retract_page_tables(k, 0);
       },
     },
     rcuThread(k, (cb, pfn) => rcu_invoke(k, cb, pfn)),

@@ -17,7 +17,6 @@ const VMA: Vma = { name: 'anon', vm_start: 0, vm_end: 2, vm_flags: 0, anon: true
 export const pagewalkVsSplit: Scenario = {
   name: 'pagewalk-vs-split',
   description: 'walk_page_range() with only pte_entry (splits huge PMDs) over an anon THP against split_huge_pmd() of the same PMD on another CPU',
-  paths: ['walk_pmd_range', 'walk_pte_range', '__split_huge_pmd_locked'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },

@@ -10,6 +10,7 @@ import type { Env, K } from '../kernel/mm.js';
 import { DEFAULT_ENV, ENV_CHOICES } from '../kernel/mm.js';
 import { DEFAULT_INVARIANTS, type KernelInvariant } from '../kernel/invariants.js';
 import { findPath, PATHS, type VariantDef } from '../kernel/paths/registry.js';
+import { reachOf } from './reach.js';
 import { UsageError, closest } from '../core/errors.js';
 import { checkContracts, cmpVersion, FEATURES, type ContractParty, type FeatureName, type Inapplicable, type KernelRange } from '../kernel/contracts.js';
 
@@ -50,8 +51,6 @@ export const MUTATION = 'deliberate mutation (no kernel shipped it)';
 export interface Scenario {
   readonly name: string;
   readonly description: string;
-  /** the modelled functions this scenario exercises (a variant of any of them applies here) */
-  readonly paths: readonly string[];
   readonly kernel: string;
   /**
    * Contract: the kernel features this interaction drives, each with how (e.g. FOLL_PIN:
@@ -102,12 +101,19 @@ export interface BuiltProgram extends Program<KernelState> {
   readonly env: Env;
   /** the non-faithful variants in force, path -> variant */
   readonly variants: Readonly<Record<string, string>>;
+  /**
+   * Every declared kernel function called through the replaceable-function mechanism by the
+   * executions run so far in this process (src/kernel/replaceable.ts): what the scenario reaches.
+   */
+  readonly reached: ReadonlySet<string>;
 }
 
 export function resolveEnv(scenario: Scenario, env: Partial<Env> | undefined): Env {
   const out = { ...DEFAULT_ENV, ...scenario.env, ...env } as Env;
+  // own properties only: a key such as 'constructor' or '__proto__' (a report's env is whatever
+  // its file says) is an unknown name, never a property of Object.prototype
   for (const key of Object.keys(out) as (keyof Env)[]) {
-    const choice = ENV_CHOICES[key];
+    const choice = Object.hasOwn(ENV_CHOICES, key) ? ENV_CHOICES[key] : undefined;
     if (choice === undefined) throw new UsageError(`unknown environment choice '${key}'.${suggest(key, Object.keys(ENV_CHOICES))} Choices: ${Object.keys(ENV_CHOICES).join(', ')} (see 'racewalk list')`);
     if (!(choice.values as readonly string[]).includes(out[key])) {
       throw new UsageError(`--env ${key}=${out[key]} is not a choice.${suggest(String(out[key]), choice.values)} ${key} is one of: ${choice.values.join(', ')}`);
@@ -123,7 +129,7 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
   const variants: Record<string, string> = {};
   for (const [path, variant] of Object.entries(opts.variants ?? {})) {
     const def = findPath(path);
-    const extra = opts.extraVariants?.[path] ?? [];
+    const extra = (opts.extraVariants !== undefined && Object.hasOwn(opts.extraVariants, path) ? opts.extraVariants[path] : undefined) ?? [];
     if (def === undefined && extra.length === 0) {
       throw new UsageError(`unknown path '${path}' in --variant ${path}=${variant}.${suggest(path, PATHS.map((p) => p.name))} Paths: ${PATHS.map((p) => p.name).join(', ')}`);
     }
@@ -142,12 +148,14 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
   const refused = contractViolation(scenario, chosen);
   if (refused !== null) throw new InapplicableError(scenario.name, refused);
   const builder = scenario.world(new WorldBuilder(scenario.geometry));
+  const reached = new Set<string>();
   const k: K = {
     L: builder.L,
     geo: scenario.geometry,
     env,
     pmdTable: builder.pmdTable,
     impl<F>(name: string, faithful: F): F {
+      reached.add(name);
       const f = selected.get(name);
       return (f ?? faithful) as F;
     },
@@ -158,6 +166,7 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     k,
     env,
     variants,
+    reached,
     threads,
     newMachine: builder.build(threads.length),
     invariants: scenario.invariants ?? DEFAULT_INVARIANTS,
@@ -175,14 +184,16 @@ function suggest(given: string, known: readonly string[]): string {
  * every feature the scenario drives and the code in force provides. Null: applicable.
  */
 export function contractViolation(scenario: Scenario, chosen: ReadonlyMap<string, VariantDef>): Inapplicable | null {
+  const parties: ContractParty[] = [];
+  for (const [path, v] of chosen) if (v.name !== 'faithful') parties.push({ who: `${path}=${v.name}`, range: v.range, path });
+  // the faithful code is the v6.6 kernel: nothing to check (and sizing a scenario's reach runs it)
+  if (parties.length === 0) return null;
   const features = new Map<FeatureName, string>();
   for (const [f, how] of Object.entries(scenario.drives ?? {}) as [FeatureName, string][]) features.set(f, how);
-  for (const path of scenario.paths) {
+  for (const path of new Set([...reachOf(scenario), ...chosen.keys()])) {
     const v = chosen.get(path) ?? findPath(path)?.variants[0];
     for (const f of v?.provides ?? []) if (!features.has(f)) features.set(f, `${path}=${v!.name} (${v!.kernel})`);
   }
-  const parties: ContractParty[] = [];
-  for (const [path, v] of chosen) if (v.name !== 'faithful') parties.push({ who: `${path}=${v.name}`, range: v.range, path });
   return checkContracts(scenario.name, features, parties, (party, feature) => {
     const path = party.path;
     const since = FEATURES[feature].since;

@@ -14,7 +14,6 @@ const VMA: Vma = { name: 'anon', vm_start: 0, vm_end: 2, vm_flags: 0, anon: true
 export const smapsWalkVsSplit: Scenario = {
   name: 'smaps-walk-vs-split',
   description: 'walk_page_range() with a pmd_entry (smaps_pte_range: huge PMDs left to pmd_entry, not split) against split_huge_pmd() on another CPU',
-  paths: ['walk_pmd_range', '__split_huge_pmd_locked'],
   kernel: 'v6.6',
   drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },

@@ -65,3 +65,14 @@ export { declOf, faithfulOf, type FnDecl, type FnMeta, type KernelFn } from './k
 
 /** Declaring a patch file: `export default definePatch({ name, variants: { gup_pte_range: ... } })`. */
 export { definePatch, type PatchSpec, type Patch, type VariantFn } from './patch/define.js';
+
+/**
+ * Declaring a scenario file (docs/scenarios.md): `export default defineScenario({ name,
+ * description, kernel, geometry, world, threads, invariants?, knownRaces?, cleanConfigs? })`,
+ * run with `racewalk explore --scenario-file FILE`.
+ */
+export { defineScenario, type ScenarioSpec, type DefinedScenario } from './scenarios/define.js';
+export type { Scenario, KnownRace, CleanConfig } from './scenarios/scenario.js';
+export type { ThreadSpec } from './core/execution.js';
+/** The invariants every built-in scenario checks; a scenario adds its own with `[...DEFAULT_INVARIANTS, mine]`. */
+export { DEFAULT_INVARIANTS, type KernelInvariant } from './kernel/invariants.js';

@@ -9,11 +9,15 @@ import { DEFAULT_STRATEGY } from '../sched/index.js';
 import { renderText } from '../report/text.js';
 import { intOption, parse, parseAssignments } from './args.js';
 import type { Io } from './main.js';
+import { loadScenarioFile } from '../scenarios/load.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
-export const CHECK_PATCH_HELP = `racewalk check-patch FILE.ts [--baseline PATH=VARIANT]... [--scenario NAME]... [--env NAME=VALUE]...
+export const CHECK_PATCH_HELP = `racewalk check-patch FILE.ts [--baseline PATH=VARIANT]... [--scenario NAME]... [--scenario-file F.ts]... [--env NAME=VALUE]...
                  [--strategy NAME] [--preemptions N] [--max-executions N] [--max-steps N] [--out DIR] [--json]
   Runs the baseline (racewalk's model, or the file's \`baseline\`) and the patched code from FILE
-  side by side over every scenario that exercises a patched path, with the same bounds (default:
+  side by side over the patch's own scenarios, those of --scenario-file, and every built-in
+  scenario that reaches a patched function (each scenario run or skipped is listed, with why),
+  with the same bounds (default:
   strategy ${DEFAULT_STRATEGY}, no preemption bound, --max-executions ${CHECK_PATCH_DEFAULTS.maxExecutions}), and prints a table of
   verdicts plus the minimal trace of every violation the patch introduces (their reports go to
   --out, default reports/). See docs/patch-workflow.md.
@@ -25,6 +29,7 @@ export async function checkPatchCommand(argv: string[], io: Io): Promise<number>
     options: {
       baseline: { type: 'string', multiple: true },
       scenario: { type: 'string', multiple: true },
+      'scenario-file': { type: 'string', multiple: true },
       env: { type: 'string', multiple: true },
       strategy: { type: 'string' },
       seed: { type: 'string' },
@@ -41,7 +46,9 @@ export async function checkPatchCommand(argv: string[], io: Io): Promise<number>
   }
   const baseline = parseAssignments(values.baseline, '--baseline', 'PATH=VARIANT (a built-in variant, see racewalk list)');
   const env = parseAssignments(values.env, '--env', 'NAME=VALUE, e.g. --env tlb=ipi') as Partial<Env>;
-  const patch = await loadPatch(positionals[0]!, { scenarios: values.scenario });
+  const extraScenarios: Scenario[] = [];
+  for (const f of values['scenario-file'] ?? []) extraScenarios.push(...(await loadScenarioFile(f)).scenarios);
+  const patch = await loadPatch(positionals[0]!, { scenarios: values.scenario, extraScenarios });
   ensureWritableDir(values.out ?? 'reports'); // fail now, not after the search
   let stop = false;
   const onSigint = () => {

@@ -8,9 +8,12 @@ import { REPORTERS } from '../report/index.js';
 import { renderText, verdictLine } from '../report/text.js';
 import { ensureWritableDir, reportStem, writeFileAtomic } from '../report/write.js';
 import type { Io } from './main.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
 export interface ExplorePatchOptions {
   readonly scenario?: string;
+  /** scenarios from --scenario-file, run like the patch's own */
+  readonly extraScenarios?: readonly Scenario[];
   readonly variants: Record<string, string>;
   readonly env: Partial<Env>;
   readonly strategy?: string;
@@ -24,7 +27,7 @@ export interface ExplorePatchOptions {
 }
 
 export async function explorePatchCommand(file: string, o: ExplorePatchOptions, io: Io): Promise<number> {
-  const patch = await loadPatch(file, { scenarios: o.scenario === undefined ? undefined : [o.scenario] });
+  const patch = await loadPatch(file, { scenarios: o.scenario === undefined ? undefined : [o.scenario], extraScenarios: o.extraScenarios });
   ensureWritableDir(o.outDir); // fail now, not after a long search whose reports cannot be saved
   let stop = false;
   const onSigint = () => {

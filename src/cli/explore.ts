@@ -12,8 +12,10 @@ import { UsageError } from '../core/errors.js';
 import { intOption, parse, parseAssignments } from './args.js';
 import type { Io } from './main.js';
 import { explorePatchCommand } from './explore-patch.js';
+import { blameScenarioFile, loadScenarioFile, pickScenario } from '../scenarios/load.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
-export const EXPLORE_HELP = `racewalk explore [--scenario NAME] [--variant PATH=VARIANT]... [--env NAME=VALUE]...
+export const EXPLORE_HELP = `racewalk explore [--scenario NAME] [--scenario-file FILE.ts] [--variant PATH=VARIANT]... [--env NAME=VALUE]...
                  [--strategy NAME] [--seed N] [--preemptions N] [--max-executions N]
                  [--max-steps N] [--out DIR] [--json] [--quiet] [--format text|md|html|json]
                  [--pct-depth N] [--shard i/n] [--jobs N]
@@ -22,6 +24,8 @@ racewalk explore --variant-file FILE.ts [options above]
   then fewest steps), prints it (--format, default text) and writes the report
   (<out>/<scenario>[--variants].txt, .md, .html and .json; default out: reports/).
   Progress goes to stderr: a live status line on a TTY, a one-line summary otherwise.
+  With --scenario-file, explores the scenarios FILE declares with defineScenario (all of them,
+  or --scenario NAME; docs/scenarios.md).
   With --variant-file, runs the patched functions FILE defines against every scenario that
   exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md).
   --shard i/n explores the i-th of n deterministic parts of the run (merge the n reports with
@@ -45,12 +49,14 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
     quiet: { type: 'boolean' },
     format: { type: 'string' },
     'variant-file': { type: 'string' },
+    'scenario-file': { type: 'string' },
     shard: { type: 'string' },
     jobs: { type: 'string' },
     'pct-depth': { type: 'string' },
     },
   });
-  const scenario = values.scenario ?? DEFAULT_SCENARIO;
+  let scenario: string | Scenario = values.scenario ?? DEFAULT_SCENARIO;
+  const file = values['scenario-file'] === undefined ? null : await loadScenarioFile(values['scenario-file']);
   const variants = parseAssignments(values.variant, '--variant', 'PATH=VARIANT (see racewalk list)');
   const env = parseAssignments(values.env, '--env', 'NAME=VALUE, e.g. --env tlb=ipi') as Partial<Env>;
   const seed = intOption(values.seed, '--seed', 1, 0, 2 ** 32 - 1);
@@ -65,9 +71,19 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
   const reporter = values.format === undefined ? null : findReporter(values.format);
   if (values['variant-file'] !== undefined) {
     // a user-written patch: run it against every scenario that exercises the paths it replaces
-    return explorePatchCommand(values['variant-file'], { scenario: values.scenario, variants, env, strategy: values.strategy, seed, preemptions, maxExecutions, maxSteps, outDir, json: values.json, quiet: values.quiet }, io);
+    return explorePatchCommand(values['variant-file'], { scenario: values.scenario, extraScenarios: file?.scenarios, variants, env, strategy: values.strategy, seed, preemptions, maxExecutions, maxSteps, outDir, json: values.json, quiet: values.quiet }, io);
   }
 
+  if (file !== null) {
+    const picked = pickScenario(file, values.scenario);
+    if (picked.length > 1) {
+      // every scenario of the file in turn; the exit code is the worst one
+      let rc = 0;
+      for (const s of picked) rc = Math.max(rc, await exploreCommand([...argv, '--scenario', s.name], io));
+      return rc;
+    }
+    scenario = picked[0]!;
+  }
   ensureWritableDir(outDir); // fail now, not after a long search whose counterexample cannot be saved
   let stop = false;
   const onSigint = () => {
@@ -110,6 +126,7 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
     process.removeListener('SIGTERM', onSigint);
   }
   if (progress) io.err('\r' + ' '.repeat(72) + '\r');
+  if (file !== null) blameScenarioFile(file, result);
   const secs = (performance.now() - started) / 1000;
   const { explored } = result;
   // a shard's report carries what its siblings must match, for 'racewalk merge'

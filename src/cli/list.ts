@@ -5,11 +5,14 @@ import { DEFAULT_INVARIANTS, kernelAssertions } from '../kernel/invariants.js';
 import { STRATEGIES } from '../sched/index.js';
 import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
 import { parse } from './args.js';
+import { loadScenarioFile } from '../scenarios/load.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
-export function listData() {
+export function listData(scenarios: readonly Scenario[] = SCENARIOS) {
   return {
-    scenarios: SCENARIOS.map((s) => ({
+    scenarios: scenarios.map((s) => ({
       name: s.name,
+      ...(s.file !== undefined ? { file: s.file } : {}),
       /** the declared kernel functions the scenario reaches (a variant of any of them applies here) */
       paths: [...reachOf(s)],
       description: s.description,
@@ -32,9 +35,10 @@ export function listData() {
   };
 }
 
-export function listCommand(argv: string[], out: (s: string) => void): number {
-  const { values } = parse({ args: argv, options: { json: { type: 'boolean' } } });
-  const d = listData();
+export async function listCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parse({ args: argv, options: { json: { type: 'boolean' }, 'scenario-file': { type: 'string' } } });
+  // with --scenario-file: that file's scenarios (what each reaches is found by exploring it)
+  const d = listData(values['scenario-file'] === undefined ? SCENARIOS : (await loadScenarioFile(values['scenario-file'])).scenarios);
   if (values.json) {
     out(JSON.stringify(d, null, 2) + '\n');
     return 0;
@@ -44,6 +48,7 @@ export function listCommand(argv: string[], out: (s: string) => void): number {
   for (const s of d.scenarios) {
     lines.push(`  ${s.name}  (Linux ${s.kernel})`);
     lines.push(`      ${s.description}`);
+    if (values['scenario-file'] !== undefined) lines.push(`      reaches: ${s.paths.join(', ')}`);
     for (const r of s.knownRaces) lines.push(`      known race: ${Object.entries({ ...r.variants, ...r.env }).map(([p, v]) => `${p}=${v}`).join(' ')} -> ${r.invariant}`);
   }
   lines.push('', 'Paths and variants:');

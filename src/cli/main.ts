@@ -18,7 +18,7 @@ export interface Io {
 
 const HELP = `racewalk — a race explorer for Linux mm paths (lockless GUP vs split, migration, zap, collapse)
 
-racewalk list [--json]          scenarios, paths and variants, invariants, strategies, environment
+racewalk list [--json] [--scenario-file F]  scenarios, paths and variants, invariants, strategies, environment
 ${EXPLORE_HELP}
 ${REPLAY_HELP}
 ${MERGE_HELP}

@@ -13,16 +13,20 @@ import { parse, parseAssignments } from './args.js';
 import type { Io } from './main.js';
 import { loadPatch } from '../patch/load.js';
 import type { VariantDef } from '../kernel/paths/registry.js';
+import { loadScenarioFile } from '../scenarios/load.js';
+import { isDefinedScenario } from '../scenarios/define.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
 export const REPLAY_HELP = `racewalk replay --scenario NAME [--variant PATH=VARIANT]... [--env NAME=VALUE]... --schedule STRING [--json] [--format F]
 racewalk replay REPORT.json [--json] [--format text|md|html|json]
-  (add --variant-file FILE.ts when the schedule was found with a user's patch)
+  (add --variant-file FILE.ts when the schedule was found with a user's patch, and
+   --scenario-file FILE.ts when the scenario is one of yours; a report names its scenario file)
   Re-runs one schedule and prints the trace step by step with the state each step changed
   (--format: text (default), md, html, json; --json is --format json).
   Exit: 1 when the violation reproduces, 0 when the schedule runs clean, 2 bad input
   (including a schedule that no longer fits the model: the step where it diverged is named).`;
 
-export function replayCommand(argv: string[], io: Io, extraVariants?: Readonly<Record<string, readonly VariantDef[]>>): number | Promise<number> {
+export function replayCommand(argv: string[], io: Io, extraVariants?: Readonly<Record<string, readonly VariantDef[]>>, fileScenarios?: readonly Scenario[]): number | Promise<number> {
   const { values, positionals } = parse({
     args: argv,
     options: {
@@ -33,12 +37,19 @@ export function replayCommand(argv: string[], io: Io, extraVariants?: Readonly<R
       json: { type: 'boolean' },
       format: { type: 'string' },
       'variant-file': { type: 'string' },
+      'scenario-file': { type: 'string' },
     },
     allowPositionals: true,
   });
+  // a scenario of the user's replays only with the file that declares it loaded
+  if (fileScenarios === undefined) {
+    const fromReport = positionals.length === 1 && values['scenario-file'] === undefined ? loadReport(positionals[0]!).scenarioFile : undefined;
+    const f = values['scenario-file'] ?? fromReport;
+    if (f !== undefined) return loadScenarioFile(f).then((l) => replayCommand(argv, io, extraVariants, l.scenarios));
+  }
   // a schedule found with a user's patch replays only with the patch's functions loaded
   if (values['variant-file'] !== undefined && extraVariants === undefined) {
-    return loadPatch(values['variant-file']).then((p) => replayCommand(argv, io, p.extraVariants));
+    return loadPatch(values['variant-file']).then((p) => replayCommand(argv, io, p.extraVariants, [...(fileScenarios ?? []), ...p.scenarios.filter(isDefinedScenario)]));
   }
   let scenarioName: string;
   let variants: Record<string, string>;
@@ -65,7 +76,7 @@ export function replayCommand(argv: string[], io: Io, extraVariants?: Readonly<R
   if (parsed.scenario !== scenarioName) {
     throw new UsageError(`the schedule was recorded for scenario '${parsed.scenario}', not '${scenarioName}'`);
   }
-  const program = buildProgram(resolveScenario(scenarioName), { variants, env, extraVariants });
+  const program = buildProgram(fileScenarios?.find((s) => s.name === scenarioName) ?? resolveScenario(scenarioName), { variants, env, extraVariants });
   if (parsed.choices.some((c) => c >= program.threads.length)) {
     throw new UsageError(`the schedule names cpu${Math.max(...parsed.choices)}, but scenario '${scenarioName}' has ${program.threads.length} CPUs`);
   }

@@ -38,6 +38,12 @@ export interface Scenario {
   readonly knownRaces: readonly KnownRace[];
   /** configurations that must come out clean (the faithful code, historical fixes) */
   readonly cleanConfigs: readonly CleanConfig[];
+  /**
+   * The module that declares the scenario (absolute path; set by defineScenario): replay
+   * commands of its counterexamples name it (`racewalk replay --scenario-file FILE`).
+   * Built-in scenarios have none.
+   */
+  readonly file?: string;
 }
 
 export interface CleanConfig {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { raceStem } from '../src/report/generate.js';
+import { CORPUS_DIR, raceStem } from '../src/report/generate.js';
 import { SCENARIOS } from '../src/scenarios/index.js';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
@@ -33,7 +33,7 @@ if (why !== null) console.warn(`SKIPPING the headless-browser tests of the HTML 
 
 // the committed reports of the known races (properties/reports.test.ts keeps them equal to what
 // the code generates, so this suite does not explore again)
-const dir = resolve('reports');
+const dir = resolve(CORPUS_DIR);
 const pages = SCENARIOS.flatMap((s) => s.knownRaces.map((r) => `${raceStem(s.name, r)}.html`)).filter((f) => existsSync(join(dir, f)));
 
 describe.skipIf(why !== null)('HTML reports in headless chromium', () => {

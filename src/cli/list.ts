@@ -4,7 +4,7 @@ import { reachOf } from '../scenarios/reach.js';
 import { DEFAULT_INVARIANTS, kernelAssertions } from '../kernel/invariants.js';
 import { STRATEGIES } from '../sched/index.js';
 import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
-import { parse } from './args.js';
+import { JSON_FLAG, SCENARIO_FILE, command, defineCommand } from './options.js';
 import { loadScenarioFile } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/scenario.js';
 
@@ -35,10 +35,23 @@ export function listData(scenarios: readonly Scenario[] = SCENARIOS) {
   };
 }
 
-export async function listCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  const { values } = parse({ args: argv, options: { json: { type: 'boolean' }, 'scenario-file': { type: 'string' } } });
-  // with --scenario-file: that file's scenarios (what each reaches is found by exploring it)
-  const d = listData(values['scenario-file'] === undefined ? SCENARIOS : (await loadScenarioFile(values['scenario-file'])).scenarios);
+export const LIST_DECL = defineCommand({
+  name: 'list',
+  usage: ['list [--json] [--scenario-file FILE.ts]'],
+  description: 'Lists the scenarios (with their known races), the modelled paths and their variants, the invariants,\nthe search strategies and the environment choices. With --scenario-file, the scenarios are that file\'s\n(with the functions each reaches, found by exploring it).',
+  options: { json: { ...JSON_FLAG, help: 'print everything as one JSON document (the contract other tools build on)' }, 'scenario-file': SCENARIO_FILE },
+  exit: '0, or 2 on bad usage.',
+});
+
+export const LIST = command({
+  decl: LIST_DECL,
+  summary: 'scenarios, paths and variants, invariants, strategies, environment',
+  run: ({ values }, io) => listCommand(values, (s) => io.out(s)),
+});
+
+export async function listCommand(values: { readonly json: boolean; readonly 'scenario-file'?: string }, out: (s: string) => void): Promise<number> {
+  const file = values['scenario-file'];
+  const d = listData(file === undefined ? SCENARIOS : (await loadScenarioFile(file)).scenarios);
   if (values.json) {
     out(JSON.stringify(d, null, 2) + '\n');
     return 0;
@@ -48,7 +61,7 @@ export async function listCommand(argv: string[], out: (s: string) => void): Pro
   for (const s of d.scenarios) {
     lines.push(`  ${s.name}  (Linux ${s.kernel})`);
     lines.push(`      ${s.description}`);
-    if (values['scenario-file'] !== undefined) lines.push(`      reaches: ${s.paths.join(', ')}`);
+    if (file !== undefined) lines.push(`      reaches: ${s.paths.join(', ')}`);
     for (const r of s.knownRaces) lines.push(`      known race: ${Object.entries({ ...r.variants, ...r.env }).map(([p, v]) => `${p}=${v}`).join(' ')} -> ${r.invariant}`);
   }
   lines.push('', 'Paths and variants:');

@@ -3,7 +3,8 @@
  * line: a syntax error (from esbuild, through tsx), an exception thrown while the module
  * evaluates, a missing default export, an unknown path or scenario name, a name clash.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { notARegularFile } from '../core/files.js';
 import { register } from 'node:module';
 import { isAbsolute, normalize, relative, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -74,12 +75,15 @@ export async function loadPatch(file: string, opts: LoadOptions = {}): Promise<L
   const abs = resolvePath(file);
   // messages name the file as the user gave it, as a compiler does
   const display = isAbsolute(file) ? file : normalize(file);
-  if (!existsSync(abs) || !statSync(abs).isFile()) throw new PatchError(display, null, null, 'no such file: give the path of a TypeScript file that does `export default definePatch({ ... })`');
+  // a folder, a device, a fifo or a symlink loop each say what they are, not "no such file"
+  const problem = notARegularFile(abs);
+  if (problem !== null) throw new PatchError(display, null, null, `${problem}: give the path of a patch file, a TypeScript (or JavaScript) module that does \`export default definePatch({ ... })\``);
   if (!/\.(ts|mts|js|mjs)$/.test(abs)) throw new PatchError(display, null, null, 'a patch file is a .ts (or .mts, .js, .mjs) module');
   const source = readFileSync(abs, 'utf8');
   registerHooks();
   let mod: { default?: unknown };
   try {
+    // the file: URL of exactly this file (hooks.mjs keeps it as it is: never a sibling .ts)
     mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (e) {
     throw loadError(e, abs, display);

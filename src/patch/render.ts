@@ -41,7 +41,8 @@ export function boundsLine(d: PatchDiff): string {
   return `strategy ${r.explored.strategy}; ${bounds.size === 0 ? 'exhaustive (no bound cut the search)' : [...bounds].join('; ')}; max-steps ${r.program.maxSteps} per execution`;
 }
 
-export function renderDiff(d: PatchDiff): string {
+/** The check-patch table; `command`: how the user runs racewalk, for the replay commands printed. */
+export function renderDiff(d: PatchDiff, command = 'racewalk'): string {
   const p = d.patch;
   const out: string[] = [];
   out.push(`racewalk check-patch ${p.display}`);
@@ -58,7 +59,7 @@ export function renderDiff(d: PatchDiff): string {
     verdictCell(r.patched),
     STATUS[r.status],
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const widths = header.map((h, i) => body.reduce((m, row) => Math.max(m, row[i]!.length), h.length));
   const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   out.push(line(header));
   out.push(line(widths.map((w) => '-'.repeat(w))));
@@ -81,7 +82,8 @@ export function renderDiff(d: PatchDiff): string {
     out.push(`The patch introduces ${fresh.length === 1 ? 'a violation' : `violations in ${fresh.length} scenarios`}; minimal counterexample${fresh.length === 1 ? '' : 's'} (fewest preemptions first):`);
     for (const r of fresh) {
       out.push('');
-      const text = renderText(r.patched.report).replace(/\n {2}replay: +racewalk replay [^\n]*/, `\n  replay:   ${replayCommand(p, r.patched)}`);
+      const replay = replayCommand(p, r.patched);
+      const text = renderText(r.patched.report, { replay: command === 'racewalk' ? replay : `${command} ${replay.slice('racewalk '.length)}` });
       out.push(...text.trimEnd().split('\n').map((l) => `  ${l}`));
     }
   }

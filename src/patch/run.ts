@@ -16,7 +16,7 @@ import { PatchError, frameIn, lineOf, messageOf } from './locate.js';
 import { VariantFault } from './guard.js';
 
 /** The search options of one check (strategy default: the explorer's, src/sched/index.ts). */
-export interface PatchRunOptions extends Pick<CheckOptions, 'env' | 'strategy' | 'seed' | 'preemptions' | 'maxExecutions' | 'maxSteps'> {
+export interface PatchRunOptions extends Pick<CheckOptions, 'env' | 'strategy' | 'seed' | 'preemptions' | 'maxExecutions' | 'maxSteps' | 'pctDepth'> {
   /** path -> built-in variant, over the file's own baseline */
   readonly baseline?: Readonly<Record<string, string>>;
   /** more built-in variants for both sides (explore --variant) */
@@ -44,6 +44,7 @@ function baseOptions(p: LoadedPatch, o: PatchRunOptions): Omit<CheckOptions, 'sc
     preemptions: o.preemptions,
     maxExecutions: o.maxExecutions,
     maxSteps: o.maxSteps,
+    pctDepth: o.pctDepth,
     extraVariants: p.extraVariants,
     shouldStop: o.shouldStop,
   };

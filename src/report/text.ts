@@ -10,6 +10,8 @@ export interface TextOptions {
   readonly color?: boolean;
   /** total width (default 120) */
   readonly width?: number;
+  /** the replay command to print (default replayCommand(r); the CLI gives the one this user can paste) */
+  readonly replay?: string;
 }
 
 export function renderText(r: Report, opts: TextOptions = {}): string {
@@ -61,7 +63,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
   if (r.schedule !== null) {
     out.push('');
     out.push(`  schedule: ${r.schedule}`);
-    out.push(`  replay:   ${replayCommand(r)}`);
+    out.push(`  replay:   ${opts.replay ?? replayCommand(r)}`);
   }
   return out.join('\n') + '\n';
 }

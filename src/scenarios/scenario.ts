@@ -76,8 +76,10 @@ export interface BuiltProgram extends Program<KernelState> {
 
 export function resolveEnv(scenario: Scenario, env: Partial<Env> | undefined): Env {
   const out = { ...DEFAULT_ENV, ...scenario.env, ...env } as Env;
+  // own properties only: a key such as 'constructor' or '__proto__' (a report's env is whatever
+  // its file says) is an unknown name, never a property of Object.prototype
   for (const key of Object.keys(out) as (keyof Env)[]) {
-    const choice = ENV_CHOICES[key];
+    const choice = Object.hasOwn(ENV_CHOICES, key) ? ENV_CHOICES[key] : undefined;
     if (choice === undefined) throw new UsageError(`unknown environment choice '${key}'.${suggest(key, Object.keys(ENV_CHOICES))} Choices: ${Object.keys(ENV_CHOICES).join(', ')} (see 'racewalk list')`);
     if (!(choice.values as readonly string[]).includes(out[key])) {
       throw new UsageError(`--env ${key}=${out[key]} is not a choice.${suggest(String(out[key]), choice.values)} ${key} is one of: ${choice.values.join(', ')}`);
@@ -92,7 +94,7 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
   const variants: Record<string, string> = {};
   for (const [path, variant] of Object.entries(opts.variants ?? {})) {
     const def = findPath(path);
-    const extra = opts.extraVariants?.[path] ?? [];
+    const extra = (opts.extraVariants !== undefined && Object.hasOwn(opts.extraVariants, path) ? opts.extraVariants[path] : undefined) ?? [];
     if (def === undefined && extra.length === 0) {
       throw new UsageError(`unknown path '${path}' in --variant ${path}=${variant}.${suggest(path, PATHS.map((p) => p.name))} Paths: ${PATHS.map((p) => p.name).join(', ')}`);
     }

@@ -115,6 +115,7 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     geo: scenario.geometry,
     env,
     pmdTable: builder.pmdTable,
+    mm_cpumask: builder.cpumask,
     impl<F>(name: string, faithful: F): F {
       reached.add(name);
       const f = selected.get(name);

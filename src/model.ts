@@ -72,6 +72,15 @@ export { definePatch, type PatchSpec, type Patch, type VariantFn } from './patch
  * run with `racewalk explore --scenario-file FILE`.
  */
 export { defineScenario, type ScenarioSpec, type DefinedScenario } from './scenarios/define.js';
+/**
+ * World builders beyond WorldBuilder's methods: vmas as the walkers and slow GUP read them, and
+ * ready-made worlds -- two mms sharing a hugetlb PMD page (hugetlbSharedPmd), file and huge-zero
+ * THPs, an anon THP with its deposited table.
+ */
+export {
+  VM_PFNMAP, VM_HUGETLB, VM_MAYSHARE, is_vm_hugetlb_page, fileThpPmdMapped, fileThpInPageCache, hugeZeroPmdMapped,
+  anonThpWithDeposit, hugetlbSharedPmd, type Vma as WalkVma,
+} from './kernel/walkers_world.js';
 export type { Scenario, KnownRace, CleanConfig } from './scenarios/scenario.js';
 export type { ThreadSpec } from './core/execution.js';
 /** The invariants every built-in scenario checks; a scenario adds its own with `[...DEFAULT_INVARIANTS, mine]`. */

@@ -95,7 +95,7 @@ function validate(s: DefinedScenario, abs: string, source: string, display: stri
   try {
     resolveEnv(s, undefined);
   } catch (e) {
-    fail(messageOf(e), lineOfKey(source, 'env'));
+    fail(`env: ${e instanceof Error ? e.message : messageOf(e)}`, lineOfKey(source, 'env'));
   }
   if (s.invariants !== undefined) {
     if (!Array.isArray(s.invariants)) fail('invariants must be an array (e.g. [...DEFAULT_INVARIANTS, mine])', lineOfKey(source, 'invariants'));

@@ -92,7 +92,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { what: 'report naming a variant that does not exist', argv: ['replay', '$D/bad-variant.json'], expect: /path 'gup_pte_range' has no variant 'nope'/ },
   { what: 'report the model no longer reproduces', argv: ['replay', '$D/stale.json'], expect: /replay diverged from the report at step \d+: the report has cpu\d .*The model changed since the report was written/ },
   { what: 'report without a counterexample', argv: ['replay', '$D/clean.json'], expect: /has no counterexample to replay \(verdict: (clean|no-violation-found)\)/ },
-  { what: 'report and --schedule together', argv: ['replay', '$D/truncated.json', '--schedule', 'rw1:gup-fast-vs-zap:0x1'], expect: /give either a report file or --scenario\/--schedule, not both/ },
+  { what: 'report and --schedule together', argv: ['replay', '$D/truncated.json', '--schedule', 'rw1:gup-fast-vs-zap:0x1'], expect: /give either a report file or --scenario\/--schedule\/--variant\/--env, not both \(got --schedule\)/ },
   { what: 'schedule string that is not one', argv: ['replay', '--schedule', 'garbage'], expect: /'garbage' is not a schedule string: expected rw1:<scenario>:<cpu>x<count>,\.\.\./ },
   { what: 'schedule in an older format', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw0:gup-fast-vs-zap:0x3'], expect: /schedule format 'rw0' is not supported: this racewalk reads rw1 schedules/ },
   { what: "schedule for another scenario", argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-migration:0x3'], expect: /the schedule was recorded for scenario 'gup-fast-vs-migration', not 'gup-fast-vs-zap'/ },
@@ -163,10 +163,10 @@ export function makeFixtures(good: string, clean: string): string {
     '',
   ].join('\n'));
   w('random.ts', [
-    "import { definePatch, READ_ONCE, at, gup_pte_range } from 'racewalk/model';",
+    "import { definePatch, READ_ONCE, at, faithfulOf, gup_pte_range } from 'racewalk/model';",
     'const traced: typeof gup_pte_range = function* (k, pmd, pmdp, addr, end, flags, r) {',
     "  yield* READ_ONCE(pmdp, at('gup_pte_range', `trace_gup_fast(pmd, cookie=${Math.random()})`));",
-    '  return yield* gup_pte_range(k, pmd, pmdp, addr, end, flags, r);',
+    '  return yield* faithfulOf(gup_pte_range)(k, pmd, pmdp, addr, end, flags, r);',
     '};',
     "export default definePatch({ name: 'traced', variants: { gup_pte_range: traced } });",
     '',

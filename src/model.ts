@@ -56,7 +56,8 @@ export * as pagewalk from './kernel/paths/pagewalk.js';
 export * as pagewalk_variants from './kernel/paths/pagewalk.variants.js';
 export * as rcu from './kernel/paths/rcu.js';
 export * as rmap from './kernel/paths/rmap.js';
-export { PATHS, findPath, type PathDef, type VariantDef, type Expectation } from './kernel/paths/registry.js';
+export { PATHS, findPath, type PathDef, type VariantDef } from './kernel/paths/registry.js';
+export { FEATURES, type KernelRange, type FeatureName } from './kernel/contracts.js';
 /**
  * Declaring modelled kernel functions (every built-in one is declared this way; see
  * docs/modelling.md): `faithfulOf(gup_pte_range)` is the original code, bypassing any variant.

@@ -37,7 +37,7 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
   const patch = await loadPatch(file, { scenarios: o.scenario === undefined ? undefined : [o.scenario], extraScenarios: o.extraScenarios });
   ensureWritableDir(o.outDir); // fail now, not after a long search whose reports cannot be saved
   const reporter = findReporter(o.format ?? 'text');
-  const runs = await explorePatch(patch, {
+  const { runs, notApplicable } = await explorePatch(patch, {
     variants: o.variants,
     env: o.env,
     strategy: o.strategy,
@@ -75,6 +75,7 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
           scenario,
           verdict: result.report.verdict,
           invariant: result.report.invariant,
+          sequential: result.report.sequential ?? null,
           message: result.report.message,
           schedule: result.report.schedule,
           executions: result.report.executions,
@@ -88,12 +89,14 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
           replay,
           report: saved ? `${stem}.json` : null,
         })),
+        notApplicable: notApplicable.map((n) => ({ scenario: n.scenario.name, reason: n.reason })),
       }) + '\n',
     );
   } else if (reporter.name === 'text' || o.quiet) {
     io.out(`${patch.display}: patch ${patch.spec.name} (${fmtVariants(summary[0]?.result.report.variants ?? {})}) in ${summary.length} scenario${summary.length === 1 ? '' : 's'}:\n`);
     const w = summary.reduce((m, s) => Math.max(m, s.scenario.length), 0);
     for (const s of summary) io.out(`  ${s.scenario.padEnd(w)}  ${o.quiet ? verdictLine(s.result.report) : verdictCell(s.result)}\n`);
+    for (const n of notApplicable) io.out(`  ${n.scenario.name}: not applicable: ${n.reason}\n`);
   }
   if (summary.some((s) => s.result.report.verdict === 'violation')) return 1;
   if (summary.some((s) => s.result.report.verdict === 'model-error')) return 3;

@@ -149,6 +149,7 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
       JSON.stringify({
         verdict: report.verdict,
         invariant: report.invariant,
+        sequential: report.sequential ?? null,
         message: report.message,
         schedule: report.schedule,
         replay,

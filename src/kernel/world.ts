@@ -76,7 +76,9 @@ export const MM_USERS = 1;
 export const MM_FLAGS = 2;
 export const MM_PAGE_TABLE_LOCK = 3;
 export const MM_TLB_FLUSH_PENDING = 4;
-const MM_FIELD_NAMES = ['write_protect_seq', 'mm_users', 'flags', 'page_table_lock', 'tlb_flush_pending'];
+/** mm->mmap_lock, an rw_semaphore: 0 free, -1 held for write, n > 0 held by n readers */
+export const MM_MMAP_LOCK = 5;
+const MM_FIELD_NAMES = ['write_protect_seq', 'mm_users', 'flags', 'page_table_lock', 'tlb_flush_pending', 'mmap_lock'];
 const MM_FIELDS = MM_FIELD_NAMES.length;
 export const MMF_HAS_PINNED = 1 << 0;
 
@@ -163,6 +165,7 @@ export class KernelLayout implements Layout {
   formatValue(loc: number, v: number): string {
     if (loc >= this.mmBase) {
       if (loc - this.mmBase === MM_PAGE_TABLE_LOCK) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
+      if (loc - this.mmBase === MM_MMAP_LOCK) return v === 0 ? 'unlocked' : v < 0 ? 'write-locked' : `read-locked (${v})`;
       return String(v);
     }
     const pfn = Math.floor(loc / this.stride);

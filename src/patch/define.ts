@@ -6,6 +6,7 @@
  * primitives as the built-in paths. The file is TypeScript, loaded without a build step.
  */
 import type { Env, K } from '../kernel/mm.js';
+import type { KernelRange } from '../kernel/contracts.js';
 import type { Path } from '../core/op.js';
 import type { Scenario } from '../scenarios/scenario.js';
 
@@ -28,6 +29,13 @@ export interface PatchSpec {
   readonly description?: string;
   /** The kernel version or commit the patch is against or comes from, e.g. `v4.5` or a sha. */
   readonly kernel?: string;
+  /**
+   * The releases whose code the patch transcribes (its era contract, src/kernel/contracts.ts).
+   * Default: the one release `kernel` names (`kernel: 'v4.5'` -> v4.5..v4.5), else v6.6. A
+   * scenario that drives a feature newer than `range.to` (FOLL_PIN, v5.6) refuses the patch as
+   * not applicable instead of reporting what the mismatch does as a race.
+   */
+  readonly range?: KernelRange;
   /** Path name (see `racewalk list`) -> the patched function. */
   readonly variants: Readonly<Record<string, VariantFn>>;
   /**

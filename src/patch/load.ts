@@ -3,6 +3,7 @@
  * line: a syntax error (from esbuild, through tsx), an exception thrown while the module
  * evaluates, a missing default export, an unknown path or scenario name, a name clash.
  */
+import { CURRENT, cmpVersion, type KernelRange } from '../kernel/contracts.js';
 import { readFileSync } from 'node:fs';
 import { notARegularFile } from '../core/files.js';
 import { register } from 'node:module';
@@ -142,11 +143,14 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
     throw new PatchError(display, line, null, detail);
   };
   const extra: Record<string, VariantDef[]> = {};
+  // the era contract (src/kernel/contracts.ts): `range`, else the one release `kernel` names,
+  // else the release racewalk models; a scenario driving a newer feature refuses the patch
+  const range = patchRange(spec, source, fail);
   const patched: Record<string, string> = {};
   const baseline: Record<string, string> = {};
   const addExtra = (path: string, name: string, fn: VariantFn, description: string) => {
     // a declared function given as its own variant means its faithful code (calling the dispatcher would recurse)
-    (extra[path] ??= []).push({ name, description, expect: 'clean', kernel: spec.kernel ?? 'user patch', fn: guardVariant(path, (declOf(fn)?.faithful as VariantFn | undefined) ?? fn) });
+    (extra[path] ??= []).push({ name, description, kernel: spec.kernel ?? 'user patch', range, fn: guardVariant(path, (declOf(fn)?.faithful as VariantFn | undefined) ?? fn) });
   };
   const knownPath = (path: string, where: string) => {
     const def = findPath(path);
@@ -214,4 +218,17 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
     reason: own.includes(s) ? `not selected (${opts.scenarios ? '--scenario' : "the patch's scenarios"})` : exercising.includes(s) ? `reaches ${reachOf(s).filter((p) => replaced.has(p)).join(', ')} but was not selected (${opts.scenarios ? '--scenario' : 'the patch\'s scenarios'})` : `reaches none of ${[...replaced].join(', ')}`,
   }));
   return { file: abs, display, source, spec, patched, baseline, extraVariants: extra, scenarios, skipped, replaced: [...replaced], env: { ...spec.env } };
+}
+
+function patchRange(spec: PatchSpec, source: string, fail: (detail: string, line: number | null) => never): KernelRange {
+  const valid = (v: unknown): v is string => typeof v === 'string' && /^v\d+\.\d+$/.test(v);
+  if (spec.range !== undefined) {
+    const r = spec.range as Partial<KernelRange> | null;
+    if (r === null || typeof r !== 'object' || !valid(r.from) || !valid(r.to) || cmpVersion(r.from, r.to) > 0) {
+      fail(`range must be { from: 'vX.Y', to: 'vX.Y' } with from <= to (the releases whose code the patch transcribes), got ${JSON.stringify(spec.range)}`, lineOfKey(source, 'range'));
+    }
+    return { from: r!.from!, to: r!.to! };
+  }
+  if (valid(spec.kernel)) return { from: spec.kernel, to: spec.kernel };
+  return { from: CURRENT, to: CURRENT };
 }

@@ -5,14 +5,30 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
-import { parse } from './args.js';
+import { command, defineCommand } from './options.js';
 import { parseLitmus, Unsupported, LitmusSyntaxError } from '../lkmm/parse.js';
 import { decide, describeExecution, type LitmusResult } from '../lkmm/run.js';
 import { scFinalStates } from '../lkmm/sc.js';
 import type { Io } from './main.js';
 
-export const LITMUS_HELP = `racewalk litmus FILE.litmus... [--json]
-                                decide C litmus tests (tools/memory-model/ format) under the LKMM, as herd7 does`;
+export const LITMUS_DECL = defineCommand({
+  name: 'litmus',
+  usage: ['litmus FILE.litmus... [--json]'],
+  description: `Decides C litmus tests (the format of the kernel's tools/memory-model/litmus-tests/) under
+the Linux-kernel memory model (linux-kernel.cat/.bell/.def, lock.cat) and prints what herd7
+prints: the states observed, Positive/Negative, flags (data-race), the outcome Never /
+Sometimes / Always, and for a reachable condition a witness execution and a schedule.
+Constructs outside the subset are reported as "not supported: ...". See docs/lkmm.md.`,
+  positionals: { name: 'FILE.litmus', min: 1, max: 100_000, what: 'litmus files' },
+  options: { json: { kind: 'flag', help: 'print { "tests": [ { file, name, result, states, reason? } ] } on stdout' } },
+  exit: '0 every test decided, 2 some test not supported (or bad usage), 3 internal error.',
+});
+
+export const LITMUS = command({
+  decl: LITMUS_DECL,
+  summary: 'decide C litmus tests under the Linux-kernel memory model, as herd7 does',
+  run: ({ values, positionals }, io) => litmusFiles(positionals, values.json, io),
+});
 
 export interface LitmusJson {
   file: string;
@@ -22,9 +38,7 @@ export interface LitmusJson {
   reason?: string;
 }
 
-export function litmusCommand(argv: string[], io: Io): number {
-  const { values, positionals } = parse({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: true });
-  if (positionals.length === 0) throw new UsageError(`litmus needs at least one litmus file: racewalk litmus FILE.litmus... [--json]`);
+export function litmusFiles(positionals: readonly string[], json: boolean, io: Io): number {
   const tests: LitmusJson[] = [];
   const text: string[] = [];
   for (const file of positionals) {
@@ -47,7 +61,7 @@ export function litmusCommand(argv: string[], io: Io): number {
       io.err(`racewalk: ${file}: ${reason}\n`);
     }
   }
-  if (values.json) io.out(JSON.stringify({ tests }, null, 2) + '\n');
+  if (json) io.out(JSON.stringify({ tests }, null, 2) + '\n');
   else io.out(text.join('\n') + '\n');
   return tests.some((t) => t.result === 'unsupported') ? 2 : 0;
 }

@@ -167,6 +167,10 @@ export function checkLkmm(x: Candidate): Verdict {
 
   const flags: string[] = [];
   const fail = (failed: string): Verdict => ({ consistent: false, failed, flags });
+  // flag ~empty Rcu-lock \ domain(rcu-rscs) as unmatched-rcu-lock
+  if (!RcuLock.diff(rcuRscs.domain()).isEmpty()) flags.push('unmatched-rcu-lock');
+  // flag ~empty Rcu-unlock \ range(rcu-rscs) as unmatched-rcu-unlock
+  if (!RcuUnlock.diff(rcuRscs.range()).isEmpty()) flags.push('unmatched-rcu-unlock');
 
   // lock.cat checks on the lock events (enumerate.ts generates only executions that satisfy
   // lock-nest and unmatched-locks; the flags are reported)

@@ -12,6 +12,7 @@ import type { VariantDef } from './kernel/paths/registry.js';
 import { buildProgram, type BuiltProgram, type Scenario } from './scenarios/scenario.js';
 import { SCENARIOS, findScenario } from './scenarios/index.js';
 import { DEFAULT_STRATEGY, findStrategy, type StrategyOptions } from './sched/index.js';
+import type { Cutoff } from './sched/strategy.js';
 import { ReplayStrategy } from './sched/replay.js';
 import { createShardStrategy, type ShardRun } from './sched/shard.js';
 import { buildReport, type Report } from './report/trace.js';
@@ -39,6 +40,8 @@ export interface CheckOptions {
   readonly pctDepth?: number;
   /** explore one shard of the run (--shard i/n, and a worker's part of it with --jobs): see sched/shard.ts */
   readonly shard?: ShardRun;
+  /** with `shard`: the cut-off shared by the workers of one run (sched/strategy.ts Cutoff) */
+  readonly cutoff?: Cutoff;
 }
 
 export interface CheckResult {
@@ -88,7 +91,7 @@ function startCheck(opts: CheckOptions) {
   const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
   const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth };
   // every execution's ops are recorded so that a schedule that does not replay is caught
-  const guard = new DeterminismGuard(opts.shard !== undefined ? createShardStrategy(program, def, sopts, opts.shard) : def.create(sopts), program, opts.determinismEvery ?? DEFAULT_DETERMINISM_EVERY, (ch) => formatSchedule(program.scenario.name, ch));
+  const guard = new DeterminismGuard(opts.shard !== undefined ? createShardStrategy(program, def, sopts, opts.shard, opts.cutoff) : def.create(sopts), program, opts.determinismEvery ?? DEFAULT_DETERMINISM_EVERY, (ch) => formatSchedule(program.scenario.name, ch));
   const exploreOptions: ExploreOptions = {
     maxExecutions: opts.maxExecutions ?? DEFAULT_MAX_EXECUTIONS,
     onProgress: opts.onProgress,

@@ -2,7 +2,8 @@
  * One call from scenario name and choices to a verdict and a report: what the CLI, the property
  * suites and the benchmark all use.
  */
-import { runExecution, type ExecResult } from './core/execution.js';
+import { runExecution, type ExecResult, type Program } from './core/execution.js';
+import { crossCheck, type CaseResult, type CrossCheckCase, type CrossCheckOptions, type CrossCheckSummary } from './sched/cross-check.js';
 import { explore, exploreAsync, type ExploreOptions, type ExploreResult, type Progress } from './core/explore.js';
 import { DEFAULT_DETERMINISM_EVERY, DeterminismGuard } from './core/determinism.js';
 import { formatSchedule } from './sched/schedule.js';
@@ -115,4 +116,35 @@ function finishCheck(opts: CheckOptions, c: ReturnType<typeof startCheck>, found
 /** Re-run a schedule with its trace recorded. */
 export function replayRecorded(program: BuiltProgram, choices: readonly number[]): ExecResult {
   return runExecution(program, new ReplayStrategy(choices), true);
+}
+
+/**
+ * The cross-check (sched/cross-check.ts) over scenarios: each scenario's faithful configuration
+ * (with its generated sync-dropping mutants), its clean configurations and its known races.
+ * `racewalk explore --cross-check`, the property suite and the benchmark run this.
+ */
+export function crossCheckScenarios(opts: { scenarios?: readonly string[]; mutants?: boolean; onCase?: (r: CaseResult) => void } & CrossCheckOptions = {}): CrossCheckSummary {
+  const cases: CrossCheckCase<unknown>[] = [];
+  const names = opts.scenarios ?? SCENARIOS.map((s) => s.name);
+  for (const name of names) {
+    const s = resolveScenario(name);
+    const configs: { label: string; variants?: Readonly<Record<string, string>>; env?: Partial<Env>; mutants: boolean }[] = [{ label: 'faithful', mutants: opts.mutants !== false }];
+    for (const c of s.cleanConfigs) {
+      const label = Object.entries({ ...c.variants, ...c.env }).map(([p, v]) => `${p}=${v}`).join(' ');
+      if (label !== '') configs.push({ label, variants: c.variants, env: c.env, mutants: false });
+    }
+    for (const r of s.knownRaces) configs.push({ label: Object.entries({ ...r.variants, ...r.env }).map(([p, v]) => `${p}=${v}`).join(' '), variants: r.variants, env: r.env, mutants: false });
+    for (const c of configs) {
+      const program = buildProgram(s, { variants: c.variants, env: c.env });
+      cases.push({ label: `${s.name} ${c.label}`, scenario: s.name, program: program as Program<unknown>, mutants: c.mutants, nameOf: (loc) => program.newMachine().layout.nameOf(loc) });
+    }
+  }
+  return crossCheck(cases, opts, opts.onCase);
+}
+
+/** One paragraph per disagreement, then the counts: what `--cross-check` prints. */
+export function formatCrossCheck(r: CrossCheckSummary): string {
+  const lines = r.disagreements.map((d) => `  DISAGREEMENT ${d}`);
+  lines.push(`  cross-check: ${r.cases.length} cases (${r.mutants} generated mutants, ${r.mutantsViolating} of them violating), ${r.compared} compared, ${r.tooBig} too big for DPOR's budget, ${r.disagreements.length} disagreements`);
+  return lines.join('\n') + '\n';
 }

@@ -67,6 +67,12 @@ interface Event {
 }
 
 const bit = (t: number): number => 1 << t;
+
+/** whether a and b conflict on some resource other than `except` (a lock word) */
+function dependentBeyond(a: Footprint, b: Footprint, except: number): boolean {
+  const drop = (xs: readonly number[]) => (xs.includes(except) ? xs.filter((x) => x !== except) : xs);
+  return dependent({ reads: drop(a.reads), writes: drop(a.writes) }, { reads: drop(b.reads), writes: drop(b.writes) });
+}
 const lowest = (mask: number): number => 31 - Math.clz32(mask & -mask);
 
 export class DporStrategy implements Strategy {
@@ -236,13 +242,15 @@ export class DporStrategy implements Strategy {
         this.acquires.set(op.loc, acquires);
       }
       for (const j of preds) {
-        if (isLockOp(this.events[j]!, op.loc)) continue;
+        // the lock word's own release->acquire edges are not races (above); what else the two
+        // steps touch (an invariant's ghost state, memory read by a check) still races
+        if (isLockOp(this.events[j]!, op.loc) && !dependentBeyond(this.events[j]!.fp, fp, op.loc)) continue;
         if (!this.covered(this.events[j]!, preds, prev, j)) this.reverse(j, i, ev);
       }
     } else {
       for (const j of preds) {
         const e = this.events[j]!;
-        if ((e.op.kind === 'lock' || e.op.kind === 'unlock') && !(op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw')) continue;
+        if ((e.op.kind === 'lock' || e.op.kind === 'unlock') && !(op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw') && !dependentBeyond(e.fp, fp, e.op.loc)) continue;
         if (!this.covered(e, preds, prev, j)) this.reverse(j, i, ev);
       }
     }

@@ -441,6 +441,7 @@ console.log(`  known races < 1 s (default strategy, incl. minimizing): ${targets
 console.log(`  3-CPU faithful fast-GUP scenarios exhausted < 60 s: ${threeExhaust.map((e) => `${e.scenario} ${e.exhaustive ? `${e.secs.toFixed(2)} s (${e.executions} executions)` : 'NOT exhausted'}`).join(', ')}`);
 console.log(`  peak memory < 300 MB: ${rssBeforeJobsMB.toFixed(0)} MB max RSS single-threaded, ${maxRssMB.toFixed(0)} MB with 2 worker threads`);
 
+const crossCheck = (await import('./cross-check.js')).benchCrossCheck(quick);
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
 writeFileSync(
   out,
@@ -461,6 +462,7 @@ writeFileSync(
       jobs,
       memory: { maxRssMB, maxRssSingleThreadMB: rssBeforeJobsMB, heapPeakMB: heapPeak / 2 ** 20 },
       totalSecs,
+      crossCheck,
     },
     null,
     2,

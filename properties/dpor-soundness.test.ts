@@ -70,3 +70,66 @@ describe('a patch: v6.6 retract_page_tables() without spin_lock(ptl) (pmd-table-
     });
   }
 });
+
+// ------------------------------------------------------------------ determinism of --jobs
+
+describe('--jobs is deterministic: the counterexample and the counts do not depend on timing', () => {
+  const opts: CheckOptions = { scenario: 'gup-fast-vs-munmap-free-pgtables', variants: { tlb_remove_table: 'mm-users-shortcut' }, minimize: false };
+  test('three runs of --jobs 2 agree with each other and with the workers run one after the other', async () => {
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push((await checkParallel(opts, 2)).explored);
+    for (const r of runs) {
+      expect(r.verdict).toBe('violation');
+      expect(r.executions).toBe(runs[0]!.executions);
+      expect(r.foundAt).toBe(runs[0]!.foundAt);
+      expect([...r.failing!.choices]).toEqual([...runs[0]!.failing!.choices]);
+    }
+    // the same two workers in this thread, without a shared cut-off, merged the same way
+    const parts = [0, 1].map((w) =>
+      summarize(check({ ...opts, ...quiet, maxExecutions: 100_000, shard: { index: 1, count: 1, prefixesPerShard: 16, worker: { index: w, count: 2 } } }).explored),
+    );
+    const m = mergeSummaries(parts, 2);
+    expect(m.executions).toBe(runs[0]!.executions);
+    expect(m.failingChoices).toEqual([...runs[0]!.failing!.choices]);
+  });
+});
+
+// ------------------------------------------------------------------ long executions
+
+import { Machine } from '../src/core/machine.js';
+import { explore } from '../src/core/explore.js';
+import { DporStrategy, TRACKED_STEPS } from '../src/sched/dpor.js';
+import { RECORDED_STEPS, runExecution, type Program } from '../src/core/execution.js';
+import { ReplayStrategy } from '../src/sched/replay.js';
+
+function spinner(maxSteps: number): Program {
+  const l = { fn: 'spin', stmt: 'while (READ_ONCE(x) == 0) cpu_relax()' };
+  return {
+    threads: [
+      { name: 'spinner', *start() { for (;;) if ((yield { kind: 'load', loc: 0, order: 'once', label: l }) !== 0) return; } },
+      { name: 'other', *start() { for (;;) yield { kind: 'load', loc: 1, order: 'once', label: l }; } },
+    ],
+    newMachine: () => new Machine<unknown>(2, 4, { nameOf: (x) => `x${x}`, formatValue: (_l, v) => String(v) }, {}, {}),
+    invariants: [],
+    maxSteps,
+  };
+}
+
+describe('a runaway execution', () => {
+  test('ends as max-steps under DPOR past the tracked depth, and its recorded replay keeps a bounded trace', () => {
+    const p = spinner(TRACKED_STEPS + 50_000);
+    const r = explore(p, new DporStrategy(), { maxExecutions: 5 });
+    expect(r.failing?.violation?.invariant).toBe('max-steps');
+    const rec = runExecution(p, new ReplayStrategy(r.failing!.choices), true);
+    expect(rec.violation?.invariant).toBe('max-steps');
+    expect(rec.trace!.length).toBe(RECORDED_STEPS);
+  });
+  test('shouldStop ends it within a few thousand steps, as interrupted and not counted', () => {
+    let polls = 0;
+    const r = explore(spinner(10_000_000), new DporStrategy(), { maxExecutions: 5, shouldStop: () => ++polls > 3 });
+    expect(r.interrupted).toBe(true);
+    expect(r.failing).toBeNull();
+    expect(r.executions).toBe(0);
+    expect(r.verdict).toBe('no-violation-found');
+  });
+});

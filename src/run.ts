@@ -2,7 +2,7 @@
  * One call from scenario name and choices to a verdict and a report: what the CLI, the property
  * suites and the benchmark all use.
  */
-import { runExecution, type ExecResult, type Program } from './core/execution.js';
+import { MAX_STEPS, runExecution, type ExecResult, type Program } from './core/execution.js';
 import { crossCheck, type CaseResult, type CrossCheckCase, type CrossCheckOptions, type CrossCheckSummary } from './sched/cross-check.js';
 import { explore, exploreAsync, type ExploreOptions, type ExploreResult, type Progress } from './core/explore.js';
 import { DEFAULT_DETERMINISM_EVERY, DeterminismGuard } from './core/determinism.js';
@@ -107,7 +107,9 @@ function finishCheck(opts: CheckOptions, c: ReturnType<typeof startCheck>, found
   // a nondeterministic model is reported with the replay that differed, never minimized
   const explored = guard.verify(found);
   const nondeterministic = guard.mismatch !== null;
-  const minimization = explored.failing !== null && !nondeterministic && opts.minimize !== false ? minimizeSchedule(program, explored.failing) : null;
+  // a runaway (max-steps) is not minimized: every attempt would replay up to the step bound
+  const runaway = explored.failing?.violation?.invariant === MAX_STEPS;
+  const minimization = explored.failing !== null && !nondeterministic && !runaway && opts.minimize !== false ? minimizeSchedule(program, explored.failing) : null;
   const counterexample = explored.failing === null ? null : nondeterministic ? explored.failing : replayRecorded(program, minimization?.choices ?? explored.failing.choices);
   const report = buildReport(program, explored, counterexample, def.name === 'random' ? sopts.seed : null, minimization);
   return { program, explored, counterexample, report, minimization };

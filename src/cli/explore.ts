@@ -12,11 +12,13 @@ import { UsageError } from '../core/errors.js';
 import { intOption, parse, parseAssignments } from './args.js';
 import type { Io } from './main.js';
 import { explorePatchCommand } from './explore-patch.js';
+import { crossCheckScenarios, formatCrossCheck } from '../run.js';
 
 export const EXPLORE_HELP = `racewalk explore [--scenario NAME] [--variant PATH=VARIANT]... [--env NAME=VALUE]...
                  [--strategy NAME] [--seed N] [--preemptions N] [--max-executions N]
                  [--max-steps N] [--out DIR] [--json] [--quiet] [--format text|md|html|json]
                  [--pct-depth N] [--shard i/n] [--jobs N]
+racewalk explore --cross-check [--scenario NAME]
 racewalk explore --variant-file FILE.ts [options above]
   Explores interleavings of the scenario's CPUs, minimizes a counterexample (fewest preemptions,
   then fewest steps), prints it (--format, default text) and writes the report
@@ -26,6 +28,8 @@ racewalk explore --variant-file FILE.ts [options above]
   exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md).
   --shard i/n explores the i-th of n deterministic parts of the run (merge the n reports with
   'racewalk merge'); --jobs N explores on N worker threads and merges in-process.
+  --cross-check compares DPOR with full and bounded DFS, PCT, random walk and shards on the
+  scenario (default: every scenario), its configurations and generated sync-dropping mutants.
   Exit: 0 no violation, 1 violation found, 2 bad usage or input, 3 internal error.`;
 
 export async function exploreCommand(argv: string[], io: Io): Promise<number> {
@@ -48,8 +52,14 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
     shard: { type: 'string' },
     jobs: { type: 'string' },
     'pct-depth': { type: 'string' },
+    'cross-check': { type: 'boolean' },
     },
   });
+  if (values['cross-check'] === true) {
+    const r = crossCheckScenarios({ scenarios: values.scenario !== undefined ? [values.scenario] : undefined });
+    io.out(formatCrossCheck(r));
+    return r.disagreements.length > 0 ? 1 : 0;
+  }
   const scenario = values.scenario ?? DEFAULT_SCENARIO;
   const variants = parseAssignments(values.variant, '--variant', 'PATH=VARIANT (see racewalk list)');
   const env = parseAssignments(values.env, '--env', 'NAME=VALUE, e.g. --env tlb=ipi') as Partial<Env>;

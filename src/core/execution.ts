@@ -94,6 +94,12 @@ export interface RunOptions {
 /** steps between polls of RunOptions.shouldStop (a poll costs a call; a step ~ a microsecond) */
 export const STOP_POLL_STEPS = 4096;
 
+/**
+ * Steps of a recorded execution whose trace is kept: a runaway counterexample (millions of
+ * steps at a high --max-steps) is recorded up to here; the report says where it stopped.
+ */
+export const RECORDED_STEPS = 20_000;
+
 interface ThreadState {
   gen: Path<unknown>;
   next: SharedOp | null;
@@ -239,8 +245,8 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
       const op = t.next!;
       const before = op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw' ? m.cells[op.loc]! : 0;
       if (record) {
-        m.changes = [];
-        notes = [];
+        m.changes = stepIndex < RECORDED_STEPS ? [] : null;
+        notes = stepIndex < RECORDED_STEPS ? [] : null;
       }
       let result: number;
       lastWrites.length = 0;
@@ -277,7 +283,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
       }
       // after the ghost events delivered with this step: their reads are part of its footprint
       chooser.onStep?.(tid, op, view);
-      if (trace !== null) trace.push({ index: stepIndex, tid, op, result, changes: m.changes!, notes: notes! });
+      if (trace !== null && stepIndex < RECORDED_STEPS) trace.push({ index: stepIndex, tid, op, result, changes: m.changes!, notes: notes! });
     }
     if (violation === null && modelError === null && !aborted) {
       for (const c of checkers) {

@@ -45,7 +45,7 @@ interface Node {
    * step's invariant checks read), never the op's static footprint: a sleeping CPU stays asleep
    * only while nothing it would read or write changes, its checks' reads included.
    */
-  readonly fps: (Footprint | undefined)[];
+  fps: (Footprint | undefined)[];
   /** CPUs to explore from here; invariant: done ⊆ backtrack */
   backtrack: number;
   /** CPUs explored (or being explored) from here */
@@ -58,15 +58,25 @@ interface Node {
 
 interface Event {
   readonly tid: number;
-  readonly op: SharedOp;
+  /** the lock word of a spin_lock/spin_unlock step, else -1 (the op itself is not kept: memory) */
+  readonly lockLoc: number;
   readonly fp: Footprint;
   /** vector clock: clock[t] = number of CPU t's events that happen before (or are) this one */
-  readonly clock: Int32Array;
+  readonly clock: number[];
   /** 1-based index of this event among its CPU's events */
   readonly local: number;
 }
 
 const bit = (t: number): number => 1 << t;
+/**
+ * Steps of one execution DPOR keeps a node and an event for (a few hundred bytes each). An
+ * execution that runs longer (a spin loop at --max-steps 10000000) goes on non-preemptively
+ * without them, so memory stays bounded; its verdict can then not be CLEAN (see `bounds`).
+ * The default --max-steps (2000) is far below it.
+ */
+export const TRACKED_STEPS = 200_000;
+/** a node's footprint list before any is recorded (most nodes: nothing asleep) */
+const NO_FPS: (Footprint | undefined)[] = [];
 
 /** whether a and b conflict on some resource other than `except` (a lock word) */
 function dependentBeyond(a: Footprint, b: Footprint, except: number): boolean {
@@ -92,6 +102,7 @@ export class DporStrategy implements Strategy {
   private finished = false;
   private pruned = false;
   private blocked = 0;
+  private untracked = false;
   private readonly maxPreemptions: number;
   private readonly prefix: readonly number[];
   private readonly prefixSleep: readonly number[];
@@ -108,7 +119,9 @@ export class DporStrategy implements Strategy {
     return this.finished;
   }
   get bounds(): readonly string[] {
-    return this.pruned ? [`preemptions <= ${this.maxPreemptions}`] : [];
+    const b = this.pruned ? [`preemptions <= ${this.maxPreemptions}`] : [];
+    if (this.untracked) b.push(`DPOR reordered only the first ${TRACKED_STEPS} steps of each execution (an execution ran longer)`);
+    return b;
   }
   get sleepBlocked(): number {
     return this.blocked;
@@ -155,6 +168,11 @@ export class DporStrategy implements Strategy {
   choose(view: SchedView): number {
     const d = this.depth++;
     if (d < this.nodes.length) return this.nodes[d]!.chosen;
+    if (d >= TRACKED_STEPS) {
+      // past the tracked depth: run on without nodes (memory stays bounded), and say so
+      this.untracked = true;
+      return view.enabled.includes(view.current) ? view.current : view.enabled[0]!;
+    }
     let enabled = 0;
     for (const t of view.enabled) enabled |= bit(t);
     const parent = this.nodes[d - 1];
@@ -180,7 +198,7 @@ export class DporStrategy implements Strategy {
     const inPrefix = d < this.prefix.length;
     this.nodes.push({
       enabled,
-      fps: inPrefix ? [...(this.prefixSleepFps[d] ?? [])] : this.pendingSleepFps,
+      fps: inPrefix ? [...(this.prefixSleepFps[d] ?? [])] : this.pendingSleepFps === NO_FPS ? NO_FPS : this.pendingSleepFps,
       sleep: inPrefix ? (this.prefixSleep[d] ?? 0) : this.pendingSleep,
       backtrack: bit(t),
       done: bit(t),
@@ -194,10 +212,11 @@ export class DporStrategy implements Strategy {
   onStep(tid: number, op: SharedOp, view: SchedView): void {
     const n = view.threadCount;
     const i = this.events.length;
-    const fp = stepFootprint(op, tid, n, view.lastWrites, view.lastReads);
+    if (i >= TRACKED_STEPS) return;
+    const fp = this.intern(stepFootprint(op, tid, n, view.lastWrites, view.lastReads));
     const prevIdx = this.lastOf[tid];
     const prev = prevIdx === undefined ? undefined : this.events[prevIdx];
-    const clock = prev === undefined ? new Int32Array(n) : prev.clock.slice();
+    const clock = prev === undefined ? new Array<number>(n).fill(0) : prev.clock.slice();
     const local = (prev?.local ?? 0) + 1;
     // Candidates for a direct race, from a per-resource index: a read conflicts with the last
     // write, a write with the last write and the reads since. Earlier conflicting events
@@ -223,9 +242,9 @@ export class DporStrategy implements Strategy {
       for (let t = 0; t < n; t++) if (c[t]! > clock[t]!) clock[t] = c[t]!;
     }
     clock[tid] = local;
-    const ev: Event = { tid, op, fp, clock, local };
+    const ev: Event = { tid, lockLoc: op.kind === 'lock' || op.kind === 'unlock' ? op.loc : -1, fp, clock, local };
 
-    const isLockOp = (e: Event, loc: number) => (e.op.kind === 'lock' || e.op.kind === 'unlock') && e.op.loc === loc;
+    const isLockOp = (e: Event, loc: number) => e.lockLoc === loc;
     if (op.kind === 'lock' || op.kind === 'unlock') {
       if (op.kind === 'lock') {
         // acquires race with earlier acquires of the same lock, judged without the lock's own
@@ -250,13 +269,14 @@ export class DporStrategy implements Strategy {
     } else {
       for (const j of preds) {
         const e = this.events[j]!;
-        if ((e.op.kind === 'lock' || e.op.kind === 'unlock') && !(op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw') && !dependentBeyond(e.fp, fp, e.op.loc)) continue;
+        if (e.lockLoc >= 0 && !(op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw') && !dependentBeyond(e.fp, fp, e.lockLoc)) continue;
         if (!this.covered(e, preds, prev, j)) this.reverse(j, i, ev);
       }
     }
 
     // the sleep set below this step: earlier explored siblings that commute with this step
     const node = this.nodes[i]!;
+    if (node.fps === NO_FPS) node.fps = [];
     node.fps[tid] = fp;
     const asleep = (node.sleep | node.done) & ~bit(tid);
     let sleep = 0;
@@ -270,7 +290,7 @@ export class DporStrategy implements Strategy {
       }
     }
     this.pendingSleep = sleep;
-    this.pendingSleepFps = sleepFps;
+    this.pendingSleepFps = sleep === 0 ? NO_FPS : sleepFps;
     this.events.push(ev);
     this.lastOf[tid] = i;
     for (const r of fp.reads) {
@@ -280,6 +300,19 @@ export class DporStrategy implements Strategy {
       else st.r.push(i);
     }
     for (const w of fp.writes) this.index.set(w, { w: i, r: [] });
+  }
+
+  /**
+   * One Footprint object per distinct footprint: a long execution (a spin loop at a high
+   * --max-steps) keeps one pointer per step, not one object.
+   */
+  private readonly fpCache = new Map<string, Footprint>();
+  private intern(fp: Footprint): Footprint {
+    const key = fp.reads.join(',') + '|' + fp.writes.join(',');
+    const hit = this.fpCache.get(key);
+    if (hit !== undefined) return hit;
+    if (this.fpCache.size < 100_000) this.fpCache.set(key, fp);
+    return fp;
   }
 
   /** e happens before the new event through a predecessor other than `except` (or program order) */

@@ -101,7 +101,7 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
   if (merged.failingChoices !== null && explored.failing?.violation === null && explored.failing?.modelError === null) {
     throw new Error(`worker's counterexample did not reproduce in the main thread (nondeterministic model?)`);
   }
-  const minimization = explored.failing !== null && opts.minimize !== false && explored.failing.violation !== null ? minimizeSchedule(program, explored.failing) : null;
+  const minimization = explored.failing !== null && opts.minimize !== false && explored.failing.violation !== null && explored.failing.violation.invariant !== 'max-steps' ? minimizeSchedule(program, explored.failing) : null;
   const counterexample = explored.failing === null ? null : replayRecorded(program, minimization?.choices ?? explored.failing.choices);
   const report = buildReport(program, explored, counterexample, def.exhaustive ? null : (opts.seed ?? 1), minimization);
   return { program, explored, counterexample, report, minimization };

@@ -9,7 +9,7 @@ import { formatSchedule } from './sched/schedule.js';
 import { UsageError, closest } from './core/errors.js';
 import type { Env } from './kernel/mm.js';
 import type { VariantDef } from './kernel/paths/registry.js';
-import { buildProgram, type BuiltProgram, type Scenario } from './scenarios/scenario.js';
+import { buildProgram, type BuildOptions, type BuiltProgram, type Scenario } from './scenarios/scenario.js';
 import { SCENARIOS, findScenario } from './scenarios/index.js';
 import { DEFAULT_STRATEGY, findStrategy, type StrategyOptions } from './sched/index.js';
 import { ReplayStrategy } from './sched/replay.js';
@@ -27,6 +27,8 @@ export interface CheckOptions {
   readonly maxExecutions?: number;
   readonly maxSteps?: number;
   readonly extraVariants?: Readonly<Record<string, readonly VariantDef[]>>;
+  /** see BuildOptions.contractRanges */
+  readonly contractRanges?: BuildOptions['contractRanges'];
   readonly onProgress?: (p: Progress) => void;
   /** executions between onProgress calls (default 1000) */
   readonly progressEvery?: number;
@@ -58,7 +60,7 @@ export function resolveScenario(s: string | Scenario): Scenario {
   const found = findScenario(s);
   if (found === undefined) {
     const c = closest(s, SCENARIOS.map((x) => x.name));
-    throw new UsageError(`unknown scenario '${s}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'racewalk list')`);
+    throw new UsageError(`unknown scenario '${s}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'racewalk list'). A scenario of your own is found through the file that declares it: --scenario-file FILE (docs/scenarios.md)`);
   }
   return found;
 }
@@ -84,6 +86,7 @@ function startCheck(opts: CheckOptions) {
     env: opts.env,
     maxSteps: opts.maxSteps,
     extraVariants: opts.extraVariants,
+    contractRanges: opts.contractRanges,
   });
   const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
   const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth };

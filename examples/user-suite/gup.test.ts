@@ -54,7 +54,7 @@ describe('racewalk as a library', () => {
     return ok;
   };
   const extraVariants: Record<string, VariantDef[]> = {
-    gup_pte_range: [{ name: 'mine', description: 'no re-check', expect: 'violation', kernel: 'user', fn: mine }],
+    gup_pte_range: [{ name: 'mine', description: 'no re-check', kernel: 'user', range: { from: 'v6.6', to: 'v6.6' }, fn: mine }],
   };
 
   test('fast-check finds the race in my variant and shrinks it to at most two preemptions', () => {

@@ -7,6 +7,7 @@ import { fmtVariants, verdictCell } from '../patch/render.js';
 import { findReporter } from '../report/index.js';
 import { renderText, verdictLine } from '../report/text.js';
 import { ensureWritableDir, reportStem, writeAll } from '../report/write.js';
+import type { Scenario } from '../scenarios/scenario.js';
 import type { Io } from './main.js';
 import { filesOf, reportFailures } from './emit.js';
 import { asTyped } from './terminal.js';
@@ -14,6 +15,8 @@ import { interrupted } from './signals.js';
 
 export interface ExplorePatchOptions {
   readonly scenario?: string;
+  /** scenarios from --scenario-file, run like the patch's own */
+  readonly extraScenarios?: readonly Scenario[];
   readonly variants: Record<string, string>;
   readonly env: Partial<Env>;
   readonly strategy?: string;
@@ -31,10 +34,10 @@ export interface ExplorePatchOptions {
 }
 
 export async function explorePatchCommand(file: string, o: ExplorePatchOptions, io: Required<Io>): Promise<number> {
-  const patch = await loadPatch(file, { scenarios: o.scenario === undefined ? undefined : [o.scenario] });
+  const patch = await loadPatch(file, { scenarios: o.scenario === undefined ? undefined : [o.scenario], extraScenarios: o.extraScenarios });
   ensureWritableDir(o.outDir); // fail now, not after a long search whose reports cannot be saved
   const reporter = findReporter(o.format ?? 'text');
-  const runs = await explorePatch(patch, {
+  const { runs, notApplicable } = await explorePatch(patch, {
     variants: o.variants,
     env: o.env,
     strategy: o.strategy,
@@ -72,6 +75,7 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
           scenario,
           verdict: result.report.verdict,
           invariant: result.report.invariant,
+          sequential: result.report.sequential ?? null,
           message: result.report.message,
           schedule: result.report.schedule,
           executions: result.report.executions,
@@ -85,12 +89,14 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
           replay,
           report: saved ? `${stem}.json` : null,
         })),
+        notApplicable: notApplicable.map((n) => ({ scenario: n.scenario.name, reason: n.reason })),
       }) + '\n',
     );
   } else if (reporter.name === 'text' || o.quiet) {
     io.out(`${patch.display}: patch ${patch.spec.name} (${fmtVariants(summary[0]?.result.report.variants ?? {})}) in ${summary.length} scenario${summary.length === 1 ? '' : 's'}:\n`);
     const w = summary.reduce((m, s) => Math.max(m, s.scenario.length), 0);
     for (const s of summary) io.out(`  ${s.scenario.padEnd(w)}  ${o.quiet ? verdictLine(s.result.report) : verdictCell(s.result)}\n`);
+    for (const n of notApplicable) io.out(`  ${n.scenario.name}: not applicable: ${n.reason}\n`);
   }
   if (summary.some((s) => s.result.report.verdict === 'violation')) return 1;
   if (summary.some((s) => s.result.report.verdict === 'model-error')) return 3;

@@ -24,11 +24,10 @@
  */
 import type { Path } from '../core/op.js';
 import type { K } from './mm.js';
+import type { FeatureName, KernelRange } from './contracts.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KernelFn = (k: K, ...args: any[]) => Path<any>;
-
-export type Expectation = 'clean' | 'violation';
 
 /** What is declared of a modelled kernel function. */
 export interface FnMeta {
@@ -42,6 +41,8 @@ export interface FnMeta {
   readonly aliases?: readonly string[];
   /** one line: what the function does in the model */
   readonly description?: string;
+  /** era contract: kernel features the faithful code brings into every scenario that runs it (contracts.ts) */
+  readonly provides?: readonly FeatureName[];
 }
 
 export interface FnDecl {
@@ -51,6 +52,7 @@ export interface FnDecl {
   readonly aliases: readonly string[];
   readonly description: string;
   readonly faithful: KernelFn;
+  readonly provides: readonly FeatureName[];
   /** the dispatching function the declaration returned */
   readonly call: KernelFn;
 }
@@ -59,10 +61,18 @@ export interface FnDecl {
 export interface VariantDef<F = unknown> {
   readonly name: string;
   readonly description: string;
-  /** what the variant is known to do in the scenarios that exercise it (a historical bug: violation) */
-  readonly expect: Expectation;
-  /** the kernel version or commit the variant transcribes */
+  /** the kernel version or commit the variant transcribes, in words */
   readonly kernel: string;
+  /**
+   * Era contract: the releases whose code (or, for a mutation, whose code with the one change)
+   * this transcribes. A scenario driving a feature newer than `range.to` that this function
+   * depends on refuses it (contracts.ts); `--kernel vX.Y` picks the variant whose range holds
+   * vX.Y. Whether a variant is a race or clean is not a property of the variant but of
+   * (scenario, configuration): see each scenario's knownRaces and cleanConfigs.
+   */
+  readonly range: KernelRange;
+  /** features of the kernel this code brings into every scenario that runs it */
+  readonly provides?: readonly FeatureName[];
   readonly fn: F;
 }
 
@@ -91,6 +101,7 @@ export function replaceable<F extends KernelFn>(faithful: F, meta: FnMeta & { re
     aliases: meta.aliases ?? [],
     description: meta.description ?? '',
     faithful,
+    provides: meta.provides ?? [],
     call,
   };
   Object.defineProperty(call, DECL, { value: decl });

@@ -64,6 +64,7 @@ export function renderDiff(d: PatchDiff, command = 'racewalk'): string {
   out.push(line(header));
   out.push(line(widths.map((w) => '-'.repeat(w))));
   for (const row of body) out.push(line(row));
+  for (const n of d.notApplicable) out.push(`  ${n.scenario.name}: not applicable (${n.side}): ${n.reason}`);
   out.push('');
   out.push(...ranAndSkipped(d).map((l) => `  ${l}`));
   out.push('');
@@ -140,5 +141,6 @@ export function diffJson(d: PatchDiff) {
       focused: r.focused === null ? null : side(r.focused),
       replay: r.patched.report.schedule === null ? null : replayCommand(d.patch, r.patched),
     })),
+    notApplicable: d.notApplicable.map((n) => ({ scenario: n.scenario.name, side: n.side, reason: n.reason })),
   };
 }

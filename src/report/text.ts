@@ -69,7 +69,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
 }
 
 export function replayCommand(r: Report): string {
-  return `racewalk replay --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
+  return `racewalk replay${r.scenarioFile !== undefined ? ` --scenario-file ${r.scenarioFile}` : ''} --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
 }
 
 export function minimizationLine(r: Pick<Report, 'minimization'>): string {
@@ -86,11 +86,11 @@ function envFlags(r: Report): string {
     .join('');
 }
 
-export function verdictLine(r: Pick<Report, 'verdict' | 'invariant' | 'executions' | 'steps' | 'exhaustive' | 'bounds' | 'strategy' | 'trace' | 'message'>, c = colorizer(false)): string {
+export function verdictLine(r: Pick<Report, 'verdict' | 'invariant' | 'executions' | 'steps' | 'exhaustive' | 'bounds' | 'strategy' | 'trace' | 'message' | 'sequential'>, c = colorizer(false)): string {
   const cover = `${r.executions} execution${r.executions === 1 ? '' : 's'}, ${r.steps} steps, strategy ${r.strategy}`;
   switch (r.verdict) {
     case 'violation':
-      return c.red(`VIOLATION of ${r.invariant} (${cover}; counterexample ${r.trace.length} steps)`);
+      return c.red(`VIOLATION of ${r.invariant} (${cover}; counterexample ${r.trace.length} steps)${r.sequential === true ? SEQUENTIAL : ''}`);
     case 'clean':
       return c.green(`CLEAN: no violation in any interleaving (exhaustive; ${cover})`);
     case 'model-error':
@@ -99,6 +99,9 @@ export function verdictLine(r: Pick<Report, 'verdict' | 'invariant' | 'execution
       return c.yellow(`no violation found within the bounds (${r.bounds.join('; ')}; ${cover}) — not exhaustive`);
   }
 }
+
+/** Said of a violation whose minimal schedule has no preemption (Report.sequential). */
+export const SEQUENTIAL = ' -- fails without concurrency: its minimal schedule has 0 preemptions (each CPU runs until it ends or blocks), most often an interface mismatch between code of different eras, not a race';
 
 export function colorizer(on: boolean) {
   const wrap = (code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);

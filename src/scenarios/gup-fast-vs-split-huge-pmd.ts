@@ -18,6 +18,7 @@ export const gupFastVsSplitHugePmd: Scenario = {
   name: 'gup-fast-vs-split-huge-pmd',
   description: 'pin_user_pages_fast(FOLL_WRITE) on a PMD-mapped anon THP against split_huge_pmd() of its PMD',
   kernel: 'v6.6',
+  drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_page()', 'pte-mapped-thp': 'the split leaves the THP mapped by PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.anonThpPmdMapped(4, 1, 0, 1),
@@ -37,6 +38,8 @@ export const gupFastVsSplitHugePmd: Scenario = {
   ],
   knownRaces: [],
   cleanConfigs: [
+    { variants: { gup_pte_range: 'no-pte-recheck' }, note: 'the split moves mappings, it frees nothing' },
+    { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'v5.19 GUP' },
     { variants: {}, note: 'v6.6: the split keeps the PMD huge-but-invalid until the PTE table is published; GUP-fast re-checks the PMD' },
     { variants: {}, env: { tlb: 'ipi' }, note: 'v6.6 with an IPI TLB flush (x86 native)' },
   ],

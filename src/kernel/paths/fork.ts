@@ -287,7 +287,7 @@ variantsOf(() => copy_page_range, [
   {
     name: 'no-write-protect-seq',
     description: 'without the write_protect_seq bracket: GUP-fast FOLL_PIN cannot tell that fork ran under its walk',
-    expect: 'violation',
+    range: { from: 'v5.10', to: 'v5.10' },
     kernel: 'v5.10 (fixed by 57efa1fe5957, v5.11), in v6.6 vocabulary',
     fn: copy_page_range_no_seq,
   },
@@ -295,10 +295,10 @@ variantsOf(() => copy_page_range, [
 
 variantsOf(() => page_try_dup_anon_rmap, [
   {
-    name: 'v5.7-always-dup',
-    description: 'no maybe-pinned check: fork always shares anon pages COW',
-    expect: 'violation',
-    kernel: 'v5.7 (fixed by 70e806e4e645, v5.8), in v6.6 vocabulary',
+    name: 'v5.8-always-dup',
+    description: 'no maybe-pinned check: fork always shares anon pages COW, pinned or not (v5.6..v5.8, FOLL_PIN without early COW)',
+    range: { from: 'v5.6', to: 'v5.8' },
+    kernel: 'v5.8 (fixed by 70e806e4e645 "mm: Do early cow for pinned pages during fork() for ptes", 2020-09-27, v5.9), in v6.6 vocabulary',
     fn: page_try_dup_anon_rmap_v5_7,
   },
 ]);

@@ -12,14 +12,16 @@
  *
  * Simplified (one line each): PGD..PUD folded; one VMA; no FOLL_DUMP/FOLL_TOUCH/devmap/p2pdma;
  * handle_mm_fault() is the read fault of this file's world (file THP by PMD, else PTE; anon: the
- * zero page); the mmap_lock is held for read throughout (not modelled as a lock: nothing here
- * takes it for write).
+ * zero page); get_user_pages() holds mmap_lock for read over the walk and the faults
+ * (mmap_read_lock, as __get_user_pages_locked() takes it when the caller has not), which
+ * excludes a retract_page_tables() of v6.0..v6.4 that holds it for write.
  */
 import type { Path } from '../../core/op.js';
 import { at, atomic_add, ghost, load, READ_ONCE, spin_lock, spin_unlock, WARN_ON_ONCE } from '../primitives.js';
 import {
   page_folio, pmd_offset, pte_offset, pte_offset_map_lock, pte_unmap_unlock, ptep_get,
   set_pte_at, type K,
+  mmap_read_lock, mmap_read_unlock,
 } from '../mm.js';
 import {
   _PAGE_SPECIAL, _PAGE_USER, _PAGE_TABLE, pfn_pte, pmd_none, pmd_pgtable, pmd_populate_val, pmd_present,
@@ -251,6 +253,8 @@ export const get_user_pages = replaceable(function* get_user_pages(k: K, vma: Vm
   const fn = '__get_user_pages';
   const pages: number[] = [];
   let err = 0;
+  // get_user_pages() -> __get_user_pages_locked(): "if (!*locked) { mmap_read_lock(mm) ... }"
+  yield* mmap_read_lock(k, at('__get_user_pages_locked', 'mmap_read_lock(mm)'));
   for (let addr = start; addr < start + nr_pages && err === 0; addr++) {
     for (;;) {
       const page = yield* follow_page_mask(k, vma, addr, gup_flags);
@@ -268,6 +272,7 @@ export const get_user_pages = replaceable(function* get_user_pages(k: K, vma: Vm
       break;
     }
   }
+  yield* mmap_read_unlock(k, at('__get_user_pages_locked', 'mmap_read_unlock(mm)'));
   yield* ghost({ type: 'gup_slow_result', addr: start, err, errname: ERRNAMES[err] ?? String(err) }, at(fn, err ? `return ${ERRNAMES[err] ?? err}` : `return ${pages.length}`));
   for (const page of pages) yield* put_user_page(k, page);
   return err ? err : pages.length;
@@ -279,7 +284,7 @@ variantsOf(() => follow_pmd_mask, [
   {
     name: 'v6.4-foll-split-pmd',
     description: 'v6.4: huge zero page: split, then pmd_trans_unstable() -> -EBUSY; other THPs: split, pte_alloc; follow_page_pte cannot fail',
-    expect: 'violation',
+    range: { from: 'v6.4', to: 'v6.4' },
     kernel: 'v6.4 (changed in v6.5: "mm/gup: remove FOLL_SPLIT_PMD use of pmd_trans_unstable()")',
     fn: follow_pmd_mask_v6_4,
   },
@@ -289,7 +294,7 @@ variantsOf(() => follow_page_pte, [
   {
     name: 'v6.4-infallible-map',
     description: 'v6.4: if (pmd_bad(*pmd)) no_page_table; the old pte_offset_map_lock() macro dereferences *pmd twice and cannot fail',
-    expect: 'violation',
+    range: { from: 'v6.4', to: 'v6.4' },
     kernel: 'v6.4',
     fn: follow_page_pte_v6_4,
   },
@@ -299,7 +304,7 @@ variantsOf(() => follow_page_mask, [
   {
     name: 'no-walk-bracket',
     description: 'the walk without vma_pgtable_walk_begin()/_end(), as v6.1 follow_hugetlb_page() without the hugetlb vma lock',
-    expect: 'violation',
+    range: { from: 'v6.1', to: 'v6.1' },
     kernel: 'v6.1 (fixed in v6.2, "mm/hugetlb: make follow_hugetlb_page() safe to pmd unshare")',
     fn: follow_page_mask_no_walk_bracket,
   },

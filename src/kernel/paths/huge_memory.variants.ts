@@ -71,7 +71,7 @@ variantsOf(() => gup_huge_pmd, [
   {
     name: 'x86-get_page',
     description: 'x86 before v4.13: get_page() on each subpage and no PMD re-check, relying on the TLB-flush IPI of a split being held off by irqs-off (violation unless --env tlb=ipi)',
-    expect: 'violation',
+    range: { from: 'v4.5', to: 'v4.12' },
     kernel: 'v4.12 arch/x86/mm/gup.c',
     fn: gup_huge_pmd_x86_v4_12,
   },
@@ -81,7 +81,7 @@ variantsOf(() => split_huge_page_to_list, [
   {
     name: 'no-refcount-check',
     description: 'no can_split_folio() and a freeze at whatever _refcount holds: splits a GUP-pinned folio (not a kernel commit: the split e9b61f19858a, v4.5, is built to refuse)',
-    expect: 'violation',
+    range: { from: 'v6.6', to: 'v6.6' },
     kernel: 'v6.6, expected-count check removed',
     fn: split_huge_page_to_list_no_refcount_check,
   },

@@ -261,7 +261,7 @@ variantsOf(() => tlb_remove_table, [
   {
     name: 'mm-users-shortcut',
     description: 'pre-2018: if (atomic_read(&tlb->mm->mm_users) < 2) free the table at once (walkers holding only mm_count are missed)',
-    expect: 'violation',
+    range: { from: 'v4.17', to: 'v4.17' },
     kernel: 'v4.17 mm/memory.c (removed by a6f572084fbe, 2018)',
     fn: tlb_remove_table_v4_17_mm_users,
   },

@@ -19,7 +19,7 @@
  */
 import type { Path } from '../../core/op.js';
 import { at, ghost, load, READ_ONCE, spin_unlock } from '../primitives.js';
-import { pmd_addr_end, pmd_offset, pte_offset, pte_offset_map_lock, pte_unmap_unlock, ptep_get, type K } from '../mm.js';
+import { mmap_read_lock, mmap_read_unlock, pmd_addr_end, pmd_offset, pte_offset, pte_offset_map_lock, pte_unmap_unlock, ptep_get, type K } from '../mm.js';
 import { pmd_none, pmd_pfn, pmd_populate_val, pmd_present, pmd_trans_huge } from '../pgtable.js';
 import { is_vm_hugetlb_page, VM_PFNMAP, type Vma } from '../walkers_world.js';
 import { pmd_lock, split_huge_pmd } from './huge_memory_walkers.js';
@@ -288,3 +288,15 @@ export function* read_hugetlb_entry(k: K, ptep: number, addr: number, next: numb
   return 0;
 }
 export const HUGETLB_WALK_OPS: MmWalkOps = { name: 'hugetlb_walk_ops', hugetlb_entry: read_hugetlb_entry, pte_hole: record_pte_hole };
+
+/**
+ * A walk_page_range() caller: "Callers of walk_page_range() and walk_page_vma() should hold
+ * @mm->mmap_lock" -- for read, as /proc/PID/smaps, pagemap and madvise do. Until v6.5 this is
+ * what kept retract_page_tables() (mmap_write_trylock) from unlinking a table under the walk.
+ */
+export function* walk_page_range_mmap_read_locked(k: K, vmas: readonly Vma[], start: number, end: number, ops: MmWalkOps): Path<number> {
+  yield* mmap_read_lock(k, at('walk_page_range caller', 'mmap_read_lock(mm)'));
+  const err = yield* walk_page_range(k, vmas, start, end, ops);
+  yield* mmap_read_unlock(k, at('walk_page_range caller', 'mmap_read_unlock(mm)'));
+  return err;
+}

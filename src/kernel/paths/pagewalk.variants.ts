@@ -146,14 +146,14 @@ variantsOf(() => walk_pmd_range, [
   {
     name: 'v6.4-pmd-trans-unstable',
     description: 'v5.6-v6.4: split_huge_pmd(); if (pmd_trans_unstable(pmd)) goto again; pte_offset_map_lock() cannot fail (trusts mmap_lock)',
-    expect: 'violation',
+    range: { from: 'v5.6', to: 'v6.4' },
     kernel: 'v6.4 (replaced in v6.5 when retract_page_tables() stopped taking mmap_lock for write)',
     fn: walk_pmd_range_v6_4,
   },
   {
     name: 'no-unstable-check',
     description: 'the v6.4 form without the pmd_trans_unstable() re-check after split_huge_pmd() (not a kernel commit: what the check is for)',
-    expect: 'violation',
+    range: { from: 'v6.4', to: 'v6.4' },
     kernel: 'v6.4, re-check removed',
     fn: walk_pmd_range_no_unstable_check,
   },
@@ -163,7 +163,7 @@ variantsOf(() => walk_pte_range, [
   {
     name: 'no-action-again',
     description: 'v6.6 without `if (!pte) walk->action = ACTION_AGAIN;` (not a kernel commit): the range is skipped silently',
-    expect: 'violation',
+    range: { from: 'v6.6', to: 'v6.6' },
     kernel: 'v6.6, ACTION_AGAIN removed',
     fn: walk_pte_range_no_action_again,
   },
@@ -173,7 +173,7 @@ variantsOf(() => walk_hugetlb_range, [
   {
     name: 'v6.1-no-vma-lock',
     description: 'v6.1: huge_pte_offset() with no hugetlb vma lock (fixed in v6.2, "mm/hugetlb: make walk_hugetlb_range() safe to pmd unshare")',
-    expect: 'violation',
+    range: { from: 'v6.1', to: 'v6.1' },
     kernel: 'v6.1',
     fn: walk_hugetlb_range_v6_1,
   },

@@ -25,9 +25,9 @@ import './pagewalk.js';
 import './pagewalk.variants.js';
 import './rcu.js';
 import './rmap.js';
-import { declarations, type Expectation, type FnDecl, type VariantDef } from '../replaceable.js';
+import { declarations, type FnDecl, type VariantDef } from '../replaceable.js';
 
-export type { Expectation, VariantDef };
+export type { VariantDef };
 
 export interface PathDef {
   readonly name: string;
@@ -51,7 +51,7 @@ export const PATHS: readonly PathDef[] = declarations().map(({ decl, variants })
   description: decl.description,
   decl,
   variants: [
-    { name: 'faithful', description: `the kernel's code (${decl.kernel})`, expect: 'clean', kernel: decl.kernel, fn: decl.faithful },
+    { name: 'faithful', description: `the kernel's code (${decl.kernel})`, kernel: decl.kernel, range: { from: decl.kernel, to: decl.kernel }, provides: decl.provides, fn: decl.faithful },
     ...variants,
   ],
 }));

@@ -45,8 +45,7 @@ export interface KnownRace {
   readonly beyondSampling?: string;
 }
 
-/** `fixedBy` of a known race that no kernel shipped: the variant removes a check on purpose. */
-export const MUTATION = 'deliberate mutation (no kernel shipped it)';
+export { MUTATION } from '../kernel/contracts.js';
 
 export interface Scenario {
   readonly name: string;

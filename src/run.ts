@@ -63,7 +63,7 @@ export function resolveScenario(s: string | Scenario): Scenario {
   const found = findScenario(s);
   if (found === undefined) {
     const c = closest(s, SCENARIOS.map((x) => x.name));
-    throw new UsageError(`unknown scenario '${s}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'racewalk list')`);
+    throw new UsageError(`unknown scenario '${s}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'racewalk list'). A scenario of your own is found through the file that declares it: --scenario-file FILE (docs/scenarios.md)`);
   }
   return found;
 }

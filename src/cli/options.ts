@@ -242,6 +242,8 @@ export function commandHelp(c: CommandDecl<Readonly<Record<string, OptionDecl>>>
 // ---- options several commands share: one declaration each ----
 
 export const SCENARIO = { kind: 'string', value: 'NAME', help: "the scenario to explore (names: 'racewalk list')", default: DEFAULT_SCENARIO } satisfies OptionDecl;
+/** a user's scenario file (docs/scenarios.md) */
+export const SCENARIO_FILE = { kind: 'string', value: 'FILE.ts', help: "a scenario file (defineScenario, docs/scenarios.md): its scenarios, or --scenario NAME of them. It is code and runs with your rights, like a test file" } satisfies OptionDecl;
 export const VARIANT = { kind: 'list', value: 'PATH=VARIANT', help: "run a variant of a modelled path instead of the faithful code (see 'racewalk list')" } satisfies OptionDecl;
 export const ENV = { kind: 'list', value: 'NAME=VALUE', help: "an environment choice, e.g. tlb=ipi (see 'racewalk list')" } satisfies OptionDecl;
 export const STRATEGY = { kind: 'string', value: 'NAME', help: 'the search strategy', default: DEFAULT_STRATEGY, choices: () => STRATEGIES.map((s) => s.name) } satisfies OptionDecl;

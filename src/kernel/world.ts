@@ -23,6 +23,9 @@ export interface Geometry {
   readonly ptrsPerPmd: number;
 }
 
+/** mm_cpumask of an mm every CPU runs */
+export const ALL_CPUS = 0x7fffffff;
+
 export const DEFAULT_GEOMETRY: Geometry = { nrPages: 12, ptrsPerPte: 2, ptrsPerPmd: 2 };
 
 /** page->flags bits (include/linux/page-flags.h); values are our own */
@@ -300,6 +303,11 @@ export class WorldBuilder {
   private readonly orders = new Map<number, number>();
   private readonly extraRefs = new Map<number, number>();
   readonly pmdTable = 0;
+  /**
+   * mm_cpumask(mm) as a bitmask of CPUs (bit i: cpu i has run this mm): where a TLB-flush IPI
+   * goes (flush_tlb_range with --env tlb=ipi). Default: every CPU.
+   */
+  cpumask = ALL_CPUS;
 
   constructor(readonly geo: Geometry = DEFAULT_GEOMETRY) {
     this.L = new KernelLayout(geo);
@@ -390,6 +398,21 @@ export class WorldBuilder {
   }
 
   /** Declare `n` references on folio `pfn` held by an owner other than a mapping (page cache...). */
+  /**
+   * mm_cpumask(mm): the CPUs this mm runs on (a CPU list, e.g. [0, 1]). x86's flush_tlb_mm_range()
+   * IPIs only these, so a CPU running another mm with irqs off does not hold up this mm's flush.
+   * Default: every CPU. (A CPU whose thread drives another mm is left out of it.)
+   */
+  mmCpumask(cpus: readonly number[]): this {
+    let mask = 0;
+    for (const c of cpus) {
+      if (!Number.isInteger(c) || c < 0 || c > 30) throw new Error(`world: mmCpumask: cpu ${c} is not a CPU number 0..30`);
+      mask |= 1 << c;
+    }
+    this.cpumask = mask;
+    return this;
+  }
+
   extraRef(pfn: number, n: number): this {
     this.extraRefs.set(pfn, (this.extraRefs.get(pfn) ?? 0) + n);
     this.setups.push((m) => m.write(this.L.refcount(pfn), m.mem[this.L.refcount(pfn)]! + n));

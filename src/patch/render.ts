@@ -117,6 +117,7 @@ function side(r: CheckResult) {
     exhaustive: rep.exhaustive,
     bounds: rep.bounds,
     variants: rep.variants,
+    seed: rep.seed,
     counterexampleSteps: rep.trace.length,
   };
 }

@@ -49,7 +49,7 @@ export function renderMarkdown(r: Report): string {
     out.push('Replay:');
     out.push('');
     out.push('```sh');
-    out.push(`racewalk replay --scenario ${r.scenario} \\`);
+    out.push(`racewalk replay${r.scenarioFile !== undefined ? ` --scenario-file ${r.scenarioFile}` : ''} --scenario ${r.scenario} \\`);
     for (const [p, v] of Object.entries(r.variants)) out.push(`  --variant ${p}=${v} \\`);
     for (const [k, v] of Object.entries(r.env)) out.push(`  --env ${k}=${v} \\`);
     out.push(`  --schedule ${r.schedule}`);

@@ -70,7 +70,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
 }
 
 export function replayCommand(r: Report): string {
-  return `racewalk replay --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
+  return `racewalk replay${r.scenarioFile !== undefined ? ` --scenario-file ${r.scenarioFile}` : ''} --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
 }
 
 export function minimizationLine(r: Pick<Report, 'minimization'>): string {

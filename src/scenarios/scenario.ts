@@ -70,6 +70,12 @@ export interface Scenario {
   readonly knownRaces: readonly KnownRace[];
   /** configurations that must come out clean (the faithful code, historical fixes) */
   readonly cleanConfigs: readonly CleanConfig[];
+  /**
+   * The module that declares the scenario (absolute path; set by defineScenario): replay
+   * commands of its counterexamples name it (`racewalk replay --scenario-file FILE`).
+   * Built-in scenarios have none.
+   */
+  readonly file?: string;
 }
 
 export interface CleanConfig {
@@ -153,6 +159,7 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     geo: scenario.geometry,
     env,
     pmdTable: builder.pmdTable,
+    mm_cpumask: builder.cpumask,
     impl<F>(name: string, faithful: F): F {
       reached.add(name);
       const f = selected.get(name);

@@ -147,7 +147,7 @@ describe('in the library', () => {
     // a counterexample of it: the printed command names the file, and the CLI runs it
     const path = join(out, 'library-report.json');
     const { try_get_compound_head_v5_12 } = await import('../examples/scenarios/try-get-compound-head.js');
-    const bad = check({ scenario, variants: { try_get_folio: 'v5.12' }, extraVariants: { try_get_folio: [{ name: 'v5.12', description: '', kernel: 'v5.12', fn: try_get_compound_head_v5_12 }] } });
+    const bad = check({ scenario, variants: { try_get_folio: 'v5.12' }, extraVariants: { try_get_folio: [{ name: 'v5.12', description: '', kernel: 'v5.12', range: { from: 'v5.12', to: 'v5.12' }, fn: try_get_compound_head_v5_12 }] } });
     expect(bad.report.verdict).toBe('violation');
     expect(replayCommand(bad.report)).toContain(`racewalk replay --scenario-file ${SCEN} --scenario gup-tail-vs-split`);
     // the faithful code on the same schedule: the report's own file is loaded (no "unknown scenario")

@@ -5,10 +5,10 @@
  *
  *   npx tsx properties/bad-inputs.ts            # prints the Markdown table
  */
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export interface BadInput {
@@ -37,10 +37,25 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { what: 'the same path given twice', argv: ['explore', '--variant', 'gup_pte_range=faithful', '--variant', 'gup_pte_range=no-pte-recheck'], expect: /--variant gives 'gup_pte_range' twice/ },
   { what: 'unknown --env name', argv: ['explore', '--env', 'tlbb=ipi'], expect: /unknown environment choice 'tlbb'. Did you mean 'tlb'\? Choices: tlb, pt_free/ },
   { what: 'bad --env value', argv: ['explore', '--env', 'tlb=ipii'], expect: /--env tlb=ipii is not a choice. Did you mean 'ipi'\? tlb is one of: broadcast, ipi/ },
-  { what: 'unknown option (typo)', argv: ['explore', '--max-step', '10'], expect: /Unknown option '--max-step'. Did you mean '--max-steps'\? Options: --scenario, / },
-  { what: 'unknown option of list', argv: ['list', '--bogus'], expect: /Unknown option '--bogus'. Options: --json/ },
-  { what: 'unexpected positional argument', argv: ['explore', 'gup-fast-vs-zap'], expect: /Unexpected argument 'gup-fast-vs-zap'. This command does not take positional arguments/ },
-  { what: 'option without its value', argv: ['explore', '--seed'], expect: /Option '--seed <value>' argument missing/ },
+  { what: 'unknown option (typo)', argv: ['explore', '--max-step', '10'], expect: /unknown option '--max-step' for 'racewalk explore'. Did you mean '--max-steps'\? Options: --scenario, .*\(see 'racewalk explore --help'\)/ },
+  { what: 'unknown option of list', argv: ['list', '--bogus'], expect: /unknown option '--bogus' for 'racewalk list'. Options: --json, .*--help/ },
+  { what: 'unknown short option', argv: ['explore', '-x'], expect: /unknown option '-x' for 'racewalk explore'/ },
+  { what: 'unexpected positional argument', argv: ['explore', 'gup-fast-vs-zap'], expect: /unexpected argument 'gup-fast-vs-zap': 'racewalk explore' takes no positional arguments/ },
+  { what: 'option without its value', argv: ['explore', '--seed'], expect: /option '--seed' needs a value: --seed N. See 'racewalk explore --help'/ },
+  { what: 'option whose value is another option', argv: ['explore', '--out', '--json'], expect: /option '--out' needs a value: --out DIR \(got the option '--json' instead\)/ },
+  { what: 'a flag given a value', argv: ['explore', '--json=yes'], expect: /option '--json' takes no value, got '--json=yes'/ },
+  { what: 'a single-valued option given twice', argv: ['explore', '--seed', '1', '--seed', '2'], expect: /option '--seed' is given twice \('1' and '2'\); give it once/ },
+  { what: 'help for an unknown command', argv: ['help', 'explor'], expect: /unknown command 'explor'. Did you mean 'explore'\?/ },
+  { what: '--json with --format', argv: ['explore', '--json', '--format', 'md'], expect: /--format cannot be combined with --json/ },
+  { what: '--quiet with --json', argv: ['explore', '--quiet', '--json'], expect: /--quiet cannot be combined with --json/ },
+  { what: '--shard with --variant-file', argv: ['explore', '--variant-file', '$D/unknown-path.ts', '--shard', '1/2'], expect: /--shard cannot be combined with --variant-file: the patched functions live in this process/ },
+  { what: '--jobs with --variant-file', argv: ['explore', '--variant-file', '$D/unknown-path.ts', '--jobs', '2'], expect: /--jobs cannot be combined with --variant-file/ },
+  { what: 'a report file and --variant', argv: ['replay', '$D/truncated.json', '--variant', 'gup_pte_range=faithful'], expect: /give either a report file or --scenario\/--schedule\/--variant\/--env, not both \(got --variant\): a report names its own variants/ },
+  { what: "--variant naming Object.prototype's key", argv: ['explore', '--variant', 'toString=x'], expect: /unknown path 'toString' in --variant toString=x/ },
+  { what: "--env naming Object.prototype's key", argv: ['explore', '--env', 'constructor=x'], expect: /unknown environment choice 'constructor'/ },
+  { what: "--format naming Object.prototype's key", argv: ['explore', '--format', 'constructor'], expect: /--format 'constructor' is not a format/ },
+  { what: "report whose env has the key 'constructor'", argv: ['replay', '$D/env-constructor.json'], expect: /unknown environment choice 'constructor'/ },
+  { what: "report whose env has the key '__proto__'", argv: ['replay', '$D/env-proto.json'], expect: /unknown environment choice '__proto__'/ },
   { what: 'negative seed', argv: ['explore', '--seed', '-1'], expect: /--seed '-1' is not a whole number: expected --seed N with 0 <= N <= 4294967295/ },
   { what: 'seed not a number', argv: ['explore', '--seed', 'abc'], expect: /--seed 'abc' is not a whole number/ },
   { what: 'seed too large', argv: ['explore', '--seed', '4294967296'], expect: /--seed 4294967296 is out of range: expected 0 <= N <= 4294967295/ },
@@ -61,28 +76,39 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { what: 'output folder below a file', argv: ['explore', '--out', '$D/a-file/sub', ...V], expect: /cannot create the output folder '.*a-file\/sub': '.*a-file' exists and is not a folder/ },
   { what: 'replay with nothing to replay', argv: ['replay'], expect: /replay needs a report file or --schedule STRING/ },
   { what: 'report file missing', argv: ['replay', '$D/missing.json'], expect: /cannot read report '.*missing.json': no such file/ },
-  { what: 'report is a folder', argv: ['replay', '$D'], expect: /cannot read report '.*': EISDIR/ },
+  { what: 'report is a folder', argv: ['replay', '$D'], expect: /cannot read report '.*': is a folder, not a file/ },
+  { what: 'report is a device', argv: ['replay', '/dev/zero'], expect: /cannot read report '\/dev\/zero': is a device, not a file/ },
+  { what: 'report is a fifo', argv: ['replay', '$D/fifo.json'], expect: /cannot read report '.*fifo.json': is a named pipe \(fifo\), not a file/ },
+  { what: 'report is a symlink loop', argv: ['replay', '$D/loop.json'], expect: /cannot read report '.*loop.json': is a symbolic link loop/ },
+  { what: 'report is a dangling symlink', argv: ['replay', '$D/dangling.json'], expect: /cannot read report '.*dangling.json': is a symbolic link to nothing/ },
   { what: 'empty report file', argv: ['replay', '$D/empty.json'], expect: /report '.*empty.json' is not valid JSON \(Unexpected end of JSON input\); it may be truncated/ },
   { what: 'truncated report', argv: ['replay', '$D/truncated.json'], expect: /report '.*truncated.json' is not valid JSON .*; it may be truncated/ },
   { what: 'report is a JSON array', argv: ['replay', '$D/array.json'], expect: /report '.*array.json' is not a JSON object: expected a racewalk report/ },
   { what: "another tool's JSON", argv: ['replay', '$D/package.json'], expect: /'.*package.json' is not a racewalk report \(format is undefined, expected "racewalk-report"\)/ },
   { what: 'report of an older format version', argv: ['replay', '$D/old-version.json'], expect: /has format version 0; this racewalk reads version 1/ },
-  { what: 'report with a field of the wrong type', argv: ['replay', '$D/bad-trace.json'], expect: /report '.*bad-trace.json': field 'trace' must be an array/ },
-  { what: 'report with a malformed trace step', argv: ['replay', '$D/bad-step.json'], expect: /trace step 3 is malformed \(needs cpu, fn, stmt, op, result\)/ },
+  { what: 'report with a field of the wrong type', argv: ['replay', '$D/bad-trace.json'], expect: /report '.*bad-trace.json' does not match the racewalk report schema \(version 1\): trace: must be array\. Regenerate it/ },
+  { what: 'report with a malformed trace step', argv: ['replay', '$D/bad-step.json'], expect: /does not match the racewalk report schema \(version 1\): trace\[3\]\.cpu: must be integer/ },
   { what: "report whose schedule is another scenario's", argv: ['replay', '$D/foreign-schedule.json'], expect: /the schedule was recorded for scenario 'gup-fast-vs-migration', not 'gup-fast-vs-zap'/ },
   { what: 'report naming a variant that does not exist', argv: ['replay', '$D/bad-variant.json'], expect: /path 'gup_pte_range' has no variant 'nope'/ },
   { what: 'report the model no longer reproduces', argv: ['replay', '$D/stale.json'], expect: /replay diverged from the report at step \d+: the report has cpu\d .*The model changed since the report was written/ },
   { what: 'report without a counterexample', argv: ['replay', '$D/clean.json'], expect: /has no counterexample to replay \(verdict: (clean|no-violation-found)\)/ },
-  { what: 'report and --schedule together', argv: ['replay', '$D/truncated.json', '--schedule', 'rw1:gup-fast-vs-zap:0x1'], expect: /give either a report file or --scenario\/--schedule, not both/ },
+  { what: 'report and --schedule together', argv: ['replay', '$D/truncated.json', '--schedule', 'rw1:gup-fast-vs-zap:0x1'], expect: /give either a report file or --scenario\/--schedule\/--variant\/--env, not both \(got --schedule\)/ },
   { what: 'schedule string that is not one', argv: ['replay', '--schedule', 'garbage'], expect: /'garbage' is not a schedule string: expected rw1:<scenario>:<cpu>x<count>,\.\.\./ },
   { what: 'schedule in an older format', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw0:gup-fast-vs-zap:0x3'], expect: /schedule format 'rw0' is not supported: this racewalk reads rw1 schedules/ },
   { what: "schedule for another scenario", argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-migration:0x3'], expect: /the schedule was recorded for scenario 'gup-fast-vs-migration', not 'gup-fast-vs-zap'/ },
   { what: 'schedule of an unknown scenario', argv: ['replay', '--schedule', 'rw1:nope:0x1'], expect: /unknown scenario 'nope'/ },
   { what: 'schedule naming a CPU the scenario lacks', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-zap:7x3'], expect: /the schedule names cpu7, but scenario 'gup-fast-vs-zap' has 2 CPUs/ },
+  { what: 'a 130,000-step schedule naming a CPU the scenario lacks', argv: ['replay', '--schedule', 'rw1:gup-fast-vs-zap:2x130000'], expect: /the schedule names cpu2, but scenario 'gup-fast-vs-zap' has 2 CPUs/ },
+  { what: 'a 10,000,000-step schedule', argv: ['replay', '--schedule', 'rw1:gup-fast-vs-zap:0x10000000'], expect: /replay diverged at step \d+: the schedule runs cpu0, which has finished/ },
+  { what: 'a schedule longer than the largest step bound', argv: ['replay', '--schedule', 'rw1:gup-fast-vs-zap:0x10000000,1x1'], expect: /schedule is longer than 10,000,000 steps, the largest step bound/ },
   { what: 'schedule that no longer fits the model', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-zap:1x90'], expect: /replay diverged at step \d+: the schedule runs cpu1, which has finished/ },
   { what: 'schedule with a zero-length run', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-zap:0x0'], expect: /schedule run '0x0' has a zero count/ },
   { what: 'schedule run malformed', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-zap:0x3,x1'], expect: /schedule run 'x1' is malformed: each run is <cpu>x<count>/ },
-  { what: 'variant file missing', argv: ['explore', '--variant-file', '$D/nope.ts'], expect: /nope.ts: no such file: give the path of a TypeScript file/, child: true },
+  { what: 'variant file missing', argv: ['explore', '--variant-file', '$D/nope.ts'], expect: /nope.ts: no such file: give the path of a patch file, a TypeScript \(or JavaScript\) module/, child: true },
+  { what: 'variant file is a folder', argv: ['explore', '--variant-file', '$D/out'], expect: /out: is a folder, not a file: give the path of a patch file/, child: true },
+  { what: 'variant file is a device', argv: ['explore', '--variant-file', '/dev/zero'], expect: /\/dev\/zero: is a device, not a file/, child: true },
+  { what: 'variant file is a fifo', argv: ['explore', '--variant-file', '$D/fifo.ts'], expect: /fifo.ts: is a named pipe \(fifo\), not a file/, child: true },
+  { what: 'variant file is a symlink loop', argv: ['explore', '--variant-file', '$D/loop.ts'], expect: /loop.ts: is a symbolic link loop/, child: true },
   { what: 'variant file that does not compile', argv: ['explore', '--variant-file', '$D/syntax.ts'], expect: /syntax.ts:2:\d+: syntax error: Expected "\)" but found "}"/, child: true },
   { what: 'variant file that throws while loading', argv: ['explore', '--variant-file', '$D/throws-at-load.ts'], expect: /throws-at-load.ts:1:\d+: the file threw while loading: configuration missing/, child: true },
   { what: 'variant file without a default export', argv: ['explore', '--variant-file', '$D/no-default.ts'], expect: /no-default.ts:\d+: no default export/, child: true },
@@ -111,6 +137,11 @@ export function makeFixtures(good: string, clean: string): string {
   w('bad-variant.json', JSON.stringify({ ...r, variants: { gup_pte_range: 'nope' } }));
   w('stale.json', JSON.stringify({ ...r, variants: {} })); // recorded with no-pte-recheck, replayed on the faithful code
   w('clean.json', clean);
+  w('env-constructor.json', JSON.stringify(r).replace('"env":{', '"env":{"constructor":"x",'));
+  w('env-proto.json', JSON.stringify(r).replace('"env":{', '"env":{"__proto__":"x",'));
+  for (const f of ['fifo.json', 'fifo.ts']) execFileSync('mkfifo', [join(d, f)]);
+  for (const f of ['loop.json', 'loop.ts']) symlinkSync(f, join(d, f));
+  symlinkSync('no-such-target.json', join(d, 'dangling.json'));
   w('syntax.ts', "import { definePatch } from 'racewalk/model';\nexport default definePatch({ name: 'x', variants: { gup_pte_range: function* ( { } });\n");
   w('throws-at-load.ts', "throw new Error('configuration missing');\n");
   w('no-default.ts', "import { definePatch } from 'racewalk/model';\nexport const patch = definePatch({ name: 'x', variants: {} });\n");
@@ -132,10 +163,10 @@ export function makeFixtures(good: string, clean: string): string {
     '',
   ].join('\n'));
   w('random.ts', [
-    "import { definePatch, READ_ONCE, at, gup_pte_range } from 'racewalk/model';",
+    "import { definePatch, READ_ONCE, at, faithfulOf, gup_pte_range } from 'racewalk/model';",
     'const traced: typeof gup_pte_range = function* (k, pmd, pmdp, addr, end, flags, r) {',
     "  yield* READ_ONCE(pmdp, at('gup_pte_range', `trace_gup_fast(pmd, cookie=${Math.random()})`));",
-    '  return yield* gup_pte_range(k, pmd, pmdp, addr, end, flags, r);',
+    '  return yield* faithfulOf(gup_pte_range)(k, pmd, pmdp, addr, end, flags, r);',
     '};',
     "export default definePatch({ name: 'traced', variants: { gup_pte_range: traced } });",
     '',

@@ -60,7 +60,7 @@ describe('racewalk CLI', () => {
     [['explore', '--max-executions=-5'], /--max-executions '-5' is not a whole number/],
     [['explore', '--max-executions', '0'], /--max-executions 0 is out of range/],
     [['explore', '--env', 'tlb=sometimes'], /tlb is one of: broadcast, ipi/],
-    [['explore', '--bogus'], /Unknown option '--bogus'/],
+    [['explore', '--bogus'], /unknown option '--bogus'/],
     [['replay', '--schedule', 'rw0:x:0x1'], /format 'rw0' is not supported/],
     [['replay', '/nonexistent/report.json'], /cannot read report/],
     [['frobnicate'], /unknown command 'frobnicate'/],

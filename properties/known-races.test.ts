@@ -27,6 +27,15 @@ for (const scenario of SCENARIOS) {
         expect(again.trace!.length).toBe(r.report.trace.length);
       });
 
+      if (race.beyondSampling !== undefined) {
+        test(`${label} is found by iterative preemption bounding at its minimal bound (random sampling misses it: ${race.beyondSampling})`, () => {
+          const r = check({ scenario: scenario.name, variants: race.variants, env: race.env, strategy: 'iterative-dpor', maxExecutions: 50_000 });
+          expect(r.explored.verdict).toBe('violation');
+          expect(r.report.invariant).toBe(race.invariant);
+          expect(r.report.minimization?.minimized.preemptions).toBe(2);
+        });
+        continue;
+      }
       test(`${label} is found by fast-check and shrinks to a replayable schedule`, () => {
         const p = program(scenario.name, { variants: race.variants, env: race.env });
         const out = fc.check(

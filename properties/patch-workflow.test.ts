@@ -111,7 +111,7 @@ describe.concurrent('docs/patch-workflow.md runs as documented', () => {
     const again = await racewalk(['replay', '--variant-file', file, report]);
     expect(again.code, again.err).toBe(1);
     expect(again.out).toContain('gup-returns-mapped-page');
-    const bySchedule = await racewalk(j.rows[0].replay.split(' ').slice(1));
+    const bySchedule = await racewalk(j.rows[0].replay.replace(/^(npx )?racewalk /, '').split(' '));
     expect(bySchedule.code, bySchedule.err).toBe(1);
     const without = await racewalk(['replay', report]);
     expect(without.code).toBe(2);
@@ -167,5 +167,34 @@ describe.concurrent('mistakes in a patch file outside the repository are the use
     const scen = await racewalk(['check-patch', 'examples/patches/gup-compound-head.ts', '--scenario', 'gup-fast-vs-zapp']);
     expect(scen.code).toBe(2);
     expect(scen.err).toMatch(/unknown scenario 'gup-fast-vs-zapp'. Did you mean 'gup-fast-vs-zap'/);
+  });
+});
+
+describe('the file named is the file that runs', () => {
+  const js = (name: string) =>
+    [
+      "import { definePatch, faithfulOf, gup_pte_range } from 'racewalk/model';",
+      `export default definePatch({ name: '${name}', variants: { gup_pte_range: function* (...a) { return yield* faithfulOf(gup_pte_range)(...a); } } });`,
+      '',
+    ].join('\n');
+
+  test('p.js runs p.js even with a p.ts beside it, and p.ts runs p.ts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'racewalk-sibling-'));
+    writeFileSync(join(dir, 'p.js'), js('from-js'));
+    writeFileSync(join(dir, 'p.ts'), js('from-ts'));
+    const [a, b] = await Promise.all(['p.js', 'p.ts'].map((f) => racewalk(['explore', '--variant-file', join(dir, f), '--scenario', 'gup-fast-vs-zap', '--out', join(dir, 'out'), '--json'])));
+    expect(a!.code, a!.err).toBe(0);
+    expect(JSON.parse(a!.out).patch).toBe('from-js');
+    expect(b!.code, b!.err).toBe(0);
+    expect(JSON.parse(b!.out).patch).toBe('from-ts');
+  });
+
+  test('a .js patch file loads outside a "type": "module" folder (here: a CommonJS package)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'racewalk-cjs-'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'a-cjs-project', type: 'commonjs' }));
+    writeFileSync(join(dir, 'patch.js'), js('plain-js'));
+    const r = await racewalk(['explore', '--variant-file', join(dir, 'patch.js'), '--scenario', 'gup-fast-vs-zap', '--out', join(dir, 'out'), '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).scenarios[0].verdict).toBe('clean');
   });
 });

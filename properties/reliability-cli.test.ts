@@ -26,11 +26,16 @@ vi.mock('../src/scenarios/index.js', async (importOriginal) => {
 // `list --crash-for-test` stands in for a bug anywhere in racewalk
 vi.mock('../src/cli/list.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../src/cli/list.js')>();
+  const decl = { ...real.LIST.decl, options: { ...real.LIST.decl.options, 'crash-for-test': { kind: 'flag' as const, help: 'test only' } } };
   return {
     ...real,
-    listCommand: (argv: string[], out: (s: string) => void) => {
-      if (argv.includes('--crash-for-test')) (null as unknown as { x: number }).x = 1;
-      return real.listCommand(argv, out);
+    LIST: {
+      ...real.LIST,
+      decl,
+      run: (p: { values: Record<string, unknown> }, io: Parameters<typeof real.LIST.run>[1]) => {
+        if (p.values['crash-for-test'] === true) (null as unknown as { x: number }).x = 1;
+        return real.LIST.run(p as Parameters<typeof real.LIST.run>[0], io);
+      },
     },
   };
 });

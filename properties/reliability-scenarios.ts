@@ -14,7 +14,6 @@ import { MM_FLAGS, MM_TLB_FLUSH_PENDING } from '../src/kernel/world.js';
 
 const base = {
   kernel: 'test',
-  paths: [] as string[],
   geometry: { nrPages: 4, ptrsPerPte: 2, ptrsPerPmd: 2 },
   knownRaces: [],
   cleanConfigs: [],

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateAll } from '../src/report/generate.js';
+import { CORPUS_DIR, generateAll } from '../src/report/generate.js';
 import { main } from '../src/cli/main.js';
 import { schemaError } from '../src/report/schema.js';
 import { check } from '../src/run.js';
@@ -20,7 +20,7 @@ import { MD_WIDTH } from '../src/report/markdown.js';
 import type { Report } from '../src/report/trace.js';
 import { program } from './helpers.js';
 
-const REPORTS = 'reports';
+const REPORTS = CORPUS_DIR;
 
 async function cli(argv: string[]) {
   let out = '';

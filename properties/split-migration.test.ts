@@ -45,7 +45,6 @@ function runAlone(world: (b: WorldBuilder) => WorldBuilder, body: (k: K) => Path
   const scenario: Scenario = {
     name: 'split-migration-property',
     description: 'one CPU',
-    paths: [],
     kernel: 'v6.6',
     geometry: GEO,
     world,
@@ -175,7 +174,6 @@ describe('split_huge_page against GUP-fast, any schedule', () => {
     const scenario: Scenario = {
       name: 'split-return-truthful',
       description: 'pin_user_pages_fast vs split_huge_page, reporting the split result',
-      paths: [],
       kernel: 'v6.6',
       geometry: GEO,
       world: ptePteMapped,

@@ -10,8 +10,9 @@ import { formatSchedule } from './sched/schedule.js';
 import { UsageError, closest } from './core/errors.js';
 import type { Env } from './kernel/mm.js';
 import type { VariantDef } from './kernel/paths/registry.js';
-import { buildProgram, type BuiltProgram, type Scenario } from './scenarios/scenario.js';
+import { buildProgram, type BuildOptions, type BuiltProgram, type Scenario } from './scenarios/scenario.js';
 import { SCENARIOS, findScenario } from './scenarios/index.js';
+import { fallbacks, kernelProfile, parseRelease } from './scenarios/profile.js';
 import { DEFAULT_STRATEGY, findStrategy, type StrategyOptions } from './sched/index.js';
 import type { Cutoff } from './sched/strategy.js';
 import { ReplayStrategy } from './sched/replay.js';
@@ -29,6 +30,10 @@ export interface CheckOptions {
   readonly maxExecutions?: number;
   readonly maxSteps?: number;
   readonly extraVariants?: Readonly<Record<string, readonly VariantDef[]>>;
+  /** --kernel vX.Y: pick every reached function's variant for that release (explicit variants win) */
+  readonly kernel?: string;
+  /** see BuildOptions.contractRanges */
+  readonly contractRanges?: BuildOptions['contractRanges'];
   readonly onProgress?: (p: Progress) => void;
   /** executions between onProgress calls (default 1000) */
   readonly progressEvery?: number;
@@ -62,7 +67,7 @@ export function resolveScenario(s: string | Scenario): Scenario {
   const found = findScenario(s);
   if (found === undefined) {
     const c = closest(s, SCENARIOS.map((x) => x.name));
-    throw new UsageError(`unknown scenario '${s}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'racewalk list')`);
+    throw new UsageError(`unknown scenario '${s}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'racewalk list'). A scenario of your own is found through the file that declares it: --scenario-file FILE (docs/scenarios.md)`);
   }
   return found;
 }
@@ -83,11 +88,13 @@ export async function checkAsync(opts: CheckOptions): Promise<CheckResult> {
 
 function startCheck(opts: CheckOptions) {
   const scenario = resolveScenario(opts.scenario);
+  const profile = opts.kernel === undefined ? null : kernelProfile(scenario, parseRelease(opts.kernel));
   const program = buildProgram(scenario, {
-    variants: opts.variants,
+    variants: profile === null ? opts.variants : { ...profile.variants, ...opts.variants },
     env: opts.env,
     maxSteps: opts.maxSteps,
     extraVariants: opts.extraVariants,
+    contractRanges: opts.contractRanges,
   });
   const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
   const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth };
@@ -99,7 +106,7 @@ function startCheck(opts: CheckOptions) {
     progressEvery: opts.progressEvery,
     shouldStop: opts.shouldStop,
   };
-  return { program, def, sopts, guard, exploreOptions };
+  return { program, def, sopts, guard, exploreOptions, profile };
 }
 
 function finishCheck(opts: CheckOptions, c: ReturnType<typeof startCheck>, found: ExploreResult): CheckResult {
@@ -111,7 +118,8 @@ function finishCheck(opts: CheckOptions, c: ReturnType<typeof startCheck>, found
   const runaway = explored.failing?.violation?.invariant === MAX_STEPS;
   const minimization = explored.failing !== null && !nondeterministic && !runaway && opts.minimize !== false ? minimizeSchedule(program, explored.failing) : null;
   const counterexample = explored.failing === null ? null : nondeterministic ? explored.failing : replayRecorded(program, minimization?.choices ?? explored.failing.choices);
-  const report = buildReport(program, explored, counterexample, def.name === 'random' ? sopts.seed : null, minimization);
+  const built = buildReport(program, explored, counterexample, def.name === 'random' ? sopts.seed : null, minimization);
+  const report = c.profile === null ? built : { ...built, kernelProfile: { release: c.profile.release, fallback: fallbacks(c.profile, program.reached, program.variants) } };
   return { program, explored, counterexample, report, minimization };
 }
 

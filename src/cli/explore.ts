@@ -4,140 +4,168 @@ import { parseShard } from '../sched/shard.js';
 import { shardBlock, shardSuffix } from './merge.js';
 import { DEFAULT_SCENARIO } from '../scenarios/index.js';
 import { DEFAULT_STRATEGY } from '../sched/index.js';
-import { renderText, verdictLine, colorizer, minimizationLine } from '../report/text.js';
-import { FORMATS, REPORTERS, findReporter } from '../report/index.js';
-import { writeFileAtomic, reportStem, ensureWritableDir } from '../report/write.js';
+import { renderText, verdictLine, minimizationLine, replayCommand } from '../report/text.js';
+import { FORMATS, findReporter } from '../report/index.js';
+import { reportStem, ensureWritableDir } from '../report/write.js';
+import type { Report } from '../report/trace.js';
 import type { Env } from '../kernel/mm.js';
-import { UsageError } from '../core/errors.js';
-import { intOption, parse, parseAssignments } from './args.js';
+import {
+  COLOR, ENV, JSON_FLAG, SCENARIO_FILE, MAX_EXECUTIONS, MAX_STEPS, NO_COLOR, OUT, PREEMPTIONS, QUIET, SCENARIO, SEED, STRATEGY, VARIANT,
+  command, defineCommand, parseAssignments, type Values,
+} from './options.js';
 import type { Io } from './main.js';
 import { explorePatchCommand } from './explore-patch.js';
 import { crossCheckScenarios, formatCrossCheck } from '../run.js';
+import { exitCode, filesOf, reportFailures } from './emit.js';
+import { writeAll } from '../report/write.js';
+import { asTyped, useColor } from './terminal.js';
+import { interrupted } from './signals.js';
+import { kernelProfile, parseRelease } from '../scenarios/profile.js';
+import { resolveScenario } from '../run.js';
+import { blameScenarioFile, loadScenarioFile, pickScenario } from '../scenarios/load.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
-export const EXPLORE_HELP = `racewalk explore [--scenario NAME] [--variant PATH=VARIANT]... [--env NAME=VALUE]...
-                 [--strategy NAME] [--seed N] [--preemptions N] [--max-executions N]
-                 [--max-steps N] [--out DIR] [--json] [--quiet] [--format text|md|html|json]
-                 [--pct-depth N] [--shard i/n] [--jobs N]
-racewalk explore --cross-check [--scenario NAME]
-racewalk explore --variant-file FILE.ts [options above]
-  Explores interleavings of the scenario's CPUs, minimizes a counterexample (fewest preemptions,
-  then fewest steps), prints it (--format, default text) and writes the report
-  (<out>/<scenario>[--variants].txt, .md, .html and .json; default out: reports/).
-  Progress goes to stderr: a live status line on a TTY, a one-line summary otherwise.
-  With --variant-file, runs the patched functions FILE defines against every scenario that
-  exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md).
-  --shard i/n explores the i-th of n deterministic parts of the run (merge the n reports with
-  'racewalk merge'); --jobs N explores on N worker threads and merges in-process.
-  --cross-check compares DPOR with full and bounded DFS, PCT, random walk and shards on the
-  scenario (default: every scenario), its configurations and generated sync-dropping mutants.
-  Exit: 0 no violation, 1 violation found, 2 bad usage or input, 3 internal error.`;
+const SCENARIO_FILE_NO_WORKERS = "the file's scenarios live in this process (worker threads load scenarios by name from the built-in list); run it without it";
+const PATCH_NO_WORKERS = 'the patched functions live in this process (worker threads load variants by name from the registry); run the patch without it';
 
-export async function exploreCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parse({
-    args: argv,
-    options: {
-    scenario: { type: 'string' },
-    variant: { type: 'string', multiple: true },
-    env: { type: 'string', multiple: true },
-    strategy: { type: 'string' },
-    seed: { type: 'string' },
-    preemptions: { type: 'string' },
-    'max-executions': { type: 'string' },
-    'max-steps': { type: 'string' },
-    out: { type: 'string' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-    format: { type: 'string' },
-    'variant-file': { type: 'string' },
-    shard: { type: 'string' },
-    jobs: { type: 'string' },
-    'pct-depth': { type: 'string' },
-    'cross-check': { type: 'boolean' },
-    },
-  });
+export const EXPLORE_DECL = defineCommand({
+  name: 'explore',
+  usage: ['explore [--scenario NAME] [--variant PATH=VARIANT]... [--env NAME=VALUE]... [options]', 'explore --scenario-file FILE.ts [--scenario NAME] [options]', 'explore --variant-file FILE.ts [--scenario NAME] [--scenario-file FILE.ts] [options]'],
+  description: `Explores interleavings of the scenario's CPUs, minimizes a counterexample (fewest preemptions,
+then fewest steps), prints it (--format, default text) and writes the report
+(<out>/<scenario>[--variants].json, .txt, .md and .html; the JSON, the replay artifact, first).
+Progress goes to stderr: a live status line when stderr is a terminal, a one-line summary otherwise.
+With --scenario-file, explores the scenarios FILE declares with defineScenario (each in turn, or
+--scenario NAME; docs/scenarios.md).
+With --variant-file, runs the patched functions FILE defines against every scenario that
+exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md).
+--shard i/n explores the i-th of n deterministic parts of the run (merge the n reports with
+'racewalk merge'); --jobs N explores on N worker threads and merges in-process.`,
+  options: {
+    scenario: SCENARIO,
+    variant: VARIANT,
+    env: ENV,
+    kernel: { kind: 'string', value: 'vX.Y', help: "explore that release as shipped: every reached function runs its variant transcribing vX.Y (explicit --variant wins); the report header names the functions that fall back to the v6.6 model. Documented profiles: v4.5, v5.19, v6.6", refusedWith: { 'variant-file': 'a patch file carries its own era (definePatch range/kernel); run it without --kernel' } },
+    'scenario-file': SCENARIO_FILE,
+    'variant-file': { kind: 'string', value: 'FILE.ts', help: 'a patch file (definePatch): run its functions in every scenario that exercises them. It is code and runs with your rights, like a test file' },
+    strategy: STRATEGY,
+    seed: SEED,
+    preemptions: PREEMPTIONS,
+    'max-executions': MAX_EXECUTIONS,
+    'max-steps': MAX_STEPS,
+    'pct-depth': { kind: 'int', value: 'N', help: 'bug depth of the pct strategy', default: 3, min: 1, max: 100 },
+    shard: { kind: 'string', value: 'i/n', help: "explore only the i-th of n deterministic parts of the run (1 <= i <= n; merge with 'racewalk merge')", refusedWith: { 'variant-file': PATCH_NO_WORKERS, 'scenario-file': SCENARIO_FILE_NO_WORKERS } },
+    jobs: { kind: 'int', value: 'N', help: 'explore on N worker threads', default: 1, min: 1, max: 64, refusedWith: { 'variant-file': PATCH_NO_WORKERS, 'scenario-file': SCENARIO_FILE_NO_WORKERS } },
+    out: OUT,
+    format: { kind: 'string', value: 'F', help: 'what is printed on stdout: the report in this format', default: 'text', choices: () => FORMATS, refusedWith: { json: '--json prints the one-line summary instead of a report; give one of them' } },
+    json: JSON_FLAG,
+    quiet: { ...QUIET, refusedWith: { json: '--json prints the one-line summary; give one of them', format: '--format prints the whole report; give one of them' } },
+    color: COLOR,
+    'no-color': NO_COLOR,
+    'cross-check': { kind: 'flag', help: 'instead of exploring: compare DPOR with full and bounded DFS, PCT, random walk and shards on the scenario (default: every scenario), its configurations and generated sync-dropping mutants; exit 1 on any disagreement' },
+  },
+  exit: '0 no violation, 1 violation found (even when a report file could not be written), 2 bad usage or input, 3 internal error.',
+});
+
+export const EXPLORE = command({
+  decl: EXPLORE_DECL,
+  summary: 'explore interleavings of a scenario (or a patch file) and report a minimized counterexample',
+  run: ({ values, given }, io) => exploreCommand(values, given, io),
+});
+
+type ExploreValues = Values<typeof EXPLORE_DECL.options>;
+
+async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>, io: Required<Io>): Promise<number> {
   if (values['cross-check'] === true) {
-    const r = crossCheckScenarios({ scenarios: values.scenario !== undefined ? [values.scenario] : undefined });
+    const r = crossCheckScenarios({ scenarios: given.has('scenario') && values.scenario !== undefined ? [values.scenario] : undefined });
     io.out(formatCrossCheck(r));
     return r.disagreements.length > 0 ? 1 : 0;
   }
-  const scenario = values.scenario ?? DEFAULT_SCENARIO;
   const variants = parseAssignments(values.variant, '--variant', 'PATH=VARIANT (see racewalk list)');
   const env = parseAssignments(values.env, '--env', 'NAME=VALUE, e.g. --env tlb=ipi') as Partial<Env>;
-  const seed = intOption(values.seed, '--seed', 1, 0, 2 ** 32 - 1);
-  const preemptions = values.preemptions === undefined ? Infinity : intOption(values.preemptions, '--preemptions', 0, 0, 1000);
-  const maxExecutions = intOption(values['max-executions'], '--max-executions', 200_000, 1, 1_000_000_000);
-  const maxSteps = values['max-steps'] === undefined ? undefined : intOption(values['max-steps'], '--max-steps', 2000, 1, 10_000_000);
+  const preemptions = values.preemptions ?? Infinity;
   const outDir = values.out ?? 'reports';
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
-  const jobs = intOption(values.jobs, '--jobs', 1, 1, 64);
-  const pctDepth = values['pct-depth'] === undefined ? undefined : intOption(values['pct-depth'], '--pct-depth', 3, 1, 100);
-  if (values.json && values.format !== undefined) throw new UsageError(`--json prints the one-line summary and --format ${values.format} the whole report; give one (formats: ${FORMATS.join(', ')})`);
-  const reporter = values.format === undefined ? null : findReporter(values.format);
+  const reporter = findReporter(values.format ?? 'text');
+  const color = useColor(io.isTTY, values, io.env);
+  const file = values['scenario-file'] === undefined ? null : await loadScenarioFile(values['scenario-file']);
   if (values['variant-file'] !== undefined) {
     // a user-written patch: run it against every scenario that exercises the paths it replaces
-    return explorePatchCommand(values['variant-file'], { scenario: values.scenario, variants, env, strategy: values.strategy, seed, preemptions, maxExecutions, maxSteps, outDir, json: values.json, quiet: values.quiet }, io);
+    return explorePatchCommand(values['variant-file'], {
+      scenario: given.has('scenario') ? values.scenario : undefined, extraScenarios: file?.scenarios, variants, env, strategy: values.strategy, seed: values.seed, preemptions, maxExecutions: values['max-executions'], maxSteps: values['max-steps'],
+      pctDepth: given.has('pct-depth') ? values['pct-depth'] : undefined, outDir, json: values.json, quiet: values.quiet, format: given.has('format') ? reporter.name : undefined, color,
+    }, io);
   }
-
+  let scenario: string | Scenario = values.scenario ?? DEFAULT_SCENARIO;
+  if (file !== null) {
+    const picked = pickScenario(file, given.has('scenario') ? values.scenario : undefined);
+    if (picked.length > 1) {
+      // every scenario of the file in turn; the exit code is the worst one
+      let rc = 0;
+      for (const s of picked) rc = Math.max(rc, await exploreCommand({ ...values, scenario: s.name }, new Set([...given, 'scenario']), io));
+      return rc;
+    }
+    scenario = picked[0]!;
+  }
   ensureWritableDir(outDir); // fail now, not after a long search whose counterexample cannot be saved
-  let stop = false;
-  const onSigint = () => {
-    stop = true;
-  };
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
   const started = performance.now();
   let lastDrawn = -Infinity;
-  const progress = io.isTTY && !values.quiet && !values.json;
-  let result;
-  try {
-    // async: the signal handlers above run between executions, and the search stops cleanly
-    result = await checkJobs(jobs, {
-      scenario,
-      variants,
-      env,
-      strategy: values.strategy ?? DEFAULT_STRATEGY,
-      seed,
-      preemptions,
-      maxExecutions,
-      maxSteps,
-      pctDepth,
-      shard,
-      shouldStop: () => stop,
-      // the status line: asked for often, redrawn at most ~10 times a second
-      progressEvery: progress ? 50 : undefined,
-      onProgress: progress
-        ? (p) => {
-            const now = performance.now();
-            if (now - lastDrawn < 100) return;
-            lastDrawn = now;
-            const secs = (now - started) / 1000;
-            io.err(`\r  ${p.executions} executions, ${Math.round(p.executions / secs)}/s, depth ${p.maxDepth}, violations ${p.violations}   `);
-          }
-        : undefined,
-    });
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigint);
-  }
+  // the live line is for a person watching stderr; NO_COLOR takes only the colours away
+  const progress = io.progressTTY && !values.quiet && !values.json;
+  const pctDepth = given.has('pct-depth') ? values['pct-depth'] : undefined;
+  // async: the signal handlers (main) run between executions, and the search stops cleanly
+  // --kernel: the release's variants under the explicit ones (also for worker threads, which load variants by name)
+  const profiled = values.kernel === undefined ? variants : { ...kernelProfile(resolveScenario(scenario), parseRelease(values.kernel)).variants, ...variants };
+  const result = await checkJobs(values.jobs, {
+    scenario,
+    variants: profiled,
+    kernel: values.kernel,
+    env,
+    strategy: values.strategy ?? DEFAULT_STRATEGY,
+    seed: values.seed,
+    preemptions,
+    maxExecutions: values['max-executions'],
+    maxSteps: values['max-steps'],
+    pctDepth,
+    shard,
+    shouldStop: interrupted,
+    // the status line: asked for often, redrawn at most ~10 times a second
+    progressEvery: progress ? 50 : undefined,
+    onProgress: progress
+      ? (p) => {
+          const now = performance.now();
+          if (now - lastDrawn < 100) return;
+          lastDrawn = now;
+          const secs = (now - started) / 1000;
+          io.err(`\r  ${p.executions} executions, ${Math.round(p.executions / secs)}/s, depth ${p.maxDepth}, violations ${p.violations}   `);
+        }
+      : undefined,
+  });
   if (progress) io.err('\r' + ' '.repeat(72) + '\r');
+  if (file !== null) blameScenarioFile(file, result);
   const secs = (performance.now() - started) / 1000;
   const { explored } = result;
   // a shard's report carries what its siblings must match, for 'racewalk merge'
-  const report = shard === undefined ? result.report : { ...result.report, shard: shardBlock(shard, { strategy: result.report.strategy, preemptions: Number.isFinite(preemptions) ? preemptions : null, seed, pctDepth: pctDepth ?? null, maxSteps: maxSteps ?? null, maxExecutions }, explored) };
+  const report: Report = shard === undefined ? result.report : { ...result.report, shard: shardBlock(shard, { strategy: result.report.strategy, preemptions: Number.isFinite(preemptions) ? preemptions : null, seed: values.seed, pctDepth: pctDepth ?? null, maxSteps: values['max-steps'] ?? null, maxExecutions: values['max-executions'] }, explored) } as Report;
   const stem = join(outDir, reportStem(report.scenario, report.variants) + shardSuffix(shard));
-  for (const r of Object.values(REPORTERS)) writeFileAtomic(`${stem}.${r.ext}`, r.render(report));
+  const files = filesOf(stem, report);
+  const replay = report.schedule === null ? null : asTyped(replayCommand(report), io.command);
   if (!values.quiet && !values.json) {
     // the one-line summary (stderr): what was searched, how fast, and what minimization did
     const m = report.minimization ? `; ${minimizationLine(report)}` : '';
     io.err(`  ${explored.executions} executions in ${secs.toFixed(2)} s (${Math.round(explored.executions / Math.max(secs, 1e-9))}/s, ${Math.round(explored.steps / Math.max(secs, 1e-9))} steps/s), max depth ${explored.maxDepth}, violations ${explored.failing?.violation ? 1 : 0}${m}\n`);
   }
+  // what was found reaches stdout (or, with --json, the JSON report) before any other file is written
   if (values.json) {
+    const first = writeAll(files.slice(0, 1), io.writeFile);
     io.out(
       JSON.stringify({
         verdict: report.verdict,
         invariant: report.invariant,
+        sequential: report.sequential ?? null,
         message: report.message,
         schedule: report.schedule,
+        replay,
         executions: report.executions,
         steps: report.steps,
         exhaustive: report.exhaustive,
@@ -148,19 +176,23 @@ export async function exploreCommand(argv: string[], io: Io): Promise<number> {
         env: report.env,
         counterexampleSteps: report.trace.length,
         minimization: report.minimization ? { original: report.minimization.original, minimized: report.minimization.minimized } : null,
-        report: `${stem}.json`,
+        report: first.written.length === 1 ? files[0]![0] : null,
       }) + '\n',
     );
-  } else if (values.quiet) {
-    io.out(verdictLine(report) + '\n');
-  } else if (reporter !== null && reporter.name !== 'text') {
+    const rest = writeAll(files.slice(1), io.writeFile);
+    const all = { written: [...first.written, ...rest.written], failed: [...first.failed, ...rest.failed] };
+    reportFailures(io, all, report.schedule !== null);
+    return exitCode(report.verdict, all);
+  }
+  if (values.quiet) {
+    io.out(verdictLine(report) + '\n' + (replay === null ? '' : `  replay: ${replay}\n`));
+  } else if (reporter.name !== 'text') {
     io.out(reporter.render(report));
   } else {
-    io.out(renderText(report, { color: io.isTTY, width: process.stdout.columns }));
-    io.out(`\n  report: ${Object.values(REPORTERS).map((r) => `${stem}.${r.ext}`).join(', ')}\n`);
+    io.out(renderText(report, { color, width: io.isTTY ? process.stdout.columns : undefined, replay: replay ?? undefined }));
   }
-  void colorizer;
-  if (report.verdict === 'violation') return 1;
-  if (report.verdict === 'model-error') return 3;
-  return 0;
+  const outcome = writeAll(files, io.writeFile);
+  if (!values.quiet && reporter.name === 'text' && outcome.written.length > 0) io.out(`\n  report: ${outcome.written.join(', ')}\n`);
+  reportFailures(io, outcome, report.schedule !== null);
+  return exitCode(report.verdict, outcome);
 }

@@ -6,21 +6,16 @@
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Report } from '../report/trace.js';
-import { REPORTERS } from '../report/index.js';
-import { renderText, verdictLine } from '../report/text.js';
-import { reportStem, writeFileAtomic } from '../report/write.js';
+import { renderText, replayCommand, verdictLine } from '../report/text.js';
+import { reportStem, writeAll } from '../report/write.js';
 import { mergeSummaries, type ShardSpec, type ShardSummary } from '../sched/shard.js';
 import { parseSchedule } from '../sched/schedule.js';
 import type { ExploreResult, Verdict } from '../core/explore.js';
-import { parse } from './args.js';
+import { COLOR, JSON_FLAG, NO_COLOR, OUT, QUIET, command, defineCommand, type Values } from './options.js';
+import { exitCode, filesOf, reportFailures } from './emit.js';
+import { asTyped, sanitizeDeep, useColor } from './terminal.js';
 import { loadReport } from './replay.js';
 import type { Io } from './main.js';
-
-export const MERGE_HELP = `racewalk merge SHARD.json... [--out DIR] [--json] [--quiet]
-  Merges the reports of 'racewalk explore --shard i/n' runs (one per CI job) into one verdict:
-  clean only if all n shards are present, clean and exhaustive; a violation in any shard is
-  the run's. Writes <out>/<scenario>[--variants]--merged.* (default out: reports/).
-  Exit: 0 no violation, 1 violation found, 2 bad usage or input (shards of different runs).`;
 
 /** What a shard's report records beyond the ordinary report, so that its siblings can be checked against it. */
 export interface ShardBlock {
@@ -128,37 +123,56 @@ function differences(a: Report, sa: ShardBlock, b: Report, sb: ShardBlock): stri
   return out.join(', ');
 }
 
-export function mergeCommand(argv: string[], io: Io): number {
-  const { values, positionals } = parse({
-    args: argv,
-    options: { out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } },
-    allowPositionals: true,
-  });
+export const MERGE_DECL = defineCommand({
+  name: 'merge',
+  usage: ['merge SHARD.json... [--out DIR] [--json] [--quiet]'],
+  description: `Merges the reports of 'racewalk explore --shard i/n' runs (one per CI job) into one verdict:
+clean only if all n shards are present, clean and exhaustive; a violation in any shard is
+the run's. Writes <out>/<scenario>[--variants]--merged.* (the JSON first). What the shard
+reports contain is printed with control and bidi characters escaped.`,
+  positionals: { name: 'SHARD.json', min: 1, max: 10_000, what: 'shard reports' },
+  options: { out: OUT, json: JSON_FLAG, quiet: { ...QUIET, refusedWith: { json: '--json prints the one-line summary; give one of them' } }, color: COLOR, 'no-color': NO_COLOR },
+  exit: '0 no violation, 1 violation found (even when a report file could not be written), 2 bad usage or input (shards of different runs), 3 internal error.',
+});
+
+export const MERGE = command({
+  decl: MERGE_DECL,
+  summary: "merge the reports of 'explore --shard i/n' runs into one verdict",
+  run: ({ values, positionals }, io) => mergeCommand(values, positionals, io),
+});
+
+function mergeCommand(values: Values<typeof MERGE_DECL.options>, positionals: readonly string[], io: Required<Io>): number {
   const files = positionals.map((path) => ({ path, report: loadReport(path) }));
-  const { report } = mergeReports(files);
+  // a shard report is a file anyone could have written: its strings are escaped before anything shows them
+  const { report } = mergeReports(files.map((f) => ({ path: f.path, report: sanitizeDeep(f.report) })));
   const stem = join(values.out ?? 'reports', `${reportStem(report.scenario, report.variants)}--merged`);
-  for (const r of Object.values(REPORTERS)) writeFileAtomic(`${stem}.${r.ext}`, r.render(report));
+  const files_ = filesOf(stem, report);
+  const replay = report.schedule === null ? null : asTyped(replayCommand(report), io.command);
   if (values.json) {
+    const first = writeAll(files_.slice(0, 1), io.writeFile);
     io.out(
       JSON.stringify({
         verdict: report.verdict,
         invariant: report.invariant,
         schedule: report.schedule,
+        replay,
         executions: report.executions,
         steps: report.steps,
         exhaustive: report.exhaustive,
         bounds: report.bounds,
         shards: report.shards,
-        report: `${stem}.json`,
+        report: first.written.length === 1 ? files_[0]![0] : null,
       }) + '\n',
     );
-  } else if (values.quiet) {
-    io.out(verdictLine(report) + '\n');
-  } else {
-    io.out(renderText(report, { color: io.isTTY }));
-    io.out(`\n  merged ${report.shards.present.length} of ${report.shards.count} shards; report: ${stem}.json\n`);
+    const rest = writeAll(files_.slice(1), io.writeFile);
+    const all = { written: [...first.written, ...rest.written], failed: [...first.failed, ...rest.failed] };
+    reportFailures(io, all, report.schedule !== null);
+    return exitCode(report.verdict, all);
   }
-  if (report.verdict === 'violation') return 1;
-  if (report.verdict === 'model-error') return 3;
-  return 0;
+  if (values.quiet) io.out(verdictLine(report) + '\n' + (replay === null ? '' : `  replay: ${replay}\n`));
+  else io.out(renderText(report, { color: useColor(io.isTTY, values, io.env), replay: replay ?? undefined }));
+  const outcome = writeAll(files_, io.writeFile);
+  if (!values.quiet) io.out(`\n  merged ${report.shards.present.length} of ${report.shards.count} shards${outcome.written.length > 0 ? `; report: ${stem}.json` : ''}\n`);
+  reportFailures(io, outcome, report.schedule !== null);
+  return exitCode(report.verdict, outcome);
 }

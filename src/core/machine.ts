@@ -207,7 +207,7 @@ export class Machine<W = unknown> {
       case 'ipi_send': {
         // CPUs with irqs on take the IPI at once; the rest hold it until local_irq_enable.
         let pending = 0;
-        for (let c = 0; c < this.ncpu; c++) if (c !== tid && this.irqOff[c] === 1) pending |= 1 << c;
+        for (let c = 0; c < this.ncpu; c++) if (c !== tid && this.irqOff[c] === 1 && (op.targets === undefined || (op.targets >> c) & 1)) pending |= 1 << c;
         this.ipiPending[tid] = pending;
         this.note(`cpu${tid}.ipi`, '-', pending === 0 ? 'taken by all CPUs' : `pending on ${cpuList(pending)}`);
         return 0;

@@ -417,8 +417,17 @@ export const pinnedPageNotCowShared: KernelInvariant = {
     const returned = new GhostMap<number, number>(m, 'pinned-page-not-cow-shared:returned'); // pfn -> tid holding a returned pin
     const exclusive = (p: number): boolean => (m.mem[L.flags(p)]! & PG_anon_exclusive) !== 0;
     const isAnon = (p: number): boolean => (m.mem[L.mapping(p)]! & PAGE_MAPPING_ANON) !== 0;
+    // only FOLL_PIN calls pin: a FOLL_GET reference does not keep a page exclusive (migration
+    // and split share it legitimately), so only holds inside a pinning call count
+    const pinning = new Set<number>();
     return {
       ghost(tid, ev) {
+        if (ev.type === 'gup_fast_begin') {
+          if (ev.pin === 1) pinning.add(tid);
+          else pinning.delete(tid);
+          return null;
+        }
+        if (!pinning.has(tid)) return null;
         if (ev.type === 'gup_hold') provisional.set(tid, [...(provisional.get(tid) ?? []), ev.pfn as number]);
         else if (ev.type === 'gup_release') {
           const list = provisional.get(tid);
@@ -840,7 +849,19 @@ export const refcountCoversMapsAndPins: KernelInvariant = {
   },
 };
 
+/**
+ * Invariants that are not kernel guarantees but oracles for one historical bug each: a
+ * violation means "this regression is back", not "the kernel broke a promise" (racewalk list
+ * says so). The kernel promises neither that GUP-fast makes progress (it may always fall back
+ * to the slow path) nor that get_user_pages() never fails transiently.
+ */
+export const REGRESSION_ORACLES: Readonly<Record<string, string>> = {
+  'gup-fast-progress': 'the v4.4 GUP-fast that could never take a reference on a PTE-mapped THP tail page (fixed in v4.5)',
+  'gup-no-spurious-error': 'the v6.4 FOLL_SPLIT_PMD -EBUSY on the huge zero page (fixed in v6.5)',
+};
+
 export const DEFAULT_INVARIANTS: readonly KernelInvariant[] = [
+  pinnedPageNotCowShared,
   countsNonNegative,
   noGetOnFreePage,
   noRefOnTail,

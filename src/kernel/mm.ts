@@ -5,11 +5,12 @@
  */
 import type { Label, Path } from '../core/op.js';
 import {
+  atomic_add_return, atomic_cmpxchg, atomic_set_release, smp_cond_load_acquire,
   atomic_add_unless, atomic_sub_and_test, at, load, READ_ONCE, rcu_read_lock, rcu_read_unlock,
-  smp_call_function_wait, spin_lock, spin_unlock, test_bit, worldOp, ghost, store, xchg,
+  smp_call_function_many, smp_call_function_wait, spin_lock, spin_unlock, test_bit, worldOp, ghost, store, xchg,
 } from './primitives.js';
 import type { Geometry, KernelLayout } from './world.js';
-import { decodeCompoundHead, PG_head, USE_CODE } from './world.js';
+import { ALL_CPUS, decodeCompoundHead, MM_MMAP_LOCK, PG_head, USE_CODE } from './world.js';
 import { is_pmd_migration_entry, pmd_bad, pmd_none, pmd_pgtable, pmd_trans_huge } from './pgtable.js';
 
 /** Environment choices the races depend on (see README "Environment"). */
@@ -46,6 +47,8 @@ export interface K {
   readonly env: Env;
   /** the mm's PMD table (PGD..PUD folded) */
   readonly pmdTable: number;
+  /** mm_cpumask(mm), a bitmask of CPUs (WorldBuilder.mmCpumask; default every CPU) */
+  readonly mm_cpumask?: number;
   /**
    * The implementation of modelled function `name` selected for this run: `faithful` unless a
    * variant (built-in or user-written) overrides it. Callers use this for every modelled call,
@@ -190,11 +193,47 @@ export function* pte_unmap_unlock(k: K, pt: number, l: Label): Path<void> {
 }
 
 /**
- * flush_tlb_range()/flush_tlb_mm(): with `tlb: ipi` an IPI every other CPU must take (so it
- * waits for CPUs with irqs off); with `tlb: broadcast` a TLBI that waits for nobody.
+ * flush_tlb_range()/flush_tlb_mm(): with `tlb: ipi` an IPI every other CPU of mm_cpumask(mm)
+ * must take (so it waits for those with irqs off); with `tlb: broadcast` a TLBI that waits for nobody.
  */
 export function* flush_tlb_range(k: K, l: Label): Path<void> {
-  if (k.env.tlb === 'ipi') yield* smp_call_function_wait(l);
+  // x86 flush_tlb_mm_range() -> flush_tlb_multi(mm_cpumask(mm), info): only the mm's CPUs
+  if (k.env.tlb === 'ipi') yield* (k.mm_cpumask === undefined || k.mm_cpumask === ALL_CPUS ? smp_call_function_wait(l) : smp_call_function_many(k.mm_cpumask, l));
   else yield* worldOp('tlbi_broadcast', [], l);
   yield* ghost({ type: 'tlb_flushed' }, l);
+}
+
+// ---- mmap_lock (include/linux/mmap_lock.h over kernel/locking/rwsem.c) ----
+// An rw_semaphore as one counter: a reader waits while a writer holds it (smp_cond_load_acquire
+// is one blocking step), then adds itself with a cmpxchg that fails only if another CPU changed
+// the count in between; a writer needs the count at 0. The rwsem's wait queue, handoff and
+// optimistic spinning are not modelled: only the exclusion the mm code relies on.
+
+/** mmap_read_lock(mm): down_read(&mm->mmap_lock) */
+export function* mmap_read_lock(k: K, label: Label): Path<void> {
+  const loc = k.L.mm(MM_MMAP_LOCK);
+  for (;;) {
+    const v = yield* smp_cond_load_acquire(loc, 'ge', 0, label);
+    if ((yield* atomic_cmpxchg(loc, v, v + 1, label)) === v) return;
+  }
+}
+/** mmap_read_unlock(mm): up_read(&mm->mmap_lock) */
+export function* mmap_read_unlock(k: K, label: Label): Path<void> {
+  yield* atomic_add_return(k.L.mm(MM_MMAP_LOCK), -1, label, 'release');
+}
+/** mmap_write_trylock(mm): down_write_trylock(&mm->mmap_lock), one cmpxchg 0 -> -1 */
+export function* mmap_write_trylock(k: K, label: Label): Path<boolean> {
+  return (yield* atomic_cmpxchg(k.L.mm(MM_MMAP_LOCK), 0, -1, label)) === 0;
+}
+/** mmap_write_lock(mm): down_write(&mm->mmap_lock) */
+export function* mmap_write_lock(k: K, label: Label): Path<void> {
+  const loc = k.L.mm(MM_MMAP_LOCK);
+  for (;;) {
+    yield* smp_cond_load_acquire(loc, 'eq', 0, label);
+    if ((yield* atomic_cmpxchg(loc, 0, -1, label)) === 0) return;
+  }
+}
+/** mmap_write_unlock(mm): up_write(&mm->mmap_lock) */
+export function* mmap_write_unlock(k: K, label: Label): Path<void> {
+  yield* atomic_set_release(k.L.mm(MM_MMAP_LOCK), 0, label);
 }

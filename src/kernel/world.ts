@@ -23,6 +23,9 @@ export interface Geometry {
   readonly ptrsPerPmd: number;
 }
 
+/** mm_cpumask of an mm every CPU runs */
+export const ALL_CPUS = 0x7fffffff;
+
 export const DEFAULT_GEOMETRY: Geometry = { nrPages: 12, ptrsPerPte: 2, ptrsPerPmd: 2 };
 
 /** page->flags bits (include/linux/page-flags.h); values are our own */
@@ -73,7 +76,9 @@ export const MM_USERS = 1;
 export const MM_FLAGS = 2;
 export const MM_PAGE_TABLE_LOCK = 3;
 export const MM_TLB_FLUSH_PENDING = 4;
-const MM_FIELD_NAMES = ['write_protect_seq', 'mm_users', 'flags', 'page_table_lock', 'tlb_flush_pending'];
+/** mm->mmap_lock, an rw_semaphore: 0 free, -1 held for write, n > 0 held by n readers */
+export const MM_MMAP_LOCK = 5;
+const MM_FIELD_NAMES = ['write_protect_seq', 'mm_users', 'flags', 'page_table_lock', 'tlb_flush_pending', 'mmap_lock'];
 const MM_FIELDS = MM_FIELD_NAMES.length;
 export const MMF_HAS_PINNED = 1 << 0;
 
@@ -201,6 +206,7 @@ export class KernelLayout implements Layout {
   formatValue(loc: number, v: number): string {
     if (loc >= this.mmBase) {
       if (loc - this.mmBase === MM_PAGE_TABLE_LOCK) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
+      if (loc - this.mmBase === MM_MMAP_LOCK) return v === 0 ? 'unlocked' : v < 0 ? 'write-locked' : `read-locked (${v})`;
       return String(v);
     }
     const pfn = Math.floor(loc / this.stride);
@@ -338,6 +344,11 @@ export class WorldBuilder {
   private readonly orders = new Map<number, number>();
   private readonly extraRefs = new Map<number, number>();
   readonly pmdTable = 0;
+  /**
+   * mm_cpumask(mm) as a bitmask of CPUs (bit i: cpu i has run this mm): where a TLB-flush IPI
+   * goes (flush_tlb_range with --env tlb=ipi). Default: every CPU.
+   */
+  cpumask = ALL_CPUS;
 
   constructor(readonly geo: Geometry = DEFAULT_GEOMETRY) {
     this.L = new KernelLayout(geo);
@@ -428,6 +439,21 @@ export class WorldBuilder {
   }
 
   /** Declare `n` references on folio `pfn` held by an owner other than a mapping (page cache...). */
+  /**
+   * mm_cpumask(mm): the CPUs this mm runs on (a CPU list, e.g. [0, 1]). x86's flush_tlb_mm_range()
+   * IPIs only these, so a CPU running another mm with irqs off does not hold up this mm's flush.
+   * Default: every CPU. (A CPU whose thread drives another mm is left out of it.)
+   */
+  mmCpumask(cpus: readonly number[]): this {
+    let mask = 0;
+    for (const c of cpus) {
+      if (!Number.isInteger(c) || c < 0 || c > 30) throw new Error(`world: mmCpumask: cpu ${c} is not a CPU number 0..30`);
+      mask |= 1 << c;
+    }
+    this.cpumask = mask;
+    return this;
+  }
+
   extraRef(pfn: number, n: number): this {
     this.extraRefs.set(pfn, (this.extraRefs.get(pfn) ?? 0) + n);
     this.setups.push((m) => m.write(this.L.refcount(pfn), m.mem[this.L.refcount(pfn)]! + n));

@@ -6,7 +6,9 @@
  * primitives as the built-in paths. The file is TypeScript, loaded without a build step.
  */
 import type { Env, K } from '../kernel/mm.js';
+import type { KernelRange } from '../kernel/contracts.js';
 import type { Path } from '../core/op.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
 /**
  * A variant of a modelled function: a generator function with the same parameters as the
@@ -27,6 +29,13 @@ export interface PatchSpec {
   readonly description?: string;
   /** The kernel version or commit the patch is against or comes from, e.g. `v4.5` or a sha. */
   readonly kernel?: string;
+  /**
+   * The releases whose code the patch transcribes (its era contract, src/kernel/contracts.ts).
+   * Default: the one release `kernel` names (`kernel: 'v4.5'` -> v4.5..v4.5), else v6.6. A
+   * scenario that drives a feature newer than `range.to` (FOLL_PIN, v5.6) refuses the patch as
+   * not applicable instead of reporting what the mismatch does as a race.
+   */
+  readonly range?: KernelRange;
   /** Path name (see `racewalk list`) -> the patched function. */
   readonly variants: Readonly<Record<string, VariantFn>>;
   /**
@@ -35,8 +44,12 @@ export interface PatchSpec {
    * (Linux v6.6). `racewalk check-patch --baseline PATH=VARIANT` overrides it.
    */
   readonly baseline?: Readonly<Record<string, string | VariantFn>>;
-  /** Restrict the run to these scenarios (default: every scenario that exercises a patched path). */
-  readonly scenarios?: readonly string[];
+  /**
+   * The interactions the patch was written for, each made with `defineScenario` (always run), and
+   * names of built-in scenarios to restrict the run to. Without names, check-patch also runs every
+   * built-in scenario that reaches a patched function.
+   */
+  readonly scenarios?: readonly (string | Scenario)[];
   /** Environment the patch must be checked in (e.g. `{ tlb: 'ipi' }`); `--env` overrides it. */
   readonly env?: Partial<Env>;
 }

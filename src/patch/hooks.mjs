@@ -4,9 +4,11 @@
 // 1. `racewalk` and `racewalk/<sub>` resolve to the racewalk that is running, wherever the
 //    user's file lives, so a patch is checked against the same model (and the same module
 //    instances) as the CLI that loads it.
-// 2. A `.ts` file outside node_modules in a folder whose package.json does not say
-//    "type": "module" would be compiled as CommonJS by tsx; patch files use import/export, so
-//    they are loaded as ES modules.
+// 2. The file the user named is the file that runs: racewalk imports it by its file: URL, and
+//    that URL is used as it is (tsx, asked to resolve `p.js`, would run a `p.ts` beside it).
+// 3. A `.ts` or `.js` file outside node_modules in a folder whose package.json does not say
+//    "type": "module" would be loaded as CommonJS; patch and scenario files use import/export,
+//    so they are loaded as ES modules wherever they are.
 let exportsMap = {};
 let root = '';
 
@@ -21,8 +23,11 @@ export async function resolve(specifier, context, nextResolve) {
     const target = exportsMap[sub];
     if (target !== undefined) return { url: new URL(target, root).href, shortCircuit: true, format: 'module' };
   }
+  if (specifier.startsWith('file:') && context.parentURL !== undefined && context.parentURL.startsWith(root) && /\.(ts|mts|js|mjs)$/.test(new URL(specifier).pathname)) {
+    return { url: specifier, shortCircuit: true, format: 'module' };
+  }
   const r = await nextResolve(specifier, context);
-  if (r.url.startsWith('file:') && /\.ts$/.test(r.url) && !r.url.includes('/node_modules/') && r.format !== 'module') {
+  if (r.url.startsWith('file:') && /\.(ts|js)$/.test(r.url) && !r.url.includes('/node_modules/') && r.format !== 'module') {
     return { ...r, format: 'module' };
   }
   return r;

@@ -3,13 +3,18 @@
  * line: a syntax error (from esbuild, through tsx), an exception thrown while the module
  * evaluates, a missing default export, an unknown path or scenario name, a name clash.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { CURRENT, cmpVersion, type KernelRange } from '../kernel/contracts.js';
+import { readFileSync } from 'node:fs';
+import { notARegularFile } from '../core/files.js';
 import { register } from 'node:module';
 import { isAbsolute, normalize, relative, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closest } from '../core/errors.js';
 import { PATHS, findPath, type VariantDef } from '../kernel/paths/registry.js';
-import { SCENARIOS } from '../scenarios/index.js';
+import { SCENARIOS, findScenario } from '../scenarios/index.js';
+import { isDefinedScenario } from '../scenarios/define.js';
+import { declOf } from '../kernel/replaceable.js';
+import { reachOf } from '../scenarios/reach.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import type { Env } from '../kernel/mm.js';
 import { PATCH_BRAND, type PatchSpec, type VariantFn } from './define.js';
@@ -31,24 +36,44 @@ export interface LoadedPatch {
   readonly extraVariants: Readonly<Record<string, readonly VariantDef[]>>;
   /** the scenarios the patch is run against */
   readonly scenarios: readonly Scenario[];
+  /** every built-in scenario not run, with why (nothing a patch touches is skipped silently) */
+  readonly skipped: readonly { readonly scenario: string; readonly reason: string }[];
+  /** the functions the patch or its baseline replaces (what decides which scenarios run) */
+  readonly replaced: readonly string[];
   readonly env: Partial<Env>;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 let hooksRegistered = false;
+let tsRegistered = false;
 
 /** Make `import ... from 'racewalk/model'` resolve to this racewalk, wherever the file lives. */
-function registerHooks(): void {
+export function registerHooks(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
-  const root = new URL('../../', import.meta.url);
-  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { exports?: Record<string, string | { default?: string }> };
+  // the tree this module runs from: src/ (under tsx or vitest) or dist/ (the built package); the
+  // package's exports name dist/, and a patch must get the same module instances as the CLI
+  const root = new URL('../', import.meta.url);
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', root), 'utf8')) as { exports?: Record<string, string | { import?: string }> };
   const exportsMap: Record<string, string> = {};
   for (const [k, v] of Object.entries(pkg.exports ?? {})) {
-    const target = typeof v === 'string' ? v : v.default;
-    if (target !== undefined) exportsMap[k] = target;
+    const target = typeof v === 'string' ? v : v.import;
+    if (target !== undefined && target.startsWith('./dist/')) exportsMap[k] = `./${target.slice('./dist/'.length).replace(/\.js$/, ext)}`;
   }
   register(new URL('./hooks.mjs', import.meta.url), { data: { root: root.href, exports: exportsMap } });
+}
+
+/**
+ * The built CLI runs without a TypeScript loader; a user's .ts file needs one, so tsx is
+ * registered the first time one is loaded (under tsx or vitest this module is itself .ts and the
+ * loader is already there).
+ */
+export async function registerTypeScript(file: string): Promise<void> {
+  if (tsRegistered || import.meta.url.endsWith('.ts') || !/\.m?ts$/.test(file)) return;
+  tsRegistered = true;
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
 }
 
 export function displayName(abs: string): string {
@@ -57,20 +82,26 @@ export function displayName(abs: string): string {
 }
 
 export interface LoadOptions {
-  /** only these scenarios (must exercise a patched path) */
+  /** only these scenarios (a built-in one must exercise a patched path) */
   readonly scenarios?: readonly string[];
+  /** scenarios from --scenario-file, run like the patch's own */
+  readonly extraScenarios?: readonly Scenario[];
 }
 
 export async function loadPatch(file: string, opts: LoadOptions = {}): Promise<LoadedPatch> {
   const abs = resolvePath(file);
   // messages name the file as the user gave it, as a compiler does
   const display = isAbsolute(file) ? file : normalize(file);
-  if (!existsSync(abs) || !statSync(abs).isFile()) throw new PatchError(display, null, null, 'no such file: give the path of a TypeScript file that does `export default definePatch({ ... })`');
+  // a folder, a device, a fifo or a symlink loop each say what they are, not "no such file"
+  const problem = notARegularFile(abs);
+  if (problem !== null) throw new PatchError(display, null, null, `${problem}: give the path of a patch file, a TypeScript (or JavaScript) module that does \`export default definePatch({ ... })\``);
   if (!/\.(ts|mts|js|mjs)$/.test(abs)) throw new PatchError(display, null, null, 'a patch file is a .ts (or .mts, .js, .mjs) module');
   const source = readFileSync(abs, 'utf8');
+  await registerTypeScript(abs);
   registerHooks();
   let mod: { default?: unknown };
   try {
+    // the file: URL of exactly this file (hooks.mjs keeps it as it is: never a sibling .ts)
     mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (e) {
     throw loadError(e, abs, display);
@@ -79,7 +110,7 @@ export async function loadPatch(file: string, opts: LoadOptions = {}): Promise<L
   return resolveSpec(spec, abs, display, source, opts);
 }
 
-function loadError(e: unknown, abs: string, display: string): PatchError {
+export function loadError(e: unknown, abs: string, display: string): PatchError {
   // esbuild: "Transform failed with 1 error:\n/abs/file.ts:2:20: ERROR: Expected ..."
   const errs = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
   if (Array.isArray(errs) && errs.length > 0) {
@@ -129,10 +160,14 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
     throw new PatchError(display, line, null, detail);
   };
   const extra: Record<string, VariantDef[]> = {};
+  // the era contract (src/kernel/contracts.ts): `range`, else the one release `kernel` names,
+  // else the release racewalk models; a scenario driving a newer feature refuses the patch
+  const range = patchRange(spec, source, fail);
   const patched: Record<string, string> = {};
   const baseline: Record<string, string> = {};
   const addExtra = (path: string, name: string, fn: VariantFn, description: string) => {
-    (extra[path] ??= []).push({ name, description, expect: 'clean', kernel: spec.kernel ?? 'user patch', fn: guardVariant(path, fn) });
+    // a declared function given as its own variant means its faithful code (calling the dispatcher would recurse)
+    (extra[path] ??= []).push({ name, description, kernel: spec.kernel ?? 'user patch', range, fn: guardVariant(path, (declOf(fn)?.faithful as VariantFn | undefined) ?? fn) });
   };
   const knownPath = (path: string, where: string) => {
     const def = findPath(path);
@@ -167,24 +202,50 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
       fail(`baseline.${path} must be a built-in variant name or a function* transcribing the pre-patch code`, lineOfKey(source, path));
     }
   }
-  const wanted = opts.scenarios ?? spec.scenarios;
-  const exercising = SCENARIOS.filter((s) => s.paths.some((p) => p in patched));
+  const own: Scenario[] = [...(spec.scenarios ?? []).filter((s): s is Scenario => typeof s !== 'string'), ...(opts.extraScenarios ?? [])];
+  for (const s of own) {
+    if (!isDefinedScenario(s)) fail(`scenarios: '${(s as { name?: string }).name ?? '?'}' was not made with defineScenario(): wrap it (defineScenario from 'racewalk/model')`, lineOfKey(source, 'scenarios'));
+    if (findScenario(s.name) !== undefined) fail(`scenarios: '${s.name}' is the name of a built-in scenario; give your own scenario another name`, lineOf(source, s.name));
+  }
+  const names = (opts.scenarios ?? spec.scenarios?.filter((s): s is string => typeof s === 'string')) ?? [];
+  const wanted = names.filter((n) => !own.some((s) => s.name === n));
+  const ownPicked = names.length > 0 ? own.filter((s) => names.includes(s.name)) : own;
+  const replaced = new Set([...Object.keys(patched), ...Object.keys(baseline)]);
+  const exercising = SCENARIOS.filter((s) => reachOf(s).some((p) => replaced.has(p)));
   let scenarios: Scenario[];
-  if (wanted !== undefined && wanted.length > 0) {
+  if (names.length > 0) {
     scenarios = wanted.map((name) => {
       const s = SCENARIOS.find((x) => x.name === name);
       if (s === undefined) {
         const c = closest(name, SCENARIOS.map((x) => x.name));
         fail(`unknown scenario '${name}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')}`, opts.scenarios ? null : lineOf(source, name));
       }
-      if (!exercising.includes(s!)) fail(`scenario '${name}' does not exercise ${Object.keys(patched).join(', ')} (it runs: ${s!.paths.join(', ')})`, opts.scenarios ? null : lineOf(source, name));
+      if (!exercising.includes(s!)) fail(`scenario '${name}' does not exercise ${Object.keys(patched).join(', ')} (it reaches: ${reachOf(s!).join(', ')})`, opts.scenarios ? null : lineOf(source, name));
       return s!;
     });
   } else {
     scenarios = exercising;
   }
+  scenarios = [...ownPicked, ...scenarios];
   if (scenarios.length === 0) {
-    fail(`no scenario exercises ${Object.keys(patched).join(', ')} yet, so there is nothing to run it against. Scenarios and their paths: ${SCENARIOS.map((s) => `${s.name} (${s.paths.join(', ')})`).join('; ')}`, lineOfKey(source, Object.keys(patched)[0]!));
+    fail(`no scenario exercises ${Object.keys(patched).join(', ')} yet, so there is nothing to run it against. No built-in scenario reaches them: write the interaction as a scenario file (docs/scenarios.md) and pass it with --scenario-file`, lineOfKey(source, Object.keys(patched)[0]!));
   }
-  return { file: abs, display, source, spec, patched, baseline, extraVariants: extra, scenarios, env: { ...spec.env } };
+  const skipped = [...own.filter((s) => !scenarios.includes(s)), ...SCENARIOS.filter((s) => !scenarios.includes(s))].map((s) => ({
+    scenario: s.name,
+    reason: own.includes(s) ? `not selected (${opts.scenarios ? '--scenario' : "the patch's scenarios"})` : exercising.includes(s) ? `reaches ${reachOf(s).filter((p) => replaced.has(p)).join(', ')} but was not selected (${opts.scenarios ? '--scenario' : 'the patch\'s scenarios'})` : `reaches none of ${[...replaced].join(', ')}`,
+  }));
+  return { file: abs, display, source, spec, patched, baseline, extraVariants: extra, scenarios, skipped, replaced: [...replaced], env: { ...spec.env } };
+}
+
+function patchRange(spec: PatchSpec, source: string, fail: (detail: string, line: number | null) => never): KernelRange {
+  const valid = (v: unknown): v is string => typeof v === 'string' && /^v\d+\.\d+$/.test(v);
+  if (spec.range !== undefined) {
+    const r = spec.range as Partial<KernelRange> | null;
+    if (r === null || typeof r !== 'object' || !valid(r.from) || !valid(r.to) || cmpVersion(r.from, r.to) > 0) {
+      fail(`range must be { from: 'vX.Y', to: 'vX.Y' } with from <= to (the releases whose code the patch transcribes), got ${JSON.stringify(spec.range)}`, lineOfKey(source, 'range'));
+    }
+    return { from: r!.from!, to: r!.to! };
+  }
+  if (valid(spec.kernel)) return { from: spec.kernel, to: spec.kernel };
+  return { from: CURRENT, to: CURRENT };
 }

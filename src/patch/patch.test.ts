@@ -37,9 +37,20 @@ describe('checkPatch on the worked example', () => {
 
   test('explorePatch gives one structured result per scenario', async () => {
     const p = await loadPatch('examples/patches/gup-compound-head.ts', { scenarios: ['gup-fast-vs-zap'] });
-    const runs = await explorePatch(p);
+    const { runs, notApplicable } = await explorePatch(p);
+    expect(notApplicable).toEqual([]);
     expect(runs.map((r) => [r.scenario.name, r.result.explored.verdict])).toEqual([['gup-fast-vs-zap', 'clean']]);
     expect(runs[0]!.result.program.variants).toEqual({ gup_pte_range: 'gup-compound-head' });
+  });
+
+  test('a v4.5 patch is not applicable under FOLL_PIN callers, and says why instead of reporting a violation', async () => {
+    const p = await loadPatch('examples/patches/gup-compound-head.ts');
+    const { runs, notApplicable } = await explorePatch(p, { maxExecutions: 20_000 });
+    const na = notApplicable.map((n) => n.scenario.name).sort();
+    expect(na).toEqual(['gup-fast-pin-vs-fork', 'gup-fast-vs-split-huge-page', 'gup-fast-vs-split-huge-pmd', 'gup-fast-vs-split-pmd-mapped-thp']);
+    for (const n of notApplicable) expect(n.reason).toMatch(/FOLL_PIN.*since v5\.6/);
+    // no run reports a violation that fails without concurrency: those were the era mismatches
+    for (const r of runs) expect(r.result.report.sequential ?? false, r.scenario.name).toBe(false);
   });
 });
 

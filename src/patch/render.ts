@@ -41,7 +41,8 @@ export function boundsLine(d: PatchDiff): string {
   return `strategy ${r.explored.strategy}; ${bounds.size === 0 ? 'exhaustive (no bound cut the search)' : [...bounds].join('; ')}; max-steps ${r.program.maxSteps} per execution`;
 }
 
-export function renderDiff(d: PatchDiff): string {
+/** The check-patch table; `command`: how the user runs racewalk, for the replay commands printed. */
+export function renderDiff(d: PatchDiff, command = 'racewalk'): string {
   const p = d.patch;
   const out: string[] = [];
   out.push(`racewalk check-patch ${p.display}`);
@@ -58,11 +59,14 @@ export function renderDiff(d: PatchDiff): string {
     verdictCell(r.patched),
     STATUS[r.status],
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const widths = header.map((h, i) => body.reduce((m, row) => Math.max(m, row[i]!.length), h.length));
   const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   out.push(line(header));
   out.push(line(widths.map((w) => '-'.repeat(w))));
   for (const row of body) out.push(line(row));
+  for (const n of d.notApplicable) out.push(`  ${n.scenario.name}: not applicable (${n.side}): ${n.reason}`);
+  out.push('');
+  out.push(...ranAndSkipped(d).map((l) => `  ${l}`));
   out.push('');
   for (const r of d.rows) {
     if (r.status === 'fixed' || r.status === 'still-violating') {
@@ -79,11 +83,26 @@ export function renderDiff(d: PatchDiff): string {
     out.push(`The patch introduces ${fresh.length === 1 ? 'a violation' : `violations in ${fresh.length} scenarios`}; minimal counterexample${fresh.length === 1 ? '' : 's'} (fewest preemptions first):`);
     for (const r of fresh) {
       out.push('');
-      const text = renderText(r.patched.report).replace(/\n {2}replay: +racewalk replay [^\n]*/, `\n  replay:   ${replayCommand(p, r.patched)}`);
+      const replay = replayCommand(p, r.patched);
+      const text = renderText(r.patched.report, { replay: command === 'racewalk' ? replay : `${command} ${replay.slice('racewalk '.length)}` });
       out.push(...text.trimEnd().split('\n').map((l) => `  ${l}`));
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** Why each scenario ran (the replaced functions it reaches) and why every other one did not. */
+export function ranAndSkipped(d: PatchDiff): string[] {
+  const out: string[] = [];
+  const replaced = new Set(d.patch.replaced);
+  for (const r of d.rows) out.push(`ran ${r.scenario.name}: reaches ${reachedOf(r.patched, replaced)}`);
+  for (const s of d.patch.skipped) out.push(`skipped ${s.scenario}: ${s.reason}`);
+  return out;
+}
+
+function reachedOf(r: CheckResult, replaced: ReadonlySet<string>): string {
+  const hit = [...r.program.reached].filter((n) => replaced.has(n));
+  return hit.length > 0 ? hit.join(', ') : `none of ${[...replaced].join(', ')} in the executions run`;
 }
 
 function side(r: CheckResult) {
@@ -98,6 +117,7 @@ function side(r: CheckResult) {
     exhaustive: rep.exhaustive,
     bounds: rep.bounds,
     variants: rep.variants,
+    seed: rep.seed,
     counterexampleSteps: rep.trace.length,
   };
 }
@@ -110,7 +130,9 @@ export function diffJson(d: PatchDiff) {
     patchedVariants: d.patchedVariants,
     bounds: boundsLine(d),
     introduced: d.introduced,
+    skipped: d.patch.skipped,
     rows: d.rows.map((r) => ({
+      reaches: [...r.patched.program.reached].filter((n) => d.patch.replaced.includes(n)),
       scenario: r.scenario.name,
       env: r.patched.report.env,
       status: r.status,
@@ -119,5 +141,6 @@ export function diffJson(d: PatchDiff) {
       focused: r.focused === null ? null : side(r.focused),
       replay: r.patched.report.schedule === null ? null : replayCommand(d.patch, r.patched),
     })),
+    notApplicable: d.notApplicable.map((n) => ({ scenario: n.scenario.name, side: n.side, reason: n.reason })),
   };
 }

@@ -9,14 +9,16 @@
 import { checkAsync, type CheckOptions, type CheckResult } from '../run.js';
 import { MAX_STEPS } from '../core/execution.js';
 import { DEFAULT_INVARIANTS } from '../kernel/invariants.js';
-import type { Scenario } from '../scenarios/scenario.js';
+import { InapplicableError, type Scenario } from '../scenarios/scenario.js';
+import { UsageError } from '../core/errors.js';
+import type { KernelRange } from '../kernel/contracts.js';
 import { DEFAULT_STRATEGY } from '../sched/index.js';
 import type { LoadedPatch } from './load.js';
 import { PatchError, frameIn, lineOf, messageOf } from './locate.js';
 import { VariantFault } from './guard.js';
 
 /** The search options of one check (strategy default: the explorer's, src/sched/index.ts). */
-export interface PatchRunOptions extends Pick<CheckOptions, 'env' | 'strategy' | 'seed' | 'preemptions' | 'maxExecutions' | 'maxSteps'> {
+export interface PatchRunOptions extends Pick<CheckOptions, 'env' | 'strategy' | 'seed' | 'preemptions' | 'maxExecutions' | 'maxSteps' | 'pctDepth'> {
   /** path -> built-in variant, over the file's own baseline */
   readonly baseline?: Readonly<Record<string, string>>;
   /** more built-in variants for both sides (explore --variant) */
@@ -36,6 +38,37 @@ export interface ScenarioRun {
   readonly result: CheckResult;
 }
 
+/**
+ * A scenario the patch (or its baseline) cannot run in: its code was written for a kernel
+ * without a feature the scenario drives (src/kernel/contracts.ts). Reported with the reason,
+ * never as a verdict.
+ */
+export interface NotApplicable {
+  readonly scenario: Scenario;
+  readonly side: 'baseline' | 'patched';
+  readonly reason: string;
+}
+
+export interface PatchRuns {
+  readonly runs: readonly ScenarioRun[];
+  readonly notApplicable: readonly NotApplicable[];
+}
+
+/** checkAsync, or the reason the configuration never ran in any kernel. */
+async function runOrRefuse(opts: CheckOptions): Promise<CheckResult | string> {
+  try {
+    return await checkAsync(opts);
+  } catch (e) {
+    if (e instanceof InapplicableError) return e.message;
+    throw e;
+  }
+}
+
+/** Nothing could run: refuse like any other bad input (exit 2), with every reason. */
+function refuseAll(na: readonly NotApplicable[]): never {
+  throw new UsageError(`not applicable in any scenario it was to run in: ${na.map((n) => `${n.scenario.name} (${n.side}): ${n.reason}`).join(' | ')}`);
+}
+
 function baseOptions(p: LoadedPatch, o: PatchRunOptions): Omit<CheckOptions, 'scenario' | 'variants'> {
   return {
     env: { ...p.env, ...o.env },
@@ -44,6 +77,7 @@ function baseOptions(p: LoadedPatch, o: PatchRunOptions): Omit<CheckOptions, 'sc
     preemptions: o.preemptions,
     maxExecutions: o.maxExecutions,
     maxSteps: o.maxSteps,
+    pctDepth: o.pctDepth,
     extraVariants: p.extraVariants,
     shouldStop: o.shouldStop,
   };
@@ -58,15 +92,21 @@ export function patchedVariants(p: LoadedPatch, o: PatchRunOptions): Record<stri
 }
 
 /** The patched code against every scenario of the patch, one verdict per scenario. */
-export async function explorePatch(p: LoadedPatch, o: PatchRunOptions = {}): Promise<ScenarioRun[]> {
+export async function explorePatch(p: LoadedPatch, o: PatchRunOptions = {}): Promise<PatchRuns> {
   const variants = patchedVariants(p, o);
   const runs: ScenarioRun[] = [];
+  const notApplicable: NotApplicable[] = [];
   for (const scenario of p.scenarios) {
-    const result = await checkAsync({ ...baseOptions(p, o), scenario, variants });
+    const result = await runOrRefuse({ ...baseOptions(p, o), scenario, variants });
+    if (typeof result === 'string') {
+      notApplicable.push({ scenario, side: 'patched', reason: result });
+      continue;
+    }
     blameUser(p, result, 'patched');
     runs.push({ scenario, result });
   }
-  return runs;
+  if (runs.length === 0) refuseAll(notApplicable);
+  return { runs, notApplicable };
 }
 
 export type RowStatus = 'unchanged' | 'fixed' | 'new-violation' | 'still-violating';
@@ -89,6 +129,8 @@ export interface PatchDiff {
   readonly baselineVariants: Readonly<Record<string, string>>;
   readonly patchedVariants: Readonly<Record<string, string>>;
   readonly rows: readonly PatchRow[];
+  /** scenarios where the baseline or the patched code never ran in any kernel */
+  readonly notApplicable: readonly NotApplicable[];
   /** some scenario violates an invariant under the patch that its baseline does not */
   readonly introduced: boolean;
 }
@@ -103,10 +145,20 @@ export async function checkPatch(p: LoadedPatch, o: PatchRunOptions = {}): Promi
   const bv = baselineVariants(p, opts);
   const pv = patchedVariants(p, opts);
   const rows: PatchRow[] = [];
+  const notApplicable: NotApplicable[] = [];
   for (const scenario of p.scenarios) {
-    const baseline = await checkAsync({ ...baseOptions(p, opts), scenario, variants: bv });
+    // the pre-patch code ran in the tree the patch applies to: its era is the patch's
+    const baseline = await runOrRefuse({ ...baseOptions(p, opts), scenario, variants: bv, contractRanges: baselineRanges(p) });
+    if (typeof baseline === 'string') {
+      notApplicable.push({ scenario, side: 'baseline', reason: baseline });
+      continue;
+    }
     blameUser(p, baseline, 'baseline');
-    const patched = await checkAsync({ ...baseOptions(p, opts), scenario, variants: pv });
+    const patched = await runOrRefuse({ ...baseOptions(p, opts), scenario, variants: pv });
+    if (typeof patched === 'string') {
+      notApplicable.push({ scenario, side: 'patched', reason: patched });
+      continue;
+    }
     blameUser(p, patched, 'patched');
     const bViol = baseline.explored.verdict === 'violation';
     const pViol = patched.explored.verdict === 'violation';
@@ -118,12 +170,19 @@ export async function checkPatch(p: LoadedPatch, o: PatchRunOptions = {}): Promi
     else {
       const inv = patched.report.invariant!;
       const only = { ...scenario, invariants: (scenario.invariants ?? DEFAULT_INVARIANTS).filter((i) => i.name === inv) };
-      focused = await checkAsync({ ...baseOptions(p, opts), scenario: only, variants: bv });
+      focused = await checkAsync({ ...baseOptions(p, opts), scenario: only, variants: bv, contractRanges: baselineRanges(p) });
       status = focused.report.invariant === inv ? 'still-violating' : 'new-violation';
     }
     rows.push({ scenario, baseline, patched, status, focused });
   }
-  return { patch: p, baselineVariants: bv, patchedVariants: pv, rows, introduced: rows.some((r) => r.status === 'new-violation') };
+  if (rows.length === 0) refuseAll(notApplicable);
+  return { patch: p, baselineVariants: bv, patchedVariants: pv, rows, notApplicable, introduced: rows.some((r) => r.status === 'new-violation') };
+}
+
+function baselineRanges(p: LoadedPatch): Record<string, KernelRange> {
+  const range = Object.values(p.extraVariants).flat().find((v) => v.name === p.spec.name)?.range;
+  if (range === undefined) return {};
+  return Object.fromEntries(Object.keys({ ...p.baseline, ...p.patched }).map((path) => [path, range]));
 }
 
 /** The replay command for a run that involves the patch file. */
@@ -131,7 +190,7 @@ export function replayCommand(p: LoadedPatch, r: CheckResult): string {
   const rep = r.report;
   const vs = Object.entries(rep.variants).map(([k, v]) => ` --variant ${k}=${v}`).join('');
   const env = Object.entries(rep.env).map(([k, v]) => ` --env ${k}=${v}`).join('');
-  return `racewalk replay --variant-file ${p.display} --scenario ${rep.scenario}${vs}${env} --schedule ${rep.schedule}`;
+  return `racewalk replay --variant-file ${p.display}${rep.scenarioFile !== undefined ? ` --scenario-file ${rep.scenarioFile}` : ''} --scenario ${rep.scenario}${vs}${env} --schedule ${rep.schedule}`;
 }
 
 /**

@@ -1,22 +1,33 @@
 /**
- * `npm run reports`: regenerate reports/ from the code. For every scenario and every known race
- * it lists (read at run time, so new scenarios and races appear without touching this file),
- * the race is found by exploration with the default strategy, minimized, and written as text,
- * Markdown, HTML and JSON; reports/index.html and reports/README.md index them. Nothing in the
- * output depends on the clock, so a regeneration of unchanged code is byte-identical (the
- * reports test relies on that).
+ * `npm run reports`: regenerate the corpus of known races in reports/known-races/ from the code.
+ * For every scenario and every known race it lists (read at run time, so new scenarios and
+ * races appear without touching this file), the race is found by exploration with the default
+ * strategy, minimized, and written as text, Markdown, HTML and JSON; index.html and README.md
+ * index them. Nothing in the output depends on the clock, so a regeneration of unchanged code
+ * is byte-identical (the reports test relies on that).
+ *
+ * The corpus lives apart from the user's own runs (`racewalk explore` writes to reports/ by
+ * default), and the generator touches only files it wrote: MANIFEST.json lists them, a file it
+ * no longer produces is removed only if the previous manifest lists it, and a file it would
+ * write that it did not write before (a user's) is left alone and the run fails saying so.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { check } from '../run.js';
+// the scenario list before run.js: scenario.ts -> reach.ts -> scenarios/index.ts -> each scenario
+// -> scenario.ts is a cycle, which only evaluates when it is entered at scenarios/index.ts
 import { SCENARIOS } from '../scenarios/index.js';
+import { check } from '../run.js';
 import type { KnownRace, Scenario } from '../scenarios/scenario.js';
 import { REPORTERS } from './index.js';
 import { writeFileAtomic, reportStem } from './write.js';
 import { minimizationLine } from './text.js';
 import type { Report } from './trace.js';
 import { RACEWALK_VERSION } from './trace.js';
+
+/** where `npm run reports` writes the corpus (user runs go to reports/, beside it) */
+export const CORPUS_DIR = 'reports/known-races';
+export const MANIFEST = 'MANIFEST.json';
 
 /** the budget the known-race suite gives the default explorer */
 export const REPORT_MAX_EXECUTIONS = 50_000;
@@ -47,22 +58,51 @@ export function generateAll(): { readonly reports: Generated[]; readonly index: 
       reports.push({ scenario, race, stem, report: r.report, files });
     }
   }
-  return { reports, index: new Map([['README.md', indexMarkdown(reports)], ['index.html', indexHtml(reports)]]) };
+  const index = new Map([['README.md', indexMarkdown(reports)], ['index.html', indexHtml(reports)]]);
+  const names = [...index.keys(), ...reports.flatMap((g) => [...g.files.keys()])].sort();
+  index.set(MANIFEST, manifestText(names));
+  return { reports, index };
 }
 
-/** Write everything to `dir`, removing report files no known race produces any more. */
+export function manifestText(files: readonly string[]): string {
+  return JSON.stringify({ generator: 'npm run reports (src/report/generate.ts)', note: 'the files npm run reports wrote here; it never touches any other file', files }, null, 2) + '\n';
+}
+
+/** The files the previous run wrote into `dir` (none when it has no manifest). */
+export function readManifest(dir: string): Set<string> {
+  const p = join(dir, MANIFEST);
+  if (!existsSync(p)) return new Set();
+  const m = JSON.parse(readFileSync(p, 'utf8')) as { files?: unknown };
+  if (!Array.isArray(m.files) || m.files.some((f) => typeof f !== 'string' || f.includes('/') || f.includes('\\') || f.startsWith('.'))) {
+    throw new Error(`${p} is not a manifest written by npm run reports; move it away`);
+  }
+  return new Set(m.files as string[]);
+}
+
+/**
+ * Write everything to `dir`. Touches only what the generator wrote: files of the previous
+ * manifest that no known race produces any more are removed; a file it would write that exists
+ * but is not in the previous manifest is someone else's and stops the run (nothing written).
+ */
 export function writeAll(dir: string): Generated[] {
-  const { reports, index } = generateAll();
+  return writeGenerated(dir, generateAll());
+}
+
+/** writeAll of an already generated corpus. */
+export function writeGenerated(dir: string, { reports, index }: ReturnType<typeof generateAll>): Generated[] {
   const wanted = new Map<string, string>(index);
   for (const g of reports) for (const [f, c] of g.files) wanted.set(f, c);
-  let existing: string[] = [];
-  try {
-    existing = readdirSync(dir);
-  } catch {
-    /* a fresh folder */
+  const ours = readManifest(dir);
+  const theirs = [...wanted.keys()].filter((f) => f !== MANIFEST && !ours.has(f) && existsSync(join(dir, f)));
+  if (theirs.length > 0) {
+    throw new Error(`${dir} holds ${theirs.join(', ')}, which npm run reports did not write (not in ${join(dir, MANIFEST)}); move ${theirs.length === 1 ? 'it' : 'them'} away and run it again`);
   }
-  for (const f of existing) if (/\.(txt|md|html|json)$/.test(f) && !wanted.has(f)) rmSync(join(dir, f));
-  for (const [f, c] of wanted) writeFileAtomic(join(dir, f), c);
+  // first a manifest of old and new together, so that a run interrupted part-way still owns
+  // everything it may have written; the exact one last
+  writeFileAtomic(join(dir, MANIFEST), manifestText([...new Set([...ours, ...wanted.keys()])].filter((f) => f !== MANIFEST).sort()));
+  for (const f of ours) if (!wanted.has(f)) rmSync(join(dir, f), { force: true });
+  for (const [f, c] of wanted) if (f !== MANIFEST) writeFileAtomic(join(dir, f), c);
+  writeFileAtomic(join(dir, MANIFEST), wanted.get(MANIFEST)!);
   return reports;
 }
 
@@ -162,8 +202,14 @@ ${sections.join('\n')}
 
 /** `tsx src/report/generate.ts [DIR]` */
 if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
-  const dir = process.argv[2] ?? 'reports';
-  const reports = writeAll(dir);
+  const dir = process.argv[2] ?? CORPUS_DIR;
+  let reports: Generated[];
+  try {
+    reports = writeAll(dir);
+  } catch (e) {
+    process.stderr.write(`npm run reports: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
   let missing = 0;
   for (const g of reports) {
     const ok = found(g);

@@ -34,7 +34,7 @@ export const REPORTERS: Readonly<Record<string, Reporter>> = {
 export const FORMATS = Object.keys(REPORTERS);
 
 export function findReporter(name: string): Reporter {
-  const r = REPORTERS[name];
+  const r = Object.hasOwn(REPORTERS, name) ? REPORTERS[name] : undefined; // never a prototype key
   if (r === undefined) {
     // a suggestion only when it starts like what was typed ('htm' -> html; 'pdf' gets none)
     const near = closest(name, FORMATS);

@@ -10,6 +10,8 @@ export interface TextOptions {
   readonly color?: boolean;
   /** total width (default 120) */
   readonly width?: number;
+  /** the replay command to print (default replayCommand(r); the CLI gives the one this user can paste) */
+  readonly replay?: string;
 }
 
 export function renderText(r: Report, opts: TextOptions = {}): string {
@@ -22,6 +24,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
   const vs = Object.entries(r.variants);
   out.push(`  variants: ${vs.length === 0 ? 'all faithful' : vs.map(([p, v]) => `${p}=${v}`).join(', ')}`);
   out.push(`  env: ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  if (r.kernelProfile) for (const l of wrap(kernelProfileLine(r.kernelProfile), width - 2, 2)) out.push(`  ${l}`);
   out.push('');
   out.push(verdictLine(r, c));
   if (r.minimization) out.push(`  ${minimizationLine(r)}`);
@@ -61,13 +64,13 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
   if (r.schedule !== null) {
     out.push('');
     out.push(`  schedule: ${r.schedule}`);
-    out.push(`  replay:   ${replayCommand(r)}`);
+    out.push(`  replay:   ${opts.replay ?? replayCommand(r)}`);
   }
   return out.join('\n') + '\n';
 }
 
 export function replayCommand(r: Report): string {
-  return `racewalk replay --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
+  return `racewalk replay${r.scenarioFile !== undefined ? ` --scenario-file ${r.scenarioFile}` : ''} --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
 }
 
 export function minimizationLine(r: Pick<Report, 'minimization'>): string {
@@ -84,11 +87,11 @@ function envFlags(r: Report): string {
     .join('');
 }
 
-export function verdictLine(r: Pick<Report, 'verdict' | 'invariant' | 'executions' | 'steps' | 'exhaustive' | 'bounds' | 'strategy' | 'trace' | 'message'>, c = colorizer(false)): string {
+export function verdictLine(r: Pick<Report, 'verdict' | 'invariant' | 'executions' | 'steps' | 'exhaustive' | 'bounds' | 'strategy' | 'trace' | 'message' | 'sequential'>, c = colorizer(false)): string {
   const cover = `${r.executions} execution${r.executions === 1 ? '' : 's'}, ${r.steps} steps, strategy ${r.strategy}`;
   switch (r.verdict) {
     case 'violation':
-      return c.red(`VIOLATION of ${r.invariant} (${cover}; counterexample ${r.trace.length} steps)`);
+      return c.red(`VIOLATION of ${r.invariant} (${cover}; counterexample ${r.trace.length} steps)${r.sequential === true ? SEQUENTIAL : ''}`);
     case 'clean':
       return c.green(`CLEAN: no violation in any interleaving (exhaustive; ${cover})`);
     case 'model-error':
@@ -97,6 +100,14 @@ export function verdictLine(r: Pick<Report, 'verdict' | 'invariant' | 'execution
       return c.yellow(`no violation found within the bounds (${r.bounds.join('; ')}; ${cover}) — not exhaustive`);
   }
 }
+
+/** The report header's line for a --kernel profile: which functions fell back to the v6.6 model. */
+export function kernelProfileLine(p: NonNullable<Report['kernelProfile']>): string {
+  return `kernel profile ${p.release}: ${p.fallback.length === 0 ? `every function reached runs ${p.release} code` : `these reached functions have no ${p.release} transcription and ran their v6.6 model: ${p.fallback.join(', ')}`}`;
+}
+
+/** Said of a violation whose minimal schedule has no preemption (Report.sequential). */
+export const SEQUENTIAL = ' -- fails without concurrency: its minimal schedule has 0 preemptions (each CPU runs until it ends or blocks), most often an interface mismatch between code of different eras, not a race';
 
 export function colorizer(on: boolean) {
   const wrap = (code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);

@@ -2,6 +2,7 @@
  * The trace model every renderer shares: what happened at each step, in kernel terms, plus the
  * verdict and everything needed to replay it.
  */
+import { countPreemptions } from './minimize.js';
 import type { ExecResult, TraceStep } from '../core/execution.js';
 import type { ExploreResult } from '../core/explore.js';
 import { awaitCondText, type SharedOp } from '../core/op.js';
@@ -72,6 +73,8 @@ export interface Report {
   readonly version: number;
   readonly racewalk: string;
   readonly scenario: string;
+  /** the scenario file that declares the scenario (relative to the working folder when inside it); absent for built-in scenarios */
+  readonly scenarioFile?: string;
   readonly description: string;
   readonly kernel: string;
   readonly variants: Readonly<Record<string, string>>;
@@ -95,6 +98,17 @@ export interface Report {
   readonly invariantDescription?: string | null;
   /** original vs minimized counterexample; null when there is none or it was not minimized */
   readonly minimization?: ReportMinimization | null;
+  /**
+   * The violation's minimal schedule has 0 preemptions: every CPU runs until it ends or blocks,
+   * so the failure needs no interleaving at all -- most often code of one era under callers of
+   * another (an interface mismatch), not a race. Null when there is no violation.
+   */
+  readonly sequential?: boolean | null;
+  /**
+   * `--kernel vX.Y`: the release whose code the variants were picked for, and the functions the
+   * run reached that have no transcription of it (they ran their v6.6 model).
+   */
+  readonly kernelProfile?: { readonly release: string; readonly fallback: readonly string[] } | null;
 }
 
 export function describeOp(op: SharedOp, layout: Layout): string {
@@ -258,6 +272,7 @@ export function buildReport(
     version: REPORT_VERSION,
     racewalk: RACEWALK_VERSION,
     scenario: program.scenario.name,
+    ...(program.scenario.file !== undefined ? { scenarioFile: displayPath(program.scenario.file) } : {}),
     description: program.scenario.description,
     kernel: program.scenario.kernel,
     variants: program.variants,
@@ -288,5 +303,12 @@ export function buildReport(
             budgetExhausted: minimized.budgetExhausted,
             fewestPreemptions: minimized.fewestPreemptions,
           },
+    sequential: v === null || failing === null ? null : (minimized?.minimized.preemptions ?? countPreemptions(program, failing.choices)) === 0,
   };
+}
+
+/** A file as reports name it: relative to the working folder when inside it. */
+function displayPath(abs: string): string {
+  const cwd = process.cwd();
+  return abs.startsWith(cwd + '/') ? abs.slice(cwd.length + 1) : abs;
 }

@@ -1,12 +1,16 @@
 /**
  * Writing reports: atomically (temp file in the same folder, then rename), so a report is either
- * complete or absent, never half-written.
+ * complete or absent, never half-written; the JSON (the replay artifact) first, so that a disk
+ * that fills up part-way keeps the one file that reproduces the counterexample.
  */
 import { mkdirSync, renameSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import { join, dirname, resolve, sep } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
 let tmpCounter = 0;
+
+/** How a file is written (tests inject a failing one to play a full disk). */
+export type FileWriter = (path: string, data: string) => void;
 
 export function writeFileAtomic(path: string, data: string): void {
   const dir = dirname(path);
@@ -75,4 +79,41 @@ export function reportStem(scenario: string, variants: Readonly<Record<string, s
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([p, v]) => `${p}=${v}`);
   return [scenario, ...vs].join('--').replace(/[^A-Za-z0-9._=-]/g, '_');
+}
+
+export interface WriteOutcome {
+  readonly written: readonly string[];
+  /** what could not be written, and why (one line each) */
+  readonly failed: readonly { readonly path: string; readonly error: string }[];
+}
+
+/**
+ * Write `files` (path -> content) in order, each atomically; a failure (ENOSPC, EACCES, ...) is
+ * recorded and the rest still tried, never thrown: what was found must not be lost to what
+ * could not be saved.
+ */
+export function writeAll(files: readonly (readonly [string, string])[], write: FileWriter = writeFileAtomic): WriteOutcome {
+  const written: string[] = [];
+  const failed: { path: string; error: string }[] = [];
+  for (const [path, data] of files) {
+    try {
+      write(path, data);
+      written.push(path);
+    } catch (e) {
+      failed.push({ path, error: errorText(e) });
+    }
+  }
+  return { written, failed };
+}
+
+function errorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  const msg = e instanceof Error ? e.message : String(e);
+  return code === 'ENOSPC' && !/no space/i.test(msg) ? `${msg} (no space left on the device)` : msg;
+}
+
+/** The files of one report: `<stem>.json` first (the replay artifact), then the others. */
+export function reportFiles(stem: string, renders: readonly { readonly ext: string; render(): string }[]): [string, string][] {
+  const ordered = [...renders].sort((a, b) => (a.ext === 'json' ? -1 : b.ext === 'json' ? 1 : 0));
+  return ordered.map((r) => [`${stem}.${r.ext}`, r.render()]);
 }

@@ -18,7 +18,6 @@ import { page_folio, type K } from '../kernel/mm.js';
 import { PG_dirty } from '../kernel/world.js';
 import { dup_mmap } from '../kernel/paths/fork.js';
 import { do_wp_page } from '../kernel/paths/memory.js';
-import { DEFAULT_INVARIANTS, pinnedPageNotCowShared } from '../kernel/invariants.js';
 import { MM_FLAGS, MMF_HAS_PINNED } from '../kernel/world.js';
 import type { Scenario } from './scenario.js';
 
@@ -29,8 +28,8 @@ import type { Scenario } from './scenario.js';
  */
 function* pin_then_unpin_dirty(k: K, start: number, nr_pages: number): Path<number> {
   const flags = FOLL_PIN | FOLL_WRITE;
-  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: 1 }, at('pin_user_pages_fast', 'begin'));
-  const r = yield* k.impl('lockless_pages_from_mm', lockless_pages_from_mm)(k, start, start + nr_pages, flags);
+  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: 1, pin: 1 }, at('pin_user_pages_fast', 'begin'));
+  const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('pin_user_pages_fast', `return ${r.nr}`));
   const fn = 'unpin_user_pages_dirty_lock';
   for (const page of r.pages) {
@@ -47,12 +46,11 @@ function* pin_then_unpin_dirty(k: K, start: number, nr_pages: number): Path<numb
 export const gupFastPinVsFork: Scenario = {
   name: 'gup-fast-pin-vs-fork',
   description: 'pin_user_pages_fast(FOLL_PIN|FOLL_WRITE) on an anon page against fork() (copy_page_range with write_protect_seq, page_try_dup_anon_rmap, copy_present_page)',
-  paths: ['lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'copy_page_range', 'page_try_dup_anon_rmap'],
   kernel: 'v6.6',
+  drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_pages_dirty_lock()'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.pageTable(0, 1).anonFolioPteMapped(4, 0, 1, 0).custom((m, L) => m.write(L.mm(MM_FLAGS), MMF_HAS_PINNED)),
-  invariants: [...DEFAULT_INVARIANTS, pinnedPageNotCowShared],
   threads: (k) => [
     {
       name: 'pin_user_pages_fast(0x0, 1, FOLL_PIN|FOLL_WRITE); unpin_user_pages_dirty_lock()',
@@ -72,15 +70,19 @@ export const gupFastPinVsFork: Scenario = {
     {
       variants: { copy_page_range: 'no-write-protect-seq' },
       invariant: 'pinned-page-not-cow-shared',
+      fixedBy: '57efa1fe5957 "mm/gup: prevent gup_fast from racing with COW during fork" (v5.11)',
       note: 'fork without the write_protect_seq bracket (before 57efa1fe5957, v5.11): GUP-fast pins after fork\'s pincount check, before the parent PTE is write-protected',
     },
     {
-      variants: { page_try_dup_anon_rmap: 'v5.7-always-dup' },
+      variants: { page_try_dup_anon_rmap: 'v5.8-always-dup' },
       invariant: 'pinned-page-not-cow-shared',
-      note: 'fork without the maybe-pinned check (before 70e806e4e645, v5.8): even a page pinned before fork is shared COW',
+      fixedBy: '70e806e4e645 "mm: Do early cow for pinned pages during fork() for ptes" (2020-09-27, v5.9)',
+      note: 'fork without the maybe-pinned check (v5.6..v5.8): even a page pinned before fork is shared COW',
     },
   ],
   cleanConfigs: [
+    { variants: { gup_pte_range: 'no-pte-recheck' }, note: 'fork does not free the page: the write_protect_seq check catches it' },
+    { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'v5.19 GUP' },
     { variants: {}, note: 'v6.6: write_protect_seq bracket and page_try_dup_anon_rmap() -> -EBUSY -> copy_present_page()' },
     { variants: {}, env: { tlb: 'ipi' }, note: 'v6.6 with IPI TLB flushes' },
   ],

@@ -17,8 +17,8 @@ import type { Scenario } from './scenario.js';
 export const gupFastVsCollapse: Scenario = {
   name: 'gup-fast-vs-collapse',
   description: 'get_user_pages_fast(FOLL_GET) on a small anon page against khugepaged collapse_huge_page() of its PTE table',
-  paths: ['lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'collapse_huge_page', 'page_remove_rmap'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.pageTable(0, 1).anonFolioPteMapped(4, 0, 1, 0).anonFolioPteMapped(5, 0, 1, 1),
@@ -32,7 +32,7 @@ export const gupFastVsCollapse: Scenario = {
     {
       name: 'khugepaged: collapse_huge_page(0x0)',
       *start() {
-        return yield* k.impl('collapse_huge_page', collapse_huge_page)(k, 0);
+        return yield* collapse_huge_page(k, 0);
       },
     },
   ],
@@ -40,10 +40,16 @@ export const gupFastVsCollapse: Scenario = {
     {
       variants: { gup_pte_range: 'no-pmd-recheck', collapse_huge_page: 'no-sync-one' },
       invariant: 'gup-page-not-collapsed',
+      fixedBy: '"mm: gup: fix the fast GUP race against THP collapse" (Yang Shi, v6.0) and "mm/khugepaged: fix GUP-fast interaction by sending IPI" (v6.1); shas not verified',
       note: 'v5.19 GUP-fast (no PMD re-check) against v6.0 collapse (no tlb_remove_table_sync_one) where the flush does not wait for irqs-off CPUs: GUP keeps a page khugepaged copied and freed',
     },
   ],
   cleanConfigs: [
+    { variants: { gup_huge_pmd: 'x86-get_page' }, note: 'v4.12 x86 GUP-fast of the huge PMD the collapse installs: the new THP is live, references on it are fine' },
+    { variants: { gup_pte_range: 'no-pte-recheck' }, note: 'tlb_remove_table_sync_one() waits out the walk before the refcount check' },
+    { variants: { gup_pte_range: 'tail-page-ref' }, note: 'v4.4 on order-0 pages' },
+    { variants: { gup_pte_range: 'v4.5-compound-head' }, note: 'v4.5 GUP against the v6.6 collapse' },
+    { variants: { gup_pte_range: 'x86-get_page' }, note: 'v4.12 x86 GUP against the v6.6 collapse' },
     { variants: {}, note: 'v6.6: PMD re-check in GUP-fast and tlb_remove_table_sync_one() in collapse' },
     { variants: { collapse_huge_page: 'no-sync-one' }, note: 'v6.0: the PMD re-check alone (70cbc3cc78a9) closes the refcount race' },
     { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'tlb_remove_table_sync_one() alone waits out the GUP-fast walk before the refcount check' },

@@ -17,8 +17,8 @@ import type { Scenario } from './scenario.js';
 export const gupFastVsRetractPageTables: Scenario = {
   name: 'gup-fast-vs-retract-page-tables',
   description: 'get_user_pages_fast(FOLL_GET) walking an empty file PTE table that khugepaged retract_page_tables() unlinks and frees (pte_free_defer)',
-  paths: ['lockless_pages_from_mm', 'gup_pte_range', 'retract_page_tables'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 4, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.pageTable(0, 1),
@@ -32,7 +32,7 @@ export const gupFastVsRetractPageTables: Scenario = {
     {
       name: 'khugepaged: retract_page_tables(0x0)',
       *start() {
-        return yield* k.impl('retract_page_tables', retract_page_tables)(k, 0);
+        return yield* retract_page_tables(k, 0);
       },
     },
     rcuThread(k, (cb, pfn) => rcu_invoke(k, cb, pfn)),
@@ -41,10 +41,16 @@ export const gupFastVsRetractPageTables: Scenario = {
     {
       variants: { retract_page_tables: 'v6.0-pte-free' },
       invariant: 'page-table-not-freed-under-walker',
+      fixedBy: '"mm/khugepaged: fix GUP-fast interaction by sending IPI" (v6.1; sha not verified)',
       note: 'v6.0: pte_free() right after pmdp_collapse_flush(), whose flush does not wait for the irqs-off GUP-fast (fixed by 2ba99c5e0881)',
     },
   ],
   cleanConfigs: [
+    { variants: { gup_pte_range: 'no-pte-recheck' }, note: 'an empty table: no page to take a reference on' },
+    { variants: { gup_pte_range: 'tail-page-ref' }, note: 'v4.4 GUP: an empty table' },
+    { variants: { gup_pte_range: 'v4.5-compound-head' }, note: 'v4.5 GUP: an empty table' },
+    { variants: { gup_pte_range: 'x86-get_page' }, note: 'v4.12 x86 GUP: an empty table' },
+    { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'v5.19 GUP: an empty table' },
     { variants: {}, note: 'v6.6: pte_free_defer(): the grace period waits for the irqs-off walk' },
     { variants: { retract_page_tables: 'v6.1-sync-one' }, note: 'v6.1: tlb_remove_table_sync_one() before pte_free()' },
     { variants: { retract_page_tables: 'v6.0-pte-free' }, env: { tlb: 'ipi' }, note: 'x86 native: the flush IPI waits for the irqs-off walk' },

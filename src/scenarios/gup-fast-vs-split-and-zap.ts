@@ -19,6 +19,7 @@ import { __split_huge_pmd, ANON_VMA } from '../kernel/paths/huge_memory.js';
 import { pmd_offset, type K } from '../kernel/mm.js';
 import { is_pmd_migration_entry, pmd_trans_huge } from '../kernel/pgtable.js';
 import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 
 /**
  * zap_page_range_single() of less than a PMD, v6.6: zap_pmd_range() splits a huge PMD it only
@@ -31,18 +32,15 @@ function* madvise_dontneed_partial(k: K, start: number, nr: number): Path<void> 
   const pmdp = pmd_offset(k, start);
   const pmd = yield* READ_ONCE(pmdp, at(fn, 'if (is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd))'));
   if (is_pmd_migration_entry(pmd) || pmd_trans_huge(pmd)) yield* __split_huge_pmd(k, ANON_VMA, pmdp, start, false, -1);
-  if ((yield* READ_ONCE(pmdp, at(fn, 'if (pmd_none(*pmd))'))) !== 0) yield* k.impl('zap_pte_range', zap_pte_range)(k, tlb, start, start + nr);
+  if ((yield* READ_ONCE(pmdp, at(fn, 'if (pmd_none(*pmd))'))) !== 0) yield* zap_pte_range(k, tlb, start, start + nr);
   yield* tlb_finish_mmu(k, tlb);
 }
 
 export const gupFastVsSplitAndZap: Scenario = {
   name: 'gup-fast-vs-split-and-zap',
   description: 'get_user_pages_fast(FOLL_GET | FOLL_WRITE) on a PMD-mapped anon THP against two partial MADV_DONTNEEDs (split + zap) that free it and a fault that reuses the page',
-  paths: [
-    'lockless_pages_from_mm', 'gup_huge_pmd', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', '__split_huge_pmd_locked',
-    'page_add_anon_rmap', 'zap_pte_range', 'page_remove_rmap', 'tlb_flush_mmu', 'tlb_flush_mmu_tlbonly',
-  ],
   kernel: 'v6.6',
+  drives: {'pte-mapped-thp': 'MADV_DONTNEED of half the THP splits its PMD into PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.anonThpPmdMapped(4, 1, 0, 1).pageTable(1, 2),
@@ -69,12 +67,29 @@ export const gupFastVsSplitAndZap: Scenario = {
   ],
   knownRaces: [
     {
+      variants: { gup_pte_range: 'no-pte-recheck' },
+      invariant: 'gup-returns-mapped-page',
+      fixedBy: MUTATION,
+      note: 'without the re-check GUP keeps a reference on a page zapped, freed and reused by the fault',
+      beyondSampling: 'two preemptions at exact points of a 99-step, three-CPU schedule: 20000 fast-check runs miss it',
+    },
+    {
+      variants: { gup_pte_range: 'x86-get_page' },
+      invariant: 'no-ref-on-free-page',
+      fixedBy: 'e585513b76f7 "x86/mm/gup: Switch GUP to the generic get_user_page_fast() implementation" (v4.13): the generic code takes a speculative reference and re-checks the PTE',
+      note: 'the v4.12 x86 get_page() on a page zap freed while the broadcast flush did not wait for the irqs-off walk',
+      beyondSampling: 'two preemptions at exact points of a three-CPU schedule: 20000 fast-check runs miss it',
+    },
+    {
       variants: { gup_huge_pmd: 'x86-get_page' },
       invariant: 'no-ref-on-free-page',
+      fixedBy: 'e585513b76f7 "x86/mm/gup: Switch GUP to the generic get_user_page_fast() implementation" (v4.13): the generic code takes a speculative reference and re-checks the PTE',
       note: 'pre-v4.13 x86 gup_huge_pmd() (get_page, no PMD re-check) once the split\'s TLB flush no longer waits for the irqs-off walk: page_ref_inc() on the freed THP (or VM_BUG_ON_PAGE(page_ref_count(page) <= 0) in get_page(); with the fault in between, a reference on the reused page)',
     },
   ],
   cleanConfigs: [
+    { variants: { gup_pte_range: 'v4.5-compound-head' }, note: 'v4.5 GUP' },
+    { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'v5.19 GUP' },
     { variants: {}, note: 'v6.6: try_grab_folio() then the PMD re-check in gup_huge_pmd()' },
     { variants: { gup_huge_pmd: 'x86-get_page' }, env: { tlb: 'ipi' }, note: 'pre-v4.13 x86 was safe while pmdp_invalidate()\'s flush IPI had to wait for its irqs-off walk' },
   ],

@@ -13,16 +13,13 @@
 import { FOLL_PIN, FOLL_WRITE, get_user_pages_fast } from '../kernel/paths/gup.js';
 import { split_huge_page_caller } from '../kernel/paths/huge_memory.js';
 import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 
 export const gupFastVsSplitHugePage: Scenario = {
   name: 'gup-fast-vs-split-huge-page',
   description: 'pin_user_pages_fast(FOLL_WRITE) on a PTE-mapped anon THP against split_huge_page() (unmap to migration entries, refcount freeze, split, remap)',
-  paths: [
-    'lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'split_huge_page_to_list', '__split_huge_page_tail',
-    'try_to_migrate_one', 'page_try_share_anon_rmap', 'page_vma_mapped_walk', 'remove_migration_pte', 'page_add_anon_rmap', 'page_remove_rmap',
-    '__split_huge_pmd_locked',
-  ],
   kernel: 'v6.6',
+  drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_page()', 'pte-mapped-thp': 'the THP page[4..5] mapped by two PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.pageTable(0, 1).anonFolioPteMapped(4, 1, 1, 0).extraRef(4, 1),
@@ -42,12 +39,20 @@ export const gupFastVsSplitHugePage: Scenario = {
   ],
   knownRaces: [
     {
+      variants: { gup_pte_range: 'no-pte-recheck' },
+      invariant: 'pinned-page-not-cow-shared',
+      fixedBy: MUTATION,
+      note: 'without the PTE re-check GUP keeps a pin taken after try_to_migrate_one() cleared the PTE and PageAnonExclusive (page_try_share_anon_rmap saw no pin yet): the pinned page is shared',
+    },
+    {
       variants: { split_huge_page_to_list: 'no-refcount-check' },
       invariant: 'refcount-covers-mapcount-and-pins',
+      fixedBy: MUTATION,
       note: 'a split that freezes whatever the refcount is freezes and splits a folio GUP has pinned',
     },
   ],
   cleanConfigs: [
+    { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'v5.19 GUP' },
     { variants: {}, note: 'v6.6: try_to_migrate_one() backs off on the pinned anon-exclusive page and folio_ref_freeze(1 + extra_pins) fails (-EAGAIN)' },
     { variants: {}, env: { tlb: 'ipi' }, note: 'v6.6 with an IPI TLB flush (x86 native)' },
   ],

@@ -12,12 +12,13 @@
 import { FOLL_PIN, FOLL_WRITE, get_user_pages_fast } from '../kernel/paths/gup.js';
 import { ANON_VMA, split_huge_pmd } from '../kernel/paths/huge_memory.js';
 import type { Scenario } from './scenario.js';
+import { pmd_offset } from '../kernel/mm.js';
 
 export const gupFastVsSplitHugePmd: Scenario = {
   name: 'gup-fast-vs-split-huge-pmd',
   description: 'pin_user_pages_fast(FOLL_WRITE) on a PMD-mapped anon THP against split_huge_pmd() of its PMD',
-  paths: ['lockless_pages_from_mm', 'gup_huge_pmd', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', '__split_huge_pmd_locked', 'page_add_anon_rmap'],
   kernel: 'v6.6',
+  drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_page()', 'pte-mapped-thp': 'the split leaves the THP mapped by PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.anonThpPmdMapped(4, 1, 0, 1),
@@ -31,12 +32,14 @@ export const gupFastVsSplitHugePmd: Scenario = {
     {
       name: 'split_huge_pmd(vma, pmd, 0x0)',
       *start() {
-        yield* split_huge_pmd(k, ANON_VMA, 0);
+        yield* split_huge_pmd(k, ANON_VMA, pmd_offset(k, 0), 0);
       },
     },
   ],
   knownRaces: [],
   cleanConfigs: [
+    { variants: { gup_pte_range: 'no-pte-recheck' }, note: 'the split moves mappings, it frees nothing' },
+    { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'v5.19 GUP' },
     { variants: {}, note: 'v6.6: the split keeps the PMD huge-but-invalid until the PTE table is published; GUP-fast re-checks the PMD' },
     { variants: {}, env: { tlb: 'ipi' }, note: 'v6.6 with an IPI TLB flush (x86 native)' },
   ],

@@ -13,16 +13,13 @@
 import { FOLL_PIN, FOLL_WRITE, get_user_pages_fast } from '../kernel/paths/gup.js';
 import { split_huge_page_caller } from '../kernel/paths/huge_memory.js';
 import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 
 export const gupFastVsSplitPmdMappedThp: Scenario = {
   name: 'gup-fast-vs-split-pmd-mapped-thp',
   description: 'pin_user_pages_fast(FOLL_WRITE) on a PMD-mapped anon THP against split_huge_page() (freeze split of the PMD to migration entries, refcount freeze, split, remap)',
-  paths: [
-    'lockless_pages_from_mm', 'gup_huge_pmd', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'split_huge_page_to_list',
-    '__split_huge_page_tail', '__split_huge_pmd_locked', 'try_to_migrate_one', 'page_try_share_anon_rmap', 'page_vma_mapped_walk',
-    'remove_migration_pte', 'page_add_anon_rmap', 'page_remove_rmap',
-  ],
   kernel: 'v6.6',
+  drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_page()', 'pte-mapped-thp': 'a failed split remaps the THP by PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.anonThpPmdMapped(4, 1, 0, 1).extraRef(4, 1),
@@ -44,10 +41,13 @@ export const gupFastVsSplitPmdMappedThp: Scenario = {
     {
       variants: { split_huge_page_to_list: 'no-refcount-check' },
       invariant: 'refcount-covers-mapcount-and-pins',
+      fixedBy: MUTATION,
       note: 'a split that freezes whatever the refcount is freezes and splits a folio GUP pinned through its huge PMD',
     },
   ],
   cleanConfigs: [
+    { variants: { gup_pte_range: 'no-pte-recheck' }, note: 'the split refuses a pinned folio whatever GUP re-checks' },
+    { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'v5.19 GUP' },
     { variants: {}, note: 'v6.6: the freeze split backs off to a plain PMD split on a maybe-pinned folio, try_to_migrate_one() then refuses, and folio_ref_freeze() fails' },
     { variants: {}, env: { tlb: 'ipi' }, note: 'v6.6 with an IPI TLB flush (x86 native)' },
   ],

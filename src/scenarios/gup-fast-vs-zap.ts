@@ -13,13 +13,14 @@ import { at } from '../kernel/primitives.js';
 import { do_anonymous_page, zap_page_range_single } from '../kernel/paths/memory.js';
 import { FOLL_GET, get_user_pages_fast } from '../kernel/paths/gup.js';
 import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 import { ghost } from '../kernel/primitives.js';
 
 export const gupFastVsZap: Scenario = {
   name: 'gup-fast-vs-zap',
   description: 'get_user_pages_fast(FOLL_GET) on a PTE-mapped THP against munmap (zap_pte_range + tlb_finish_mmu) and a fault that reuses the freed page',
-  paths: ['lockless_pages_from_mm', 'gup_pte_range', 'try_grab_folio', 'try_get_folio', 'zap_pte_range', 'page_remove_rmap', 'tlb_flush_mmu', 'tlb_flush_mmu_tlbonly'],
   kernel: 'v6.6',
+  drives: {'pte-mapped-thp': 'the THP page[4..5] mapped by two PTEs'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.pageTable(0, 1).pageTable(1, 2).anonFolioPteMapped(4, 1, 1, 0),
@@ -43,20 +44,18 @@ export const gupFastVsZap: Scenario = {
     {
       variants: { gup_pte_range: 'no-pte-recheck' },
       invariant: 'gup-returns-mapped-page',
+      fixedBy: MUTATION,
       note: 'without the PTE re-check GUP keeps a reference on a page zap freed and the fault reused',
-    },
-    {
-      variants: { gup_pte_range: 'tail-page-ref' },
-      invariant: 'gup-fast-progress',
-      note: 'page_cache_get_speculative() on a tail page always fails: GUP-fast cannot return PTE-mapped THP tails',
     },
     {
       variants: { gup_pte_range: 'x86-get_page' },
       invariant: 'gup-returns-mapped-page',
+      fixedBy: 'e585513b76f7 "x86/mm/gup: Switch GUP to the generic get_user_page_fast() implementation" (v4.13): the generic code takes a speculative reference and re-checks the PTE',
       note: 'pre-v4.13 x86 get_page() without re-check, once the TLB flush no longer waits for irqs-off CPUs',
     },
   ],
   cleanConfigs: [
+    { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'v5.19: the PTE re-check alone catches the zap (it clears the PTE)' },
     { variants: {}, note: 'v6.6: speculative reference on the folio, then PMD and PTE re-check' },
     { variants: { gup_pte_range: 'v4.5-compound-head' }, note: 'the v4.5 fix: reference on compound_head(page), PTE re-check' },
     { variants: { gup_pte_range: 'x86-get_page' }, env: { tlb: 'ipi' }, note: 'pre-v4.13 x86 was safe while the TLB-flush IPI had to wait for its irqs-off walk' },

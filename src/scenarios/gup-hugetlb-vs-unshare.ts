@@ -18,8 +18,8 @@ const VMA_B: Vma = { name: 'hugetlb B', vm_start: 0, vm_end: 2, vm_flags: VM_HUG
 export const gupHugetlbVsUnshare: Scenario = {
   name: 'gup-hugetlb-vs-unshare',
   description: 'get_user_pages(FOLL_GET) of a hugetlb page (follow_page_mask with vma_pgtable_walk_begin/end) whose PMD page is shared with another mm, against munmap (huge_pmd_unshare) and the other mm\'s exit',
-  paths: ['follow_page_mask'],
   kernel: 'v6.10',
+  drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { pt_free: 'rcu' },
   world: (b) => hugetlbSharedPmd(b, 1, 2, 4, 1, 3),
@@ -42,6 +42,7 @@ export const gupHugetlbVsUnshare: Scenario = {
     {
       variants: { follow_page_mask: 'no-walk-bracket' },
       invariant: 'no-page-table-use-after-free',
+      fixedBy: '"mm/hugetlb: make follow_hugetlb_page() safe to pmd unshare" (Peter Xu, v6.2; sha not verified)',
       note: 'without vma_pgtable_walk_begin() (as v6.1 follow_hugetlb_page): the PMD page is unshared and freed by the other mm under the walk',
     },
   ],

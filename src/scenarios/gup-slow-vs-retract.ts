@@ -23,8 +23,8 @@ const VMA: Vma = { name: 'file', vm_start: 0, vm_end: 2, vm_flags: 0, anon: fals
 export const gupSlowVsRetract: Scenario = {
   name: 'gup-slow-vs-retract',
   description: 'get_user_pages(FOLL_GET|FOLL_SPLIT_PMD, as uprobes) in an empty file PTE table that khugepaged retract_page_tables() unlinks and frees (v6.5+: without mmap_lock for write)',
-  paths: ['follow_pmd_mask', 'follow_page_pte', 'retract_page_tables'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   // collapse_file() holds the new THP locked until after retract_page_tables(): a fault on it
   // waits in __do_fault()'s folio_lock(). The folio lock is page[4]'s spare ptl cell, held by cpu1.
@@ -42,24 +42,18 @@ export const gupSlowVsRetract: Scenario = {
     {
       name: 'khugepaged: collapse_file(): retract_page_tables(0x0); folio_unlock(folio)',
       *start() {
-        const r = yield* k.impl('retract_page_tables', retract_page_tables)(k, 0);
+        const r = yield* retract_page_tables(k, 0);
         yield* spin_unlock(k.L.ptl(4), at('collapse_file', 'folio_unlock(folio)'));
         return r;
       },
     },
     rcuThread(k, (cb, pfn) => rcu_invoke(k, cb, pfn)),
   ],
-  knownRaces: [
-    {
-      variants: { follow_page_pte: 'v6.4-infallible-map' },
-      invariant: 'pmd-table-use-validated',
-      note: 'the pre-v6.5 follow_page_pte() uses the PMD it read as a table after retract_page_tables() unlinked it',
-    },
-    {
-      variants: { follow_pmd_mask: 'v6.4-foll-split-pmd' },
-      invariant: 'pmd-table-use-validated',
-      note: 'the whole v6.4 slow-GUP walk (its follow_page_pte() by default) against the v6.5+ retract',
-    },
+  knownRaces: [],
+  cleanConfigs: [
+    { variants: { retract_page_tables: 'v6.1-sync-one' }, note: 'v6.1..v6.4 retract under mmap_write_lock: the mmap_read_lock GUP holds excludes it' },
+    { variants: { retract_page_tables: 'v6.0-pte-free' }, note: 'v6.0 retract under mmap_write_lock: the mmap_read_lock GUP holds excludes it' },
+    { variants: { follow_pmd_mask: 'v6.4-foll-split-pmd', retract_page_tables: 'v6.1-sync-one' }, note: 'v6.1..v6.4 as shipped: slow GUP and retract exclude each other by mmap_lock' },
+    { variants: {}, note: 'v6.6: pte_offset_map_lock() re-validates under the PTL inside an RCU section; NULL -> fault -> retry' },
   ],
-  cleanConfigs: [{ variants: {}, note: 'v6.6: pte_offset_map_lock() re-validates under the PTL inside an RCU section; NULL -> fault -> retry' }],
 };

@@ -16,8 +16,8 @@ const VMA: Vma = { name: 'file', vm_start: 0, vm_end: 2, vm_flags: 0, anon: fals
 export const gupSplitPmdVsRefault: Scenario = {
   name: 'gup-split-pmd-vs-refault',
   description: 'get_user_pages(FOLL_GET|FOLL_SPLIT_PMD) on a file THP (its split empties the PMD) against a fault that maps it by PMD again',
-  paths: ['follow_pmd_mask', 'follow_page_pte', '__split_huge_pmd_locked'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   world: (b) => fileThpPmdMapped(b, 4, 1, 0),
   threads: (k) => [
@@ -36,6 +36,8 @@ export const gupSplitPmdVsRefault: Scenario = {
   ],
   knownRaces: [],
   cleanConfigs: [
+    { variants: { follow_page_mask: 'no-walk-bracket' }, note: 'vma_pgtable_walk_begin() only locks hugetlb vmas: without it nothing changes here' },
+    { variants: { follow_page_pte: 'v6.4-infallible-map' }, note: 'v6.4 follow_page_pte() under the v6.6 follow_pmd_mask()' },
     { variants: {}, note: 'v6.6: pte_offset_map_lock() returns NULL for the refaulted huge PMD; GUP faults and retries' },
     { variants: { follow_pmd_mask: 'v6.4-foll-split-pmd' }, note: 'v6.4: pmd_bad() (x86: true for a huge PMD) sends GUP back to fault and retry' },
   ],

@@ -21,8 +21,8 @@ const VMA: Vma = { name: 'anon', vm_start: 0, vm_end: 2, vm_flags: 0, anon: true
 export const gupSplitPmdZeroVsZap: Scenario = {
   name: 'gup-split-pmd-zero-vs-zap',
   description: 'get_user_pages(FOLL_GET|FOLL_SPLIT_PMD) on the huge zero page against MADV_DONTNEED (zap_huge_pmd): the pre-v6.5 -EBUSY',
-  paths: ['follow_pmd_mask', 'follow_page_pte'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   world: (b) => hugeZeroPmdMapped(b, 4, 1, 0, 1, 6),
   threads: (k) => [
@@ -45,8 +45,11 @@ export const gupSplitPmdZeroVsZap: Scenario = {
     {
       variants: { follow_pmd_mask: 'v6.4-foll-split-pmd' },
       invariant: 'gup-no-spurious-error',
+      fixedBy: '"mm/gup: remove FOLL_SPLIT_PMD use of pmd_trans_unstable()" (Hugh Dickins, v6.5; sha not verified)',
       note: 'pre-v6.5: the zap empties the PMD before the split; pmd_trans_unstable() then fails GUP with -EBUSY',
     },
   ],
-  cleanConfigs: [{ variants: {}, note: 'v6.6: split, pte_alloc(), follow_page_pte() -> NULL -> faultin_page() and retry' }],
+  cleanConfigs: [
+    { variants: { follow_page_mask: 'no-walk-bracket' }, note: 'vma_pgtable_walk_begin() only locks hugetlb vmas: without it nothing changes here' },
+    { variants: { follow_page_pte: 'v6.4-infallible-map' }, note: 'the v6.4 follow_page_pte() alone: the zap holds mmap_lock for read and never frees the table' },{ variants: {}, note: 'v6.6: split, pte_alloc(), follow_page_pte() -> NULL -> faultin_page() and retry' }],
 };

@@ -11,7 +11,7 @@
  * _refcount 2), whose pmd[0] maps a 2-page hugetlb folio (page[4..5]); page[3] holds vma A's lock.
  * Threads: cpu0 walk_page_range() in mm A; cpu1 munmap() in mm A, then exit of mm B.
  */
-import { HUGETLB_WALK_OPS, walk_page_range } from '../kernel/paths/pagewalk.js';
+import { HUGETLB_WALK_OPS, walk_page_range_mmap_read_locked } from '../kernel/paths/pagewalk.js';
 import { unmap_hugepage_range } from '../kernel/paths/hugetlb.js';
 import { hugetlbSharedPmd, VM_HUGETLB, VM_MAYSHARE, type Vma } from '../kernel/walkers_world.js';
 import type { Scenario } from './scenario.js';
@@ -22,8 +22,8 @@ const VMA_B: Vma = { name: 'hugetlb B', vm_start: 0, vm_end: 2, vm_flags: VM_HUG
 export const hugetlbWalkVsUnshare: Scenario = {
   name: 'hugetlb-walk-vs-unshare',
   description: 'walk_page_range() (hugetlb_entry) over a hugetlb vma whose PMD page is shared with another mm, against munmap (huge_pmd_unshare) and the other mm\'s exit freeing the PMD page',
-  paths: ['walk_hugetlb_range'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { pt_free: 'rcu' },
   world: (b) => hugetlbSharedPmd(b, 1, 2, 4, 1, 3),
@@ -31,7 +31,7 @@ export const hugetlbWalkVsUnshare: Scenario = {
     {
       name: 'mm A: walk_page_range(0x0, 0x2000, hugetlb_walk_ops)',
       *start() {
-        return yield* walk_page_range(k, [VMA_A], 0, 2, HUGETLB_WALK_OPS);
+        return yield* walk_page_range_mmap_read_locked(k, [VMA_A], 0, 2, HUGETLB_WALK_OPS);
       },
     },
     {
@@ -46,6 +46,7 @@ export const hugetlbWalkVsUnshare: Scenario = {
     {
       variants: { walk_hugetlb_range: 'v6.1-no-vma-lock' },
       invariant: 'no-page-table-use-after-free',
+      fixedBy: '"mm/hugetlb: make walk_hugetlb_range() safe to pmd unshare" (Peter Xu, v6.2; sha not verified)',
       note: 'v6.1: huge_pte_offset() without the hugetlb vma lock; the PMD page is unshared and freed by the other mm under the walker',
     },
   ],

@@ -9,24 +9,25 @@
  * World: pmd[0] maps an order-1 file THP (page[4], page[5]; the page cache holds 2 references).
  */
 import { do_set_pmd_fault } from '../kernel/paths/huge_memory_walkers.js';
-import { PTE_WALK_OPS, walk_page_range } from '../kernel/paths/pagewalk.js';
+import { PTE_WALK_OPS, walk_page_range_mmap_read_locked } from '../kernel/paths/pagewalk.js';
 import { fileThpPmdMapped, type Vma } from '../kernel/walkers_world.js';
 import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 
 const VMA: Vma = { name: 'file', vm_start: 0, vm_end: 2, vm_flags: 0, anon: false, fileFolio: 4 };
 
 export const pagewalkVsFileRefault: Scenario = {
   name: 'pagewalk-vs-file-refault',
   description: 'walk_page_range() with pte_entry+pte_hole over a file THP (its split empties the PMD) against a fault that maps the THP by PMD again',
-  paths: ['walk_pmd_range', 'walk_pte_range', '__split_huge_pmd_locked'],
   kernel: 'v6.6',
+  drives: {},
   geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },
   world: (b) => fileThpPmdMapped(b, 4, 1, 0),
   threads: (k) => [
     {
       name: 'walk_page_range(0x0, 0x2000, pte_walk_ops)',
       *start() {
-        return yield* walk_page_range(k, [VMA], 0, 2, PTE_WALK_OPS);
+        return yield* walk_page_range_mmap_read_locked(k, [VMA], 0, 2, PTE_WALK_OPS);
       },
     },
     {
@@ -40,11 +41,13 @@ export const pagewalkVsFileRefault: Scenario = {
     {
       variants: { walk_pmd_range: 'no-unstable-check' },
       invariant: 'pmd-table-use-validated',
+      fixedBy: MUTATION,
       note: 'without the pmd_trans_unstable() re-check the v6.4 walker dereferences the empty (or refaulted huge) PMD as a page table',
     },
     {
       variants: { walk_pte_range: 'no-action-again' },
       invariant: 'walk-visits-once',
+      fixedBy: MUTATION,
       note: 'when pte_offset_map_lock() finds no table, not setting ACTION_AGAIN skips the range: pte_hole is never called for it',
     },
   ],

@@ -68,7 +68,8 @@ export function footprint(op: SharedOp, tid: number, ncpu: number, writes?: read
     case 'rcu_read_unlock':
       return { reads: [], writes: [RCU(tid)] };
     case 'ipi_send':
-      return { reads: others(ncpu, tid, IRQ), writes: [IPIQ(tid)] };
+      // only the targeted CPUs' irq state decides who must take it
+      return { reads: op.targets === undefined ? others(ncpu, tid, IRQ) : others(ncpu, tid, IRQ).filter((_, i) => (op.targets! >> (i < tid ? i : i + 1)) & 1), writes: [IPIQ(tid)] };
     case 'ipi_wait':
       return { reads: [IPIQ(tid), ...others(ncpu, tid, IRQ)], writes: [] };
     case 'gp_start':

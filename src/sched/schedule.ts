@@ -28,7 +28,10 @@ export function formatSchedule(scenario: string, choices: readonly number[]): st
   return `${SCHEDULE_VERSION}:${scenario}:${runs.join(',')}`;
 }
 
-const RUN = /^(\d{1,2})x(\d{1,6})$/;
+const RUN = /^(\d{1,2})x(\d{1,8})$/;
+
+/** The longest schedule read: the largest step bound --max-steps allows (src/cli/options.ts). */
+export const MAX_SCHEDULE_STEPS = 10_000_000;
 
 export function parseSchedule(text: string): Schedule {
   const s = text.trim();
@@ -48,7 +51,7 @@ export function parseSchedule(text: string): Schedule {
       if (m === null) throw new UsageError(`schedule run '${clip(run)}' is malformed: each run is <cpu>x<count>, e.g. 0x9`);
       const count = Number(m[2]);
       if (count === 0) throw new UsageError(`schedule run '${run}' has a zero count`);
-      if (choices.length + count > 1_000_000) throw new UsageError('schedule is longer than 1,000,000 steps');
+      if (choices.length + count > MAX_SCHEDULE_STEPS) throw new UsageError(`schedule is longer than ${MAX_SCHEDULE_STEPS.toLocaleString('en-US')} steps, the largest step bound (--max-steps)`);
       for (let i = 0; i < count; i++) choices.push(Number(m[1]));
     }
   }

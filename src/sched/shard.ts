@@ -420,8 +420,10 @@ export class ShardStrategy implements Strategy {
   get sleepBlocked(): number {
     return this.blockedBefore + (this.cur?.sleepBlocked ?? 0);
   }
-  get wantsWrites(): boolean | undefined {
-    return this.cur?.wantsWrites;
+  // boolean, not `boolean | undefined`: the emitted .d.ts must satisfy `Strategy` under a
+  // consumer's exactOptionalPropertyTypes (tsc --init's default)
+  get wantsWrites(): boolean {
+    return this.cur?.wantsWrites === true;
   }
   get segments(): readonly SegmentStats[] {
     return this.seg.list;

@@ -39,6 +39,9 @@ import {
   GUP_PIN_COUNTING_BIAS, MM_FLAGS, MM_WRITE_PROTECT_SEQ, MMF_HAS_PINNED, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_lru,
   PG_swapbacked, PG_uptodate,
 } from '../world.js';
+import { kernelSource, variantsOf } from '../replaceable.js';
+
+const replaceable = kernelSource('mm/memory.c');
 
 export const EAGAIN = -11;
 export const EBUSY = -16;
@@ -55,29 +58,35 @@ export interface ForkCopy {
  * page_maybe_dma_pinned() -> folio_maybe_dma_pinned(): a large folio's _pincount, or a small
  * one's _refcount >= GUP_PIN_COUNTING_BIAS ("false positives are allowed").
  */
-function* page_maybe_dma_pinned(k: K, page: number): Path<boolean> {
+const page_maybe_dma_pinned = replaceable(function* page_maybe_dma_pinned(k: K, page: number): Path<boolean> {
   const fn = 'folio_maybe_dma_pinned';
   const folio = yield* page_folio(k, page, at('page_maybe_dma_pinned', 'return folio_maybe_dma_pinned(page_folio(page))'));
   if (yield* folio_test_large(k, folio, at(fn, 'if (folio_test_large(folio))'))) {
     return (yield* READ_ONCE(k.L.pincount(folio), at(fn, 'return atomic_read(&folio->_pincount) > 0'))) > 0;
   }
   return (yield* READ_ONCE(k.L.refcount(folio), at(fn, 'return ((unsigned int)folio_ref_count(folio)) >= GUP_PIN_COUNTING_BIAS'))) >= GUP_PIN_COUNTING_BIAS;
-}
+}, {
+  description: 'page_maybe_dma_pinned() -> folio_maybe_dma_pinned(): a large folio\'s _pincount, or a small one\'s _refcount >= GUP_PIN_COUNTING_BIAS ("false positives are ...',
+});
 
 /** page_needs_cow_for_dma(): COW mapping, the mm has ever pinned, and the page may be pinned */
-function* page_needs_cow_for_dma(k: K, page: number): Path<boolean> {
+const page_needs_cow_for_dma = replaceable(function* page_needs_cow_for_dma(k: K, page: number): Path<boolean> {
   // is_cow_mapping(vma->vm_flags): a private writable mapping
   if (!(yield* test_bit(MMF_HAS_PINNED, k.L.mm(MM_FLAGS), at('page_needs_cow_for_dma', 'if (!test_bit(MMF_HAS_PINNED, &vma->vm_mm->flags))')))) return false;
   return yield* page_maybe_dma_pinned(k, page);
-}
+}, {
+  description: 'page_needs_cow_for_dma(): COW mapping, the mm has ever pinned, and the page may be pinned',
+});
 
 /** __page_dup_rmap(page, false): one more PTE mapping */
-function* __page_dup_rmap(k: K, page: number): Path<void> {
+const __page_dup_rmap = replaceable(function* __page_dup_rmap(k: K, page: number): Path<void> {
   yield* atomic_add(k.L.mapcount(page), 1, at('__page_dup_rmap', 'atomic_inc(&page->_mapcount)'));
-}
+}, {
+  description: '__page_dup_rmap(page, false): one more PTE mapping',
+});
 
 /** page_try_dup_anon_rmap(page, false, vma), v6.6 (v6.9+: folio_try_dup_anon_rmap_pte) */
-export function* page_try_dup_anon_rmap(k: K, page: number): Path<number> {
+export const page_try_dup_anon_rmap = replaceable(function* page_try_dup_anon_rmap(k: K, page: number): Path<number> {
   const fn = 'page_try_dup_anon_rmap';
   // "No need to check+clear for already shared pages, including KSM pages."
   if (yield* test_bit(PG_anon_exclusive, k.L.flags(page), at(fn, 'if (!PageAnonExclusive(page)) goto dup'))) {
@@ -87,7 +96,11 @@ export function* page_try_dup_anon_rmap(k: K, page: number): Path<number> {
   // "It's okay to share the anon page between both processes, mapping the page R/O into both processes."
   yield* __page_dup_rmap(k, page);
   return 0;
-}
+}, {
+  source: 'include/linux/rmap.h',
+  aliases: ['folio_try_dup_anon_rmap_pte (v6.9+)'],
+  description: 'share an anon page with the child (ClearPageAnonExclusive, _mapcount++) unless it may be pinned (-EBUSY)',
+});
 
 /**
  * page_try_dup_anon_rmap() without the maybe-pinned check: fork before 70e806e4e645 (v5.8)
@@ -103,7 +116,7 @@ export function* page_try_dup_anon_rmap_v5_7(k: K, page: number): Path<number> {
 }
 
 /** copy_present_page(), v6.6: give the child its own copy of a maybe-pinned page */
-function* copy_present_page(k: K, c: ForkCopy, dst_ptep: number, page: number, addr: number): Path<number> {
+const copy_present_page = replaceable(function* copy_present_page(k: K, c: ForkCopy, dst_ptep: number, page: number, addr: number): Path<number> {
   const fn = 'copy_present_page';
   const L = k.L;
   const new_folio = c.prealloc;
@@ -123,10 +136,12 @@ function* copy_present_page(k: K, c: ForkCopy, dst_ptep: number, page: number, a
   yield* set_pte_at(k, dst_ptep, pfn_pte(new_folio, true), at(fn, 'set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte)'));
   void addr;
   return 0;
-}
+}, {
+  description: 'copy_present_page(), v6.6: give the child its own copy of a maybe-pinned page',
+});
 
 /** copy_present_pte(), v6.6: share the page COW with the child (write-protecting the parent), or copy it */
-export function* copy_present_pte(k: K, c: ForkCopy, dst_ptep: number, src_ptep: number, addr: number): Path<number> {
+export const copy_present_pte = replaceable(function* copy_present_pte(k: K, c: ForkCopy, dst_ptep: number, src_ptep: number, addr: number): Path<number> {
   const fn = 'copy_present_pte';
   const L = k.L;
   let pte = yield* ptep_get(k, src_ptep, at(fn, 'pte_t pte = ptep_get(src_pte)'));
@@ -138,7 +153,7 @@ export function* copy_present_pte(k: K, c: ForkCopy, dst_ptep: number, src_ptep:
     //  the child so that we'll always guarantee the pinned page won't be randomly replaced in
     //  the future."
     yield* atomic_add(L.refcount(folio), 1, at(fn, 'folio_get(folio)'));
-    if ((yield* k.impl('page_try_dup_anon_rmap', page_try_dup_anon_rmap)(k, page)) !== 0) {
+    if ((yield* page_try_dup_anon_rmap(k, page)) !== 0) {
       // "Page may be pinned, we have to copy."
       yield* folio_put(k, folio, at(fn, 'folio_put(folio)'));
       return yield* copy_present_page(k, c, dst_ptep, page, addr);
@@ -152,10 +167,12 @@ export function* copy_present_pte(k: K, c: ForkCopy, dst_ptep: number, src_ptep:
   pte -= pte & _PAGE_ACCESSED; // pte_mkold(pte)
   yield* set_pte_at(k, dst_ptep, pte, at(fn, 'set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte)'));
   return 0;
-}
+}, {
+  description: 'copy_present_pte(), v6.6: share the page COW with the child (write-protecting the parent), or copy it',
+});
 
 /** copy_pte_range(), v6.6, for [addr, end) under one PMD */
-export function* copy_pte_range(k: K, c: ForkCopy, addr: number, end: number): Path<number> {
+export const copy_pte_range = replaceable(function* copy_pte_range(k: K, c: ForkCopy, addr: number, end: number): Path<number> {
   const fn = 'copy_pte_range';
   const L = k.L;
   const src_pmd = pmd_offset(k, addr);
@@ -206,7 +223,9 @@ export function* copy_pte_range(k: K, c: ForkCopy, addr: number, end: number): P
     c.prealloc = -1;
   }
   return 0;
-}
+}, {
+  description: 'copy_pte_range(), v6.6, for [addr, end) under one PMD',
+});
 
 /** copy_page_range() variants differ in the write_protect_seq bracket */
 export interface CopyPageRangeOptions {
@@ -214,9 +233,11 @@ export interface CopyPageRangeOptions {
 }
 
 /** copy_page_range(), v6.6, for the parent's range [addr, end); returns the child's PTE tables */
-export function* copy_page_range(k: K, addr: number, end: number): Path<number[]> {
+export const copy_page_range = replaceable(function* copy_page_range(k: K, addr: number, end: number): Path<number[]> {
   return yield* copy_page_range_opts(k, addr, end, { writeProtectSeq: true });
-}
+}, {
+  description: 'fork: raw_write_seqcount_begin/end(&src_mm->write_protect_seq) around copy_pte_range/copy_present_pte',
+});
 /** copy_page_range() without the write_protect_seq bracket 57efa1fe5957 added (v5.11) */
 export function* copy_page_range_no_seq(k: K, addr: number, end: number): Path<number[]> {
   return yield* copy_page_range_opts(k, addr, end, { writeProtectSeq: false });
@@ -253,9 +274,31 @@ export function* copy_page_range_opts(k: K, addr: number, end: number, o: CopyPa
 }
 
 /** dup_mmap() for one VMA [addr, end): copy_page_range(), then flush_tlb_mm(oldmm) for the write-protected PTEs */
-export function* dup_mmap(k: K, addr: number, end: number): Path<number[]> {
-  const tables = yield* k.impl('copy_page_range', copy_page_range)(k, addr, end);
+export const dup_mmap = replaceable(function* dup_mmap(k: K, addr: number, end: number): Path<number[]> {
+  const tables = yield* copy_page_range(k, addr, end);
   yield* flush_tlb_range(k, at('dup_mmap', 'flush_tlb_mm(oldmm)'));
   yield* ghost({ type: 'fork_done', tables: tables.join(',') }, at('dup_mmap', 'return retval'));
   return tables;
-}
+}, {
+  description: 'dup_mmap() for one VMA [addr, end): copy_page_range(), then flush_tlb_mm(oldmm) for the write-protected PTEs',
+});
+
+variantsOf(() => copy_page_range, [
+  {
+    name: 'no-write-protect-seq',
+    description: 'without the write_protect_seq bracket: GUP-fast FOLL_PIN cannot tell that fork ran under its walk',
+    range: { from: 'v5.10', to: 'v5.10' },
+    kernel: 'v5.10 (fixed by 57efa1fe5957, v5.11), in v6.6 vocabulary',
+    fn: copy_page_range_no_seq,
+  },
+]);
+
+variantsOf(() => page_try_dup_anon_rmap, [
+  {
+    name: 'v5.8-always-dup',
+    description: 'no maybe-pinned check: fork always shares anon pages COW, pinned or not (v5.6..v5.8, FOLL_PIN without early COW)',
+    range: { from: 'v5.6', to: 'v5.8' },
+    kernel: 'v5.8 (fixed by 70e806e4e645 "mm: Do early cow for pinned pages during fork() for ptes", 2020-09-27, v5.9), in v6.6 vocabulary',
+    fn: page_try_dup_anon_rmap_v5_7,
+  },
+]);

@@ -27,6 +27,9 @@ import {
   pte_devmap, pte_pfn, pte_protnone, pte_special, pte_write,
 } from '../pgtable.js';
 import { GUP_PIN_COUNTING_BIAS, MM_WRITE_PROTECT_SEQ, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_referenced } from '../world.js';
+import { kernelSource } from '../replaceable.js';
+
+const replaceable = kernelSource('mm/gup.c');
 
 // include/linux/mm.h
 export const FOLL_WRITE = 0x01;
@@ -45,7 +48,7 @@ export interface GupResult {
  * "CAUTION: Don't use compound_head() on the page before this point" — the folio is unstable
  * until we hold a reference, so page_folio() is re-checked after folio_ref_try_add_rcu().
  */
-export function* try_get_folio(k: K, page: number, refs: number): Path<number> {
+export const try_get_folio = replaceable(function* try_get_folio(k: K, page: number, refs: number): Path<number> {
   const fn = 'try_get_folio';
   for (;;) {
     const folio = yield* page_folio(k, page, at(fn, 'retry: folio = page_folio(page)'));
@@ -59,14 +62,17 @@ export function* try_get_folio(k: K, page: number, refs: number): Path<number> {
     }
     return folio;
   }
-}
+}, {
+  aliases: ['try_get_compound_head (v5.x)'],
+  description: 'page_folio, folio_ref_try_add_rcu, page_folio re-check (retry if the folio changed)',
+});
 
 /** try_grab_folio() (v6.6; v6.10+: try_grab_folio_fast): FOLL_GET takes a ref, FOLL_PIN a pin */
-export function* try_grab_folio(k: K, page: number, refs: number, flags: number): Path<number> {
+export const try_grab_folio = replaceable(function* try_grab_folio(k: K, page: number, refs: number, flags: number): Path<number> {
   const fn = 'try_grab_folio';
-  if (flags & FOLL_GET) return yield* k.impl('try_get_folio', try_get_folio)(k, page, refs);
+  if (flags & FOLL_GET) return yield* try_get_folio(k, page, refs);
   // FOLL_PIN (the zero page is not modelled)
-  const folio = yield* k.impl('try_get_folio', try_get_folio)(k, page, refs);
+  const folio = yield* try_get_folio(k, page, refs);
   if (folio < 0) return -1;
   // "When pinning a large folio, use an exact count to track it. However, be sure to *also*
   //  increment the normal folio refcount field at least once, so that the folio really is pinned."
@@ -79,10 +85,13 @@ export function* try_grab_folio(k: K, page: number, refs: number, flags: number)
   //  smp_mb() and is paired with a memory barrier in page_try_share_anon_rmap()."
   yield* smp_mb__after_atomic(at(fn, 'smp_mb__after_atomic()'));
   return folio;
-}
+}, {
+  aliases: ['try_grab_folio_fast (v6.10+)', 'try_grab_compound_head (v5.7-v5.19)'],
+  description: 'FOLL_GET: try_get_folio; FOLL_PIN: also _pincount or GUP_PIN_COUNTING_BIAS, then smp_mb__after_atomic',
+});
 
 /** gup_put_folio(): undo try_grab_folio() */
-export function* gup_put_folio(k: K, folio: number, refs: number, flags: number, stmt = 'gup_put_folio(folio, 1, flags)'): Path<void> {
+export const gup_put_folio = replaceable(function* gup_put_folio(k: K, folio: number, refs: number, flags: number, stmt = 'gup_put_folio(folio, 1, flags)'): Path<void> {
   const fn = 'gup_put_folio';
   if (flags & FOLL_PIN) {
     if (yield* folio_test_large(k, folio, at(fn, 'if (folio_test_large(folio))'))) {
@@ -92,13 +101,15 @@ export function* gup_put_folio(k: K, folio: number, refs: number, flags: number,
     }
   }
   yield* folio_put_refs(k, folio, refs, at(fn, stmt));
-}
+}, {
+  description: 'gup_put_folio(): undo try_grab_folio()',
+});
 
 /**
  * gup_must_unshare(NULL, flags, page): for an R/O FOLL_PIN of an anon page, the pin is only
  * allowed while the page is PageAnonExclusive (mm/internal.h). FOLL_GET never needs to unshare.
  */
-export function* gup_must_unshare(k: K, flags: number, page: number): Path<boolean> {
+export const gup_must_unshare = replaceable(function* gup_must_unshare(k: K, flags: number, page: number): Path<boolean> {
   const fn = 'gup_must_unshare';
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
   const mapping = yield* load(k.L.mapping(page), at(fn, 'if (!PageAnon(page))'), 'once');
@@ -106,10 +117,12 @@ export function* gup_must_unshare(k: K, flags: number, page: number): Path<boole
   // "Paired with a memory barrier in page_try_share_anon_rmap()."
   yield* smp_rmb(at(fn, 'smp_rmb()'));
   return !(yield* test_bit(PG_anon_exclusive, k.L.flags(page), at(fn, 'return !PageAnonExclusive(page)')));
-}
+}, {
+  description: 'gup_must_unshare(NULL, flags, page): for an R/O FOLL_PIN of an anon page, the pin is only allowed while the page is PageAnonExclusive (mm/internal.h).',
+});
 
 /** gup_pte_range(), v6.6 (v6.10+: gup_fast_pte_range). Returns 1 when the whole range was grabbed. */
-export function* gup_pte_range(k: K, pmd: number, pmdp: number, addr: number, end: number, flags: number, r: GupResult): Path<number> {
+export const gup_pte_range = replaceable(function* gup_pte_range(k: K, pmd: number, pmdp: number, addr: number, end: number, flags: number, r: GupResult): Path<number> {
   const fn = 'gup_pte_range';
   let ret = 0;
   const ptem = yield* pte_offset_map(k, pmd, at(fn, 'ptem = ptep = pte_offset_map(&pmd, addr)'));
@@ -123,7 +136,7 @@ export function* gup_pte_range(k: K, pmd: number, pmdp: number, addr: number, en
     const page = pte_pfn(pte);
     yield* VM_BUG_ON(page >= k.geo.nrPages, '!pfn_valid(pte_pfn(pte))', at(fn, 'VM_BUG_ON(!pfn_valid(pte_pfn(pte)))'));
     yield* ghost({ type: 'gup_pte_read', addr, pfn: page }, at(fn, 'page = pte_page(pte)'));
-    const folio = yield* k.impl('try_grab_folio', try_grab_folio)(k, page, 1, flags);
+    const folio = yield* try_grab_folio(k, page, 1, flags);
     if (folio < 0) break;
     // Re-check the PMD (khugepaged may have cleared it to collapse, 2022) and the PTE (zap,
     // split, migration clear it before checking for pins): only then is the reference ours.
@@ -147,15 +160,18 @@ export function* gup_pte_range(k: K, pmd: number, pmdp: number, addr: number, en
   if (addr === end) ret = 1;
   yield* pte_unmap(k, ptem, at(fn, 'pte_unmap(ptem)'));
   return ret;
-}
+}, {
+  aliases: ['gup_fast_pte_range (v6.10+)'],
+  description: 'GUP-fast over the PTEs of one page table: speculative reference, then PMD and PTE re-check',
+});
 
 /** record_subpages() + gup_huge_pmd(), v6.6 (v6.10+: gup_fast_pmd_leaf) */
-export function* gup_huge_pmd(k: K, orig: number, pmdp: number, addr: number, end: number, flags: number, r: GupResult): Path<number> {
+export const gup_huge_pmd = replaceable(function* gup_huge_pmd(k: K, orig: number, pmdp: number, addr: number, end: number, flags: number, r: GupResult): Path<number> {
   const fn = 'gup_huge_pmd';
   if (!pmd_access_permitted(orig, (flags & FOLL_WRITE) !== 0)) return 0;
   const page = pmd_pfn(orig) + (addr % k.geo.ptrsPerPte);
   const refs = end - addr; // record_subpages(page, addr, end, pages + *nr)
-  const folio = yield* k.impl('try_grab_folio', try_grab_folio)(k, page, refs, flags);
+  const folio = yield* try_grab_folio(k, page, refs, flags);
   if (folio < 0) return 0;
   if (orig !== (yield* READ_ONCE(pmdp, at(fn, 'if (unlikely(pmd_val(orig) != pmd_val(*pmdp))) {')))) {
     yield* gup_put_folio(k, folio, refs, flags, 'gup_put_folio(folio, refs, flags)');
@@ -172,10 +188,13 @@ export function* gup_huge_pmd(k: K, orig: number, pmdp: number, addr: number, en
   }
   yield* set_bit(PG_referenced, k.L.flags(folio), at(fn, 'folio_set_referenced(folio)'));
   return 1;
-}
+}, {
+  aliases: ['gup_fast_pmd_leaf (v6.10+)'],
+  description: 'GUP-fast of a PMD-mapped THP: record_subpages, try_grab_folio, PMD re-check',
+});
 
 /** gup_pmd_range() (gup_pgd_range with the upper levels folded) */
-export function* gup_pmd_range(k: K, addr: number, end: number, flags: number, r: GupResult): Path<number> {
+export const gup_pmd_range = replaceable(function* gup_pmd_range(k: K, addr: number, end: number, flags: number, r: GupResult): Path<number> {
   const fn = 'gup_pmd_range';
   do {
     const pmdp = pmd_offset(k, addr);
@@ -185,21 +204,23 @@ export function* gup_pmd_range(k: K, addr: number, end: number, flags: number, r
     if (pmd_trans_huge(pmd)) {
       // "NUMA hinting faults need to be handled in the GUP slowpath for accounting purposes"
       if (pmd_protnone(pmd)) return 0;
-      if (!(yield* k.impl('gup_huge_pmd', gup_huge_pmd)(k, pmd, pmdp, addr, next, flags, r))) return 0;
-    } else if (!(yield* k.impl('gup_pte_range', gup_pte_range)(k, pmd, pmdp, addr, next, flags, r))) {
+      if (!(yield* gup_huge_pmd(k, pmd, pmdp, addr, next, flags, r))) return 0;
+    } else if (!(yield* gup_pte_range(k, pmd, pmdp, addr, next, flags, r))) {
       return 0;
     }
     addr = next;
   } while (addr !== end);
   return 1;
-}
+}, {
+  description: 'gup_pmd_range() (gup_pgd_range with the upper levels folded)',
+});
 
 /**
  * lockless_pages_from_mm(), v6.6. IRQs off over the walk: blocks IPI TLB flushes and
  * tlb_remove_table_sync_one(), and is an RCU read-side section, so page tables cannot be
  * freed under the walk. FOLL_PIN brackets the walk with mm->write_protect_seq against fork.
  */
-export function* lockless_pages_from_mm(k: K, start: number, end: number, gup_flags: number): Path<GupResult> {
+export const lockless_pages_from_mm = replaceable(function* lockless_pages_from_mm(k: K, start: number, end: number, gup_flags: number): Path<GupResult> {
   const fn = 'lockless_pages_from_mm';
   const r: GupResult = { nr: 0, pages: [] };
   let seq = 0;
@@ -221,32 +242,39 @@ export function* lockless_pages_from_mm(k: K, start: number, end: number, gup_fl
     }
   }
   return r;
-}
+}, {
+  aliases: ['gup_fast (v6.10+)'],
+  description: 'write_protect_seq bracket (FOLL_PIN), local_irq_save over the walk',
+});
 
 /** unpin_user_page() / put_page() of a page GUP returned, by its caller */
-export function* unpin_user_page(k: K, page: number, fn = 'unpin_user_page'): Path<void> {
+export const unpin_user_page = replaceable(function* unpin_user_page(k: K, page: number, fn = 'unpin_user_page'): Path<void> {
   yield* ghost({ type: 'gup_release', pfn: page }, at(fn, 'release'));
   const folio = yield* page_folio(k, page, at(fn, 'folio = page_folio(page)'));
   yield* gup_put_folio(k, folio, 1, FOLL_PIN, 'gup_put_folio(folio, 1, FOLL_PIN)');
-}
-export function* put_user_page(k: K, page: number): Path<void> {
+}, {
+  description: 'unpin_user_page() / put_page() of a page GUP returned, by its caller',
+});
+export const put_user_page = replaceable(function* put_user_page(k: K, page: number): Path<void> {
   const fn = 'put_page';
   yield* ghost({ type: 'gup_release', pfn: page }, at(fn, 'release'));
   const folio = yield* page_folio(k, page, at(fn, 'folio = page_folio(page)'));
   yield* folio_put_refs(k, folio, 1, at(fn, 'folio_put(folio)'));
-}
+});
 
 /**
  * The GUP-fast caller: get_user_pages_fast()/pin_user_pages_fast() over [start, start+nr_pages),
  * use the pages, then release them (put_page / unpin_user_pages).
  */
-export function* get_user_pages_fast(k: K, start: number, nr_pages: number, gup_flags: number): Path<GupResult> {
-  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: (gup_flags & FOLL_WRITE) !== 0 ? 1 : 0 }, at('get_user_pages_fast', 'begin'));
-  const r = yield* k.impl('lockless_pages_from_mm', lockless_pages_from_mm)(k, start, start + nr_pages, gup_flags);
+export const get_user_pages_fast = replaceable(function* get_user_pages_fast(k: K, start: number, nr_pages: number, gup_flags: number): Path<GupResult> {
+  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: (gup_flags & FOLL_WRITE) !== 0 ? 1 : 0, pin: (gup_flags & FOLL_PIN) !== 0 ? 1 : 0 }, at('get_user_pages_fast', 'begin'));
+  const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, gup_flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('get_user_pages_fast', `return ${r.nr}`));
   for (const page of r.pages) {
     if (gup_flags & FOLL_PIN) yield* unpin_user_page(k, page);
     else yield* put_user_page(k, page);
   }
   return r;
-}
+}, {
+  description: 'The GUP-fast caller: get_user_pages_fast()/pin_user_pages_fast() over [start, start+nr_pages), use the pages, then release them (put_page / unpin_user_pages).',
+});

@@ -8,6 +8,8 @@ import { folio_put_refs, page_folio, pte_offset, pte_offset_map, pte_unmap, ptep
 import { pte_access_permitted, pte_devmap, pte_pfn, pte_protnone, pte_special, pte_write } from '../pgtable.js';
 import { PG_referenced } from '../world.js';
 import { FOLL_WRITE, gup_must_unshare, gup_put_folio, try_grab_folio, type GupResult } from './gup.js';
+import { variantsOf } from '../replaceable.js';
+import { gup_pte_range } from './gup.js';
 
 /**
  * v6.6 gup_pte_range() with the PMD and PTE re-checks after try_grab_folio() removed: the
@@ -29,7 +31,7 @@ export function* gup_pte_range_no_pte_recheck(k: K, pmd: number, _pmdp: number, 
     }
     const page = pte_pfn(pte);
     yield* ghost({ type: 'gup_pte_read', addr, pfn: page }, at(fn, 'page = pte_page(pte)'));
-    const folio = yield* k.impl('try_grab_folio', try_grab_folio)(k, page, 1, flags);
+    const folio = yield* try_grab_folio(k, page, 1, flags);
     if (folio < 0) {
       ok = false;
       break;
@@ -181,7 +183,7 @@ export function* gup_pte_range_v5_19_no_pmd_recheck(k: K, pmd: number, _pmdp: nu
     const page = pte_pfn(pte);
     yield* VM_BUG_ON(page >= k.geo.nrPages, '!pfn_valid(pte_pfn(pte))', at(fn, 'VM_BUG_ON(!pfn_valid(pte_pfn(pte)))'));
     yield* ghost({ type: 'gup_pte_read', addr, pfn: page }, at(fn, 'page = pte_page(pte)'));
-    const folio = yield* k.impl('try_grab_folio', try_grab_folio)(k, page, 1, flags);
+    const folio = yield* try_grab_folio(k, page, 1, flags);
     if (folio < 0) {
       ok = false;
       break;
@@ -204,3 +206,43 @@ export function* gup_pte_range_v5_19_no_pmd_recheck(k: K, pmd: number, _pmdp: nu
   yield* pte_unmap(k, ptem, at(fn, 'pte_unmap(ptem)'));
   return ok ? 1 : 0;
 }
+
+variantsOf(() => gup_pte_range, [
+  {
+    name: 'no-pte-recheck',
+    description: 'v6.6 without the pmd_val/pte_val re-check after try_grab_folio()',
+    range: { from: 'v6.6', to: 'v6.6' },
+    mutation: true,
+    kernel: 'v6.6, re-check removed',
+    fn: gup_pte_range_no_pte_recheck,
+  },
+  {
+    name: 'tail-page-ref',
+    description: 'v4.4: page_cache_get_speculative() on the PTE\'s own page, a tail of a PTE-mapped THP (_count 0): the get always fails',
+    range: { from: 'v4.4', to: 'v4.4' },
+    kernel: 'v4.4 (fixed in v4.5 by the THP refcounting rework)',
+    fn: gup_pte_range_v4_4_tail_page,
+  },
+  {
+    name: 'v4.5-compound-head',
+    description: 'v4.5: page_cache_get_speculative(compound_head(page)), PTE re-check, VM_BUG_ON_PAGE(compound_head(page) != head)',
+    range: { from: 'v4.5', to: 'v4.5' },
+    kernel: 'v4.5',
+    fn: gup_pte_range_v4_5_compound_head,
+  },
+  {
+    name: 'x86-get_page',
+    description: 'x86 before v4.13: get_page() and no re-check, relying on the TLB-flush IPI being held off by irqs-off (violation unless --env tlb=ipi)',
+    range: { from: 'v4.5', to: 'v4.12' },
+    arch: 'x86',
+    kernel: 'v4.12 arch/x86/mm/gup.c',
+    fn: gup_pte_range_x86_v4_12,
+  },
+  {
+    name: 'no-pmd-recheck',
+    description: 'v5.19: only the PTE is re-checked after try_grab_folio(); khugepaged\'s pmdp_collapse_flush() leaves the detached table\'s PTEs unchanged',
+    range: { from: 'v5.19', to: 'v5.19' },
+    kernel: 'v5.19 (fixed by 70cbc3cc78a9, v6.0)',
+    fn: gup_pte_range_v5_19_no_pmd_recheck,
+  },
+]);

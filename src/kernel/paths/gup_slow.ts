@@ -12,23 +12,29 @@
  *
  * Simplified (one line each): PGD..PUD folded; one VMA; no FOLL_DUMP/FOLL_TOUCH/devmap/p2pdma;
  * handle_mm_fault() is the read fault of this file's world (file THP by PMD, else PTE; anon: the
- * zero page); the mmap_lock is held for read throughout (not modelled as a lock: nothing here
- * takes it for write).
+ * zero page); get_user_pages() holds mmap_lock for read over the walk and the faults
+ * (mmap_read_lock, as __get_user_pages_locked() takes it when the caller has not), which
+ * excludes a retract_page_tables() of v6.0..v6.4 that holds it for write.
  */
 import type { Path } from '../../core/op.js';
 import { at, atomic_add, ghost, load, READ_ONCE, spin_lock, spin_unlock, WARN_ON_ONCE } from '../primitives.js';
 import {
   page_folio, pmd_offset, pte_offset, pte_offset_map_lock, pte_unmap_unlock, ptep_get,
   set_pte_at, type K,
+  mmap_read_lock, mmap_read_unlock,
 } from '../mm.js';
 import {
   _PAGE_SPECIAL, _PAGE_USER, _PAGE_TABLE, pfn_pte, pmd_none, pmd_pgtable, pmd_populate_val, pmd_present,
   pmd_protnone, pmd_trans_huge, pte_none, pte_pfn, pte_present, pte_special,
 } from '../pgtable.js';
-import type { Vma } from '../walkers_world.js';
+import { is_vm_hugetlb_page, type Vma } from '../walkers_world.js';
+import { follow_page_mask_hugetlb_no_walk_bracket, follow_page_mask_hugetlb_v6_10 } from './hugetlb.js';
 import { FOLL_GET, put_user_page } from './gup.js';
 import { filemap_fault, is_huge_zero_pmd, pmd_lock, pte_alloc, split_huge_pmd } from './huge_memory_walkers.js';
 import { pmd_trans_unstable } from './pagewalk.variants.js';
+import { kernelSource, variantsOf } from '../replaceable.js';
+
+const replaceable = kernelSource('mm/gup.c');
 
 export const FOLL_SPLIT_PMD = 0x20000;
 export const NULL_PAGE = -1;
@@ -45,17 +51,19 @@ const no_page_table = (): number => NULL_PAGE;
  * try_grab_page(page, FOLL_GET), v6.6: `if (WARN_ON_ONCE(folio_ref_count(folio) <= 0)) return
  * -ENOMEM; ... folio_ref_inc(folio)` — under the PTL, the mapping's reference keeps it positive.
  */
-function* try_grab_page(k: K, page: number): Path<number> {
+const try_grab_page = replaceable(function* try_grab_page(k: K, page: number): Path<number> {
   const fn = 'try_grab_page';
   const folio = yield* page_folio(k, page, at(fn, 'struct folio *folio = page_folio(page)'));
   const ref = yield* READ_ONCE(k.L.refcount(folio), at(fn, 'if (WARN_ON_ONCE(folio_ref_count(folio) <= 0))'));
   if (yield* WARN_ON_ONCE(ref <= 0, 'folio_ref_count(folio) <= 0', at(fn, 'if (WARN_ON_ONCE(folio_ref_count(folio) <= 0))'))) return ENOMEM;
   yield* atomic_add(k.L.refcount(folio), 1, at(fn, 'folio_ref_inc(folio)'));
   return 0;
-}
+}, {
+  description: 'try_grab_page(page, FOLL_GET), v6.6: `if (WARN_ON_ONCE(folio_ref_count(folio) <= 0)) return -ENOMEM; ...',
+});
 
 /** the PTE-level part shared by both forms of follow_page_pte(), under the PTL */
-function* follow_pte_locked(k: K, vma: Vma, ptep: number, flags: number, fn: string): Path<{ page: number; none: boolean }> {
+const follow_pte_locked = replaceable(function* follow_pte_locked(k: K, vma: Vma, ptep: number, flags: number, fn: string): Path<{ page: number; none: boolean }> {
   const pte = yield* ptep_get(k, ptep, at(fn, 'pte = ptep_get(ptep)'));
   if (!pte_present(pte)) return { page: NULL_PAGE, none: pte_none(pte) }; // goto no_page
   // page = vm_normal_page(vma, address, pte): NULL for special PTEs
@@ -70,10 +78,12 @@ function* follow_pte_locked(k: K, vma: Vma, ptep: number, flags: number, fn: str
     if (ret) return { page: ret, none: false };
   }
   return { page, none: false };
-}
+}, {
+  description: 'the PTE-level part shared by both forms of follow_page_pte(), under the PTL',
+});
 
 /** follow_page_pte(), v6.6: the table is re-validated by pte_offset_map_lock(), which may return NULL */
-export function* follow_page_pte(k: K, vma: Vma, address: number, pmdp: number, flags: number): Path<number> {
+export const follow_page_pte = replaceable(function* follow_page_pte(k: K, vma: Vma, address: number, pmdp: number, flags: number): Path<number> {
   const fn = 'follow_page_pte';
   const pt = yield* pte_offset_map_lock(k, pmdp, at(fn, 'ptep = pte_offset_map_lock(mm, pmd, address, &ptl)'));
   if (pt < 0) return no_page_table(); // "if (!ptep) return no_page_table(vma, flags);"
@@ -83,7 +93,9 @@ export function* follow_page_pte(k: K, vma: Vma, address: number, pmdp: number, 
   yield* pte_unmap_unlock(k, pt, at(fn, r.page === NULL_PAGE ? 'no_page: pte_unmap_unlock(ptep, ptl)' : 'out: pte_unmap_unlock(ptep, ptl)'));
   if (r.page === NULL_PAGE && r.none) return no_page_table();
   return r.page;
-}
+}, {
+  description: 'pte_offset_map_lock() (NULL -> no_page_table), the PTE under the PTL, try_grab_page',
+});
 
 /** x86 pmd_bad(): `(pmd_flags(pmd) & ~_PAGE_USER) != _KERNPG_TABLE` — true for a huge PMD too */
 const x86_pmd_bad = (pmd: number): boolean => !pmd_none(pmd) && ((pmd % 4096) & ~_PAGE_USER) !== (_PAGE_TABLE & ~_PAGE_USER);
@@ -109,10 +121,10 @@ export function* follow_page_pte_v6_4(k: K, vma: Vma, address: number, pmdp: num
 }
 
 /** follow_pmd_mask(), v6.6 (the FOLL_SPLIT_PMD block: split, pte_alloc, follow_page_pte) */
-export function* follow_pmd_mask(k: K, vma: Vma, address: number, flags: number): Path<number> {
+export const follow_pmd_mask = replaceable(function* follow_pmd_mask(k: K, vma: Vma, address: number, flags: number): Path<number> {
   const fn = 'follow_pmd_mask';
   const pmdp = pmd_offset(k, address);
-  const follow_pte = k.impl('follow_page_pte', follow_page_pte);
+  const follow_pte = follow_page_pte;
   const pmdval = yield* READ_ONCE(pmdp, at(fn, 'pmdval = pmdp_get_lockless(pmd)'));
   if (pmd_none(pmdval)) return no_page_table();
   if (!pmd_present(pmdval)) return no_page_table();
@@ -137,7 +149,9 @@ export function* follow_pmd_mask(k: K, vma: Vma, address: number, flags: number)
   // follow_trans_huge_pmd() is not needed by the FOLL_SPLIT_PMD scenarios
   yield* spin_unlock(ptl, at(fn, 'spin_unlock(ptl)'));
   return EFAULT;
-}
+}, {
+  description: 'slow GUP at the PMD: table -> follow_page_pte; huge + FOLL_SPLIT_PMD -> split, pte_alloc, follow_page_pte',
+});
 
 /**
  * follow_pmd_mask(), v6.4: the FOLL_SPLIT_PMD block before v6.5 — the huge zero page gets
@@ -181,9 +195,23 @@ export function* follow_pmd_mask_v6_4(k: K, vma: Vma, address: number, flags: nu
   return EFAULT;
 }
 
-/** follow_page_mask(), v6.6 with PGD..PUD folded: straight to follow_pmd_mask() */
-export function* follow_page_mask(k: K, vma: Vma, address: number, flags: number): Path<number> {
-  return yield* k.impl('follow_pmd_mask', follow_pmd_mask)(k, vma, address, flags);
+/**
+ * follow_page_mask(), v6.6 with PGD..PUD folded: straight to follow_pmd_mask(). A hugetlb vma
+ * takes the v6.10 form (hugetlb.ts: the walk bracketed by vma_pgtable_walk_begin()/_end()); in
+ * v6.2-v6.9 __get_user_pages() sent hugetlb vmas to follow_hugetlb_page() instead.
+ */
+export const follow_page_mask = replaceable(function* follow_page_mask(k: K, vma: Vma, address: number, flags: number): Path<number> {
+  if (is_vm_hugetlb_page(vma)) return yield* follow_page_mask_hugetlb_v6_10(k, vma, address);
+  return yield* follow_pmd_mask(k, vma, address, flags);
+}, {
+  kernel: 'v6.10',
+  aliases: ['follow_hugetlb_page (v6.2-v6.9, hugetlb vmas)'],
+  description: 'slow GUP walk bracketed by vma_pgtable_walk_begin/end (hugetlb_vma_lock_read for hugetlb vmas)',
+});
+/** follow_page_mask() whose hugetlb walk has no vma_pgtable_walk_begin()/_end(), as v6.1's follow_hugetlb_page() without the hugetlb vma lock */
+export function* follow_page_mask_no_walk_bracket(k: K, vma: Vma, address: number, flags: number): Path<number> {
+  if (is_vm_hugetlb_page(vma)) return yield* follow_page_mask_hugetlb_no_walk_bracket(k, vma, address);
+  return yield* follow_pmd_mask(k, vma, address, flags);
 }
 
 /**
@@ -193,7 +221,7 @@ export function* follow_page_mask(k: K, vma: Vma, address: number, flags: number
  * vma gets a table (pte_alloc) and the zero page; an empty PTE in a table gets the file subpage
  * (folio_try_get, page_add_file_rmap, set_pte_at) or the zero page. A huge PMD needs nothing.
  */
-export function* handle_mm_fault(k: K, vma: Vma, address: number): Path<void> {
+export const handle_mm_fault = replaceable(function* handle_mm_fault(k: K, vma: Vma, address: number): Path<void> {
   const fn = '__handle_mm_fault';
   const pmdp = pmd_offset(k, address);
   const pmd = yield* READ_ONCE(pmdp, at(fn, 'if (pmd_none(*vmf.pmd) && thp_vma_allowable_orders(vma, ...))'));
@@ -212,17 +240,21 @@ export function* handle_mm_fault(k: K, vma: Vma, address: number): Path<void> {
     yield* set_pte_at(k, ptep, pfn_pte(vma.zeroPfn!, false) + _PAGE_SPECIAL, at(ffn, 'set_pte_at(vma->vm_mm, vmf->address, vmf->pte, entry)'));
   }
   yield* pte_unmap_unlock(k, pt, at(ffn, 'pte_unmap_unlock(vmf->pte, vmf->ptl)'));
-}
+}, {
+  description: 'handle_mm_fault() for a read fault, as this world needs it (v6.6 __handle_mm_fault -> do_read_fault -> filemap_map_pages / do_anonymous_page): an empty PMD ...',
+});
 
 /**
  * __get_user_pages() for [start, start + nr_pages) of one vma, v6.6: follow_page_mask(); on
  * NULL faultin_page() and `goto retry`; on an error stop and return it. Then the caller uses the
  * pages and releases them (put_page). Ghosts: gup_hold/gup_release per page, gup_slow_result.
  */
-export function* get_user_pages(k: K, vma: Vma, start: number, nr_pages: number, gup_flags: number): Path<number> {
+export const get_user_pages = replaceable(function* get_user_pages(k: K, vma: Vma, start: number, nr_pages: number, gup_flags: number): Path<number> {
   const fn = '__get_user_pages';
   const pages: number[] = [];
   let err = 0;
+  // get_user_pages() -> __get_user_pages_locked(): "if (!*locked) { mmap_read_lock(mm) ... }"
+  yield* mmap_read_lock(k, at('__get_user_pages_locked', 'mmap_read_lock(mm)'));
   for (let addr = start; addr < start + nr_pages && err === 0; addr++) {
     for (;;) {
       const page = yield* follow_page_mask(k, vma, addr, gup_flags);
@@ -240,8 +272,40 @@ export function* get_user_pages(k: K, vma: Vma, start: number, nr_pages: number,
       break;
     }
   }
+  yield* mmap_read_unlock(k, at('__get_user_pages_locked', 'mmap_read_unlock(mm)'));
   yield* ghost({ type: 'gup_slow_result', addr: start, err, errname: ERRNAMES[err] ?? String(err) }, at(fn, err ? `return ${ERRNAMES[err] ?? err}` : `return ${pages.length}`));
   for (const page of pages) yield* put_user_page(k, page);
   return err ? err : pages.length;
-}
+}, {
+  description: '__get_user_pages() for [start, start + nr_pages) of one vma, v6.6: follow_page_mask(); on NULL faultin_page() and `goto retry`; on an error stop and return it.',
+});
 
+variantsOf(() => follow_pmd_mask, [
+  {
+    name: 'v6.4-foll-split-pmd',
+    description: 'v6.4: huge zero page: split, then pmd_trans_unstable() -> -EBUSY; other THPs: split, pte_alloc; follow_page_pte cannot fail',
+    range: { from: 'v6.4', to: 'v6.4' },
+    kernel: 'v6.4 (changed in v6.5: "mm/gup: remove FOLL_SPLIT_PMD use of pmd_trans_unstable()")',
+    fn: follow_pmd_mask_v6_4,
+  },
+]);
+
+variantsOf(() => follow_page_pte, [
+  {
+    name: 'v6.4-infallible-map',
+    description: 'v6.4: if (pmd_bad(*pmd)) no_page_table; the old pte_offset_map_lock() macro dereferences *pmd twice and cannot fail',
+    range: { from: 'v6.4', to: 'v6.4' },
+    kernel: 'v6.4',
+    fn: follow_page_pte_v6_4,
+  },
+]);
+
+variantsOf(() => follow_page_mask, [
+  {
+    name: 'no-walk-bracket',
+    description: 'the walk without vma_pgtable_walk_begin()/_end(), as v6.1 follow_hugetlb_page() without the hugetlb vma lock',
+    range: { from: 'v6.1', to: 'v6.1' },
+    kernel: 'v6.1 (fixed in v6.2, "mm/hugetlb: make follow_hugetlb_page() safe to pmd unshare")',
+    fn: follow_page_mask_no_walk_bracket,
+  },
+]);

@@ -30,14 +30,18 @@ import {
 } from '../primitives.js';
 import { flush_tlb_range, folio_put, folio_test_large, page_folio, pmd_offset, pte_offset, pte_offset_map, pte_unmap, put_page, set_pte_at, type K } from '../mm.js';
 import {
-  is_pmd_migration_entry, pmd_mkinvalid, pmd_pfn, pmd_populate_val, pmd_trans_huge, pmd_write, pte_dirty, pte_young,
+  _PAGE_SPECIAL, is_pmd_migration_entry, pfn_pte, pmd_mkinvalid, pmd_pfn, pmd_populate_val, pmd_trans_huge, pmd_write, pte_dirty, pte_young,
 } from '../pgtable.js';
+import type { Vma as WalkersVma } from '../walkers_world.js';
 import { F_INDEX, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_dirty, PG_head, PG_locked, PG_referenced, PG_swapbacked, PG_uptodate } from '../world.js';
 import {
   folio_test_anon, migration_entry, mk_pte, page_add_anon_rmap, page_remove_rmap_pmd, page_try_share_anon_rmap, pmd_lockptr,
   remove_migration_ptes, try_to_migrate, try_to_unmap_flush, TTU_BATCH_FLUSH, TTU_RMAP_LOCKED, TTU_SPLIT_HUGE_PMD, TTU_SYNC,
   type TlbBatch,
 } from './rmap.js';
+import { kernelSource } from '../replaceable.js';
+
+const replaceable = kernelSource('mm/huge_memory.c');
 
 export const EAGAIN = -11;
 export const EBUSY = -16;
@@ -45,7 +49,16 @@ export const EBUSY = -16;
 /** The one VMA of a scenario: anonymous (vma_is_anonymous()) or a file/shmem mapping. */
 export interface Vma {
   readonly anonymous: boolean;
+  /** the huge zero folio's pfn (is_huge_zero_pmd) and the small zero page (my_zero_pfn) */
+  readonly hugeZeroPfn?: number;
+  readonly zeroPfn?: number;
 }
+/** What the split reads of a vma: this file's Vma or the walkers' (walkers_world.ts). */
+export type SplitVma = Vma | WalkersVma;
+/** vma_is_anonymous() */
+export const vma_is_anonymous = (vma: SplitVma): boolean => ('anonymous' in vma ? vma.anonymous : vma.anon);
+export const is_huge_zero_pmd = (vma: SplitVma, pmd: number): boolean =>
+  vma.hugeZeroPfn !== undefined && pmd_trans_huge(pmd) && pmd_pfn(pmd) === vma.hugeZeroPfn;
 export const ANON_VMA: Vma = { anonymous: true };
 export const FILE_VMA: Vma = { anonymous: false };
 
@@ -53,42 +66,50 @@ export const FILE_VMA: Vma = { anonymous: false };
 export const pmd_huge_pte = (k: K): number => k.L.field(k.pmdTable, F_INDEX);
 
 /** pgtable_trans_huge_withdraw() (mm/pgtable-generic.c): "FIFO" — one deposited table here */
-export function* pgtable_trans_huge_withdraw(k: K): Path<number> {
+export const pgtable_trans_huge_withdraw = replaceable(function* pgtable_trans_huge_withdraw(k: K): Path<number> {
   const fn = 'pgtable_trans_huge_withdraw';
   const pgtable = yield* load(pmd_huge_pte(k), at(fn, 'pgtable = pmd_huge_pte(mm, pmdp)'));
   yield* VM_BUG_ON(pgtable === 0, 'no deposited page table', at(fn, 'pgtable = pmd_huge_pte(mm, pmdp)'));
   yield* store(pmd_huge_pte(k), 0, at(fn, 'pmd_huge_pte(mm, pmdp) = list_first_entry_or_null(&pgtable->lru, struct page, lru)'));
   return pgtable;
-}
+}, {
+  description: 'pgtable_trans_huge_withdraw() (mm/pgtable-generic.c): "FIFO" — one deposited table here',
+});
 
 /** pgtable_trans_huge_deposit() (mm/pgtable-generic.c), for callers that install a huge PMD */
-export function* pgtable_trans_huge_deposit(k: K, pgtable: number): Path<void> {
+export const pgtable_trans_huge_deposit = replaceable(function* pgtable_trans_huge_deposit(k: K, pgtable: number): Path<void> {
   const fn = 'pgtable_trans_huge_deposit';
   const cur = yield* load(pmd_huge_pte(k), at(fn, 'if (!pmd_huge_pte(mm, pmdp))'));
   yield* VM_BUG_ON(cur !== 0, 'a second deposited table (the model keeps one)', at(fn, 'list_add(&pgtable->lru, &pmd_huge_pte(mm, pmdp)->lru)'));
   yield* store(pmd_huge_pte(k), pgtable, at(fn, 'pmd_huge_pte(mm, pmdp) = pgtable'));
-}
+}, {
+  description: 'pgtable_trans_huge_deposit() (mm/pgtable-generic.c), for callers that install a huge PMD',
+});
 
 /**
  * pmdp_invalidate() (mm/pgtable-generic.c): pmdp_establish(pmd_mkinvalid(*pmdp)) — an xchg on
  * x86 SMP — then flush_pmd_tlb_range(). The PMD stays pmd_present()/pmd_trans_huge() for
  * locked walkers, but GUP-fast's pmd_access_permitted() fails on it.
  */
-export function* pmdp_invalidate(k: K, pmdp: number): Path<number> {
+export const pmdp_invalidate = replaceable(function* pmdp_invalidate(k: K, pmdp: number): Path<number> {
   const fn = 'pmdp_invalidate';
   const cur = yield* READ_ONCE(pmdp, at(fn, 'pmd_mkinvalid(*pmdp)'));
   const old = yield* xchg(pmdp, pmd_mkinvalid(cur), at(fn, 'old = pmdp_establish(vma, address, pmdp, pmd_mkinvalid(*pmdp))'));
   yield* flush_tlb_range(k, at(fn, 'flush_pmd_tlb_range(vma, address, address + HPAGE_PMD_SIZE)'));
   return old;
-}
+}, {
+  description: 'pmdp_invalidate() (mm/pgtable-generic.c): pmdp_establish(pmd_mkinvalid(*pmdp)) — an xchg on x86 SMP — then flush_pmd_tlb_range().',
+});
 
 /** pmdp_huge_clear_flush(): pmdp_huge_get_and_clear() (xchg), then flush_pmd_tlb_range() */
-export function* pmdp_huge_clear_flush(k: K, pmdp: number): Path<number> {
+export const pmdp_huge_clear_flush = replaceable(function* pmdp_huge_clear_flush(k: K, pmdp: number): Path<number> {
   const fn = 'pmdp_huge_clear_flush';
   const pmd = yield* xchg(pmdp, 0, at(fn, 'pmd = pmdp_huge_get_and_clear(vma->vm_mm, address, pmdp)'));
   yield* flush_tlb_range(k, at(fn, 'flush_pmd_tlb_range(vma, address, address + HPAGE_PMD_SIZE)'));
   return pmd;
-}
+}, {
+  description: 'pmdp_huge_clear_flush(): pmdp_huge_get_and_clear() (xchg), then flush_pmd_tlb_range()',
+});
 
 /**
  * __split_huge_pmd_locked(), v6.6, under the PMD lock. Anonymous: invalidate the huge PMD and
@@ -96,10 +117,10 @@ export function* pmdp_huge_clear_flush(k: K, pmdp: number): Path<number> {
  * deposited table with PTEs (or migration entries when freezing), then publish it with
  * pmd_populate() after smp_wmb(). File/shmem: clear the PMD and leave it empty.
  */
-export function* __split_huge_pmd_locked(k: K, vma: Vma, pmdp: number, haddr: number, freeze: boolean): Path<void> {
+export const __split_huge_pmd_locked = replaceable(function* __split_huge_pmd_locked(k: K, vma: SplitVma, pmdp: number, haddr: number, freeze: boolean): Path<void> {
   const fn = '__split_huge_pmd_locked';
   const HPAGE_PMD_NR = k.geo.ptrsPerPte;
-  if (!vma.anonymous) {
+  if (!vma_is_anonymous(vma)) {
     const old_pmd = yield* pmdp_huge_clear_flush(k, pmdp);
     // "We are going to unmap this huge page. So just go ahead and zap it" (x86: no deposit)
     const page = pmd_pfn(old_pmd);
@@ -130,7 +151,7 @@ export function* __split_huge_pmd_locked(k: K, vma: Vma, pmdp: number, haddr: nu
   const headOfPage = yield* page_folio(k, page, at(fn, 'PageAnon(page): folio = page_folio(page)'));
   const anon_exclusive = (yield* folio_test_anon(k, headOfPage, fn)) &&
     (yield* test_bit(PG_anon_exclusive, k.L.flags(page), at(fn, 'anon_exclusive = PageAnon(page) && PageAnonExclusive(page)')));
-  if (freeze && anon_exclusive && (yield* k.impl('page_try_share_anon_rmap', page_try_share_anon_rmap)(k, page)) !== 0) freeze = false;
+  if (freeze && anon_exclusive && (yield* page_try_share_anon_rmap(k, page)) !== 0) freeze = false;
   if (!freeze) yield* atomic_add(k.L.refcount(page), HPAGE_PMD_NR - 1, at(fn, 'page_ref_add(page, HPAGE_PMD_NR - 1)'));
 
   // "Withdraw the table only after we mark the pmd entry invalid.
@@ -146,7 +167,7 @@ export function* __split_huge_pmd_locked(k: K, vma: Vma, pmdp: number, haddr: nu
     } else {
       entry = mk_pte(page + i, write, young, dirty);
       if (anon_exclusive) yield* set_bit(PG_anon_exclusive, k.L.flags(page + i), at(fn, 'if (anon_exclusive) SetPageAnonExclusive(page + i)'));
-      yield* k.impl('page_add_anon_rmap', page_add_anon_rmap)(k, page + i, false);
+      yield* page_add_anon_rmap(k, page + i, false);
     }
     // (VM_BUG_ON(!pte_none(ptep_get(pte))): the withdrawn table is private until published)
     yield* set_pte_at(k, pte_offset(k, pt, addr), entry, at(fn, 'set_pte_at(mm, addr, pte, entry)'));
@@ -156,12 +177,19 @@ export function* __split_huge_pmd_locked(k: K, vma: Vma, pmdp: number, haddr: nu
   if (freeze) yield* put_page(k, page, at(fn, 'if (freeze) put_page(page)'));
   yield* smp_wmb(at(fn, 'smp_wmb(); /* make pte visible before pmd */'));
   yield* WRITE_ONCE(pmdp, pmd_populate_val(pgtable), at(fn, 'pmd_populate(mm, pmd, pgtable)'));
-}
+}, {
+  description: 'split a huge PMD under the PMD lock: pmdp_invalidate + flush, folio refs, deposited table filled with PTEs (or migration entries when freezing), smp_wmb, pmd_populate; file THP: PMD cleared',
+});
 
-/** __split_huge_pmd(), v6.6: take the PMD lock and split if the PMD is still huge */
-export function* __split_huge_pmd(k: K, vma: Vma, pmdp: number, address: number, freeze: boolean, folio: number): Path<void> {
+/**
+ * __split_huge_pmd(vma, pmd, address, freeze, folio), v6.6: under the PMD lock, split if the PMD
+ * is still huge. The kernel tests the huge zero page at the top of __split_huge_pmd_locked()
+ * (`if (is_huge_zero_pmd(*pmd)) return __split_huge_zero_page_pmd(vma, haddr, pmd);`); the
+ * model tests the value it already read under the same lock (no writer can change it).
+ */
+export const __split_huge_pmd = replaceable(function* __split_huge_pmd(k: K, vma: SplitVma, pmdp: number, address: number, freeze: boolean, folio: number): Path<void> {
   const fn = '__split_huge_pmd';
-  const ptl = pmd_lockptr(k);
+  const ptl = pmd_lockptr(k, pmdp);
   yield* spin_lock(ptl, at(fn, 'ptl = pmd_lock(vma->vm_mm, pmd)'));
   const pmd = yield* load(pmdp, at(fn, 'if (pmd_trans_huge(*pmd) || pmd_devmap(*pmd) || is_pmd_migration_entry(*pmd))'));
   if (pmd_trans_huge(pmd) || is_pmd_migration_entry(pmd)) {
@@ -170,36 +198,65 @@ export function* __split_huge_pmd(k: K, vma: Vma, pmdp: number, address: number,
     let ok = true;
     if (folio >= 0) ok = (yield* page_folio(k, pmd_pfn(pmd), at(fn, 'if (folio && folio != page_folio(pmd_page(*pmd))) goto out'))) === folio;
     const haddr = address - (address % k.geo.ptrsPerPte);
-    if (ok) yield* k.impl('__split_huge_pmd_locked', __split_huge_pmd_locked)(k, vma, pmdp, haddr, freeze);
+    if (ok && vma_is_anonymous(vma) && is_huge_zero_pmd(vma, pmd)) yield* __split_huge_zero_page_pmd(k, vma, haddr, pmdp);
+    else if (ok) yield* __split_huge_pmd_locked(k, vma, pmdp, haddr, freeze);
   }
   yield* spin_unlock(ptl, at(fn, 'spin_unlock(ptl)'));
-}
+}, {
+  description: '__split_huge_pmd(vma, pmd, address, freeze, folio), v6.6: under the PMD lock, split if the PMD is still huge.',
+});
 
-/** split_huge_pmd(vma, pmd, address): the lockless pre-check of the macro, then __split_huge_pmd() */
-export function* split_huge_pmd(k: K, vma: Vma, address: number): Path<void> {
-  const pmdp = pmd_offset(k, address);
+/**
+ * split_huge_pmd(vma, pmd, address) macro: the lockless pre-check, then __split_huge_pmd().
+ *   if (is_swap_pmd(*____pmd) || pmd_trans_huge(*____pmd) || pmd_devmap(*____pmd))
+ */
+export const split_huge_pmd = replaceable(function* split_huge_pmd(k: K, vma: SplitVma, pmdp: number, address: number): Path<void> {
   const pmd = yield* READ_ONCE(pmdp, at('split_huge_pmd', 'if (is_swap_pmd(*____pmd) || pmd_trans_huge(*____pmd) || pmd_devmap(*____pmd))'));
   if (is_pmd_migration_entry(pmd) || pmd_trans_huge(pmd)) yield* __split_huge_pmd(k, vma, pmdp, address, false, -1);
-}
+}, {
+  description: 'split_huge_pmd(vma, pmd, address) macro: the lockless pre-check, then __split_huge_pmd().',
+});
+
+/** __split_huge_zero_page_pmd(), v6.6 */
+const __split_huge_zero_page_pmd = replaceable(function* __split_huge_zero_page_pmd(k: K, vma: SplitVma, haddr: number, pmdp: number): Path<void> {
+  const fn = '__split_huge_zero_page_pmd';
+  // "Leave pmd empty until pte is filled note that it is fine to delay notification until
+  //  mmu_notifier_invalidate_range_end() as we are replacing a zero pmd write protected page
+  //  with a zero pte write protected page."
+  yield* pmdp_huge_clear_flush(k, pmdp);
+  const pgtable = yield* pgtable_trans_huge_withdraw(k);
+  for (let i = 0; i < k.geo.ptrsPerPte; i++) {
+    // entry = pte_mkspecial(pfn_pte(my_zero_pfn(addr), vma->vm_page_prot)); the table is still private
+    yield* set_pte_at(k, pte_offset(k, pgtable, haddr + i), pfn_pte(vma.zeroPfn!, false) + _PAGE_SPECIAL, at(fn, 'set_pte_at(mm, addr, pte, entry)'));
+  }
+  yield* smp_wmb(at(fn, 'smp_wmb(); /* make pte visible before pmd */'));
+  yield* store(pmdp, pmd_populate_val(pgtable), at(fn, 'pmd_populate(mm, pmd, pgtable)'), 'once');
+}, {
+  description: '__split_huge_zero_page_pmd(), v6.6',
+});
 
 /** split_huge_pmd_address(): mm_find_pmd() (no shared access in v6.6), then __split_huge_pmd() */
-export function* split_huge_pmd_address(k: K, address: number, freeze: boolean, folio: number): Path<void> {
+export const split_huge_pmd_address = replaceable(function* split_huge_pmd_address(k: K, address: number, freeze: boolean, folio: number): Path<void> {
   yield* __split_huge_pmd(k, ANON_VMA, pmd_offset(k, address), address, freeze, folio);
-}
+}, {
+  description: 'split_huge_pmd_address(): mm_find_pmd() (no shared access in v6.6), then __split_huge_pmd()',
+});
 
 // ---- split_huge_page ----
 
 /** folio_nr_pages(): folio_test_large(), then the order */
-function* folio_nr_pages(k: K, folio: number, fn: string): Path<number> {
+const folio_nr_pages = replaceable(function* folio_nr_pages(k: K, folio: number, fn: string): Path<number> {
   if (!(yield* folio_test_large(k, folio, at(fn, 'folio_nr_pages(folio): folio_test_large(folio)')))) return 1;
   return 1 << (yield* load(k.L.folio_order(folio), at(fn, 'folio_nr_pages(folio): 1 << folio_order(folio)')));
-}
+}, {
+  description: 'folio_nr_pages(): folio_test_large(), then the order',
+});
 
 /**
  * can_split_folio(), v6.6: "Racy check if we can split the page, before unmap_folio() will
  * split PMDs": folio_mapcount(folio) == folio_ref_count(folio) - extra_pins - 1.
  */
-export function* can_split_folio(k: K, folio: number): Path<{ ok: boolean; extra_pins: number }> {
+export const can_split_folio = replaceable(function* can_split_folio(k: K, folio: number): Path<{ ok: boolean; extra_pins: number }> {
   const fn = 'can_split_folio';
   const anon = yield* folio_test_anon(k, folio, fn);
   const nr = yield* folio_nr_pages(k, folio, fn);
@@ -215,13 +272,15 @@ export function* can_split_folio(k: K, folio: number): Path<{ ok: boolean; extra
   }
   const ref = yield* READ_ONCE(k.L.refcount(folio), at(fn, 'return folio_mapcount(folio) == folio_ref_count(folio) - extra_pins - 1'));
   return { ok: mapcount === ref - extra_pins - 1, extra_pins };
-}
+}, {
+  description: 'can_split_folio(), v6.6: "Racy check if we can split the page, before unmap_folio() will split PMDs": folio_mapcount(folio) == folio_ref_count(folio) - ...',
+});
 
 /**
  * unmap_folio(), v6.6: "Anon pages need migration entries to preserve them, but file pages can
  * simply be left unmapped, then faulted back on demand."
  */
-export function* unmap_folio(k: K, folio: number, address: number): Path<void> {
+export const unmap_folio = replaceable(function* unmap_folio(k: K, folio: number, address: number): Path<void> {
   const fn = 'unmap_folio';
   const ttu_flags = TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD | TTU_SYNC | TTU_BATCH_FLUSH;
   const batch: TlbBatch = { flush_required: false };
@@ -229,10 +288,12 @@ export function* unmap_folio(k: K, folio: number, address: number): Path<void> {
   yield* VM_BUG_ON(!anon, '!folio_test_anon(folio) (try_to_unmap of file THPs: not modelled)', at(fn, 'if (folio_test_anon(folio))'));
   yield* try_to_migrate(k, folio, address, ttu_flags, batch);
   yield* try_to_unmap_flush(k, batch);
-}
+}, {
+  description: 'unmap_folio(), v6.6: "Anon pages need migration entries to preserve them, but file pages can simply be left unmapped, then faulted back on demand."',
+});
 
 /** remap_page(), v6.6: remove_migration_ptes() for each folio the split left (or the whole one) */
-export function* remap_page(k: K, folio: number, nr: number, address: number): Path<void> {
+export const remap_page = replaceable(function* remap_page(k: K, folio: number, nr: number, address: number): Path<void> {
   const fn = 'remap_page';
   // "If unmap_folio() uses try_to_migrate() on file, remove this check"
   if (!(yield* folio_test_anon(k, folio, fn))) return;
@@ -243,23 +304,29 @@ export function* remap_page(k: K, folio: number, nr: number, address: number): P
     if (i >= nr) break;
     folio = folio + 1; // folio_next(folio): the split left order-0 folios
   }
-}
+}, {
+  description: 'remap_page(), v6.6: remove_migration_ptes() for each folio the split left (or the whole one)',
+});
 
 /** page_ref_unfreeze(): atomic_set_release(&page->_refcount, count) */
-function* page_ref_unfreeze(k: K, page: number, count: number, fn: string, stmt: string): Path<void> {
+const page_ref_unfreeze = replaceable(function* page_ref_unfreeze(k: K, page: number, count: number, fn: string, stmt: string): Path<void> {
   yield* atomic_set_release(k.L.refcount(page), count, at(fn, stmt));
-}
+}, {
+  description: 'page_ref_unfreeze(): atomic_set_release(&page->_refcount, count)',
+});
 
 /** folio_ref_freeze() / page_ref_freeze(): atomic_cmpxchg(&_refcount, count, 0) == count */
-export function* folio_ref_freeze(k: K, folio: number, count: number, fn: string, stmt = `folio_ref_freeze(folio, ${count})`): Path<boolean> {
+export const folio_ref_freeze = replaceable(function* folio_ref_freeze(k: K, folio: number, count: number, fn: string, stmt = `folio_ref_freeze(folio, ${count})`): Path<boolean> {
   return (yield* atomic_cmpxchg(k.L.refcount(folio), count, 0, at(fn, stmt))) === count;
-}
+}, {
+  description: 'folio_ref_freeze() / page_ref_freeze(): atomic_cmpxchg(&_refcount, count, 0) == count',
+});
 
 /** page flags a tail inherits from the head (v6.6 __split_huge_page_tail) */
 const TAIL_INHERITED = PG_referenced | PG_swapbacked | PG_uptodate | PG_locked | PG_dirty;
 
 /** __split_huge_page_tail(), v6.6 */
-export function* __split_huge_page_tail(k: K, head: number, tail: number): Path<void> {
+export const __split_huge_page_tail = replaceable(function* __split_huge_page_tail(k: K, head: number, tail: number): Path<void> {
   const fn = '__split_huge_page_tail';
   const page_tail = head + tail;
   // "Clone page flags before unfreezing refcount. After successful get_page_unless_zero()
@@ -280,17 +347,20 @@ export function* __split_huge_page_tail(k: K, head: number, tail: number): Path<
   const hm = yield* load(k.L.mapping(head), at(fn, 'page_ref_unfreeze(page_tail, 1 + (!PageAnon(head) || PageSwapCache(head)))'));
   const anon = (hm & PAGE_MAPPING_ANON) !== 0;
   yield* page_ref_unfreeze(k, page_tail, anon ? 1 : 2, fn, 'page_ref_unfreeze(page_tail, 1 + (!PageAnon(head) || PageSwapCache(head)))');
-}
+}, {
+  aliases: ['__split_folio_to_order (v6.15+)'],
+  description: 'tail flags and mapping, smp_wmb, clear_compound_head, then page_ref_unfreeze',
+});
 
 /**
  * __split_huge_page(), v6.6, with the refcount frozen and irqs off: tails from the last to the
  * first, then ClearPageCompound(head), then the head's reference restored last, then the
  * migration entries removed, then the tails unlocked and their split references dropped.
  */
-export function* __split_huge_page(k: K, page: number, head: number, address: number): Path<void> {
+export const __split_huge_page = replaceable(function* __split_huge_page(k: K, page: number, head: number, address: number): Path<void> {
   const fn = '__split_huge_page';
   const nr = 1 << (yield* load(k.L.folio_order(head), at(fn, 'unsigned int nr = thp_nr_pages(head)')));
-  for (let i = nr - 1; i >= 1; i--) yield* k.impl('__split_huge_page_tail', __split_huge_page_tail)(k, head, i);
+  for (let i = nr - 1; i >= 1; i--) yield* __split_huge_page_tail(k, head, i);
   yield* clear_bit(PG_head, k.L.flags(head), at(fn, 'ClearPageCompound(head)'));
   yield* ghost({ type: 'folio_split', folio: head, nr }, at(fn, 'split_page_owner(head, nr)'));
   // "See comment in __split_huge_page_tail()": anon, not in swap cache
@@ -307,14 +377,16 @@ export function* __split_huge_page(k: K, page: number, head: number, address: nu
     //  a lru page that had its mapping zapped." (free_swap_cache(): no swap cache here)
     yield* put_page(k, subpage, at('free_page_and_swap_cache', 'put_page(page)'));
   }
-}
+}, {
+  description: '__split_huge_page(), v6.6, with the refcount frozen and irqs off: tails from the last to the first, then ClearPageCompound(head), then the head\'s reference ...',
+});
 
 /**
  * split_huge_page_to_list(page, list), v6.6 (v6.8+: split_huge_page_to_list_to_order,
  * v6.15+: __folio_split). The caller holds the folio lock and one reference. Returns 0,
  * or -EAGAIN when the folio is (or may be) pinned.
  */
-export function* split_huge_page_to_list(k: K, page: number, address: number): Path<number> {
+export const split_huge_page_to_list = replaceable(function* split_huge_page_to_list(k: K, page: number, address: number): Path<number> {
   const fn = 'split_huge_page_to_list';
   const folio = yield* page_folio(k, page, at(fn, 'struct folio *folio = page_folio(page)'));
   const anon = yield* folio_test_anon(k, folio, fn);
@@ -334,18 +406,23 @@ export function* split_huge_page_to_list(k: K, page: number, address: number): P
   const nr = yield* folio_nr_pages(k, folio, fn);
   yield* remap_page(k, folio, nr, address);
   return EAGAIN;
-}
+}, {
+  aliases: ['split_huge_page_to_list_to_order (v6.8+)', '__folio_split (v6.15+)'],
+  description: 'can_split_folio, unmap_folio to migration entries, folio_ref_freeze(1 + extra_pins) (-EAGAIN when pinned), __split_huge_page, remap_page',
+});
 
 /** split_folio(folio) = split_folio_to_list(folio, NULL) = split_huge_page_to_list(&folio->page, NULL) */
-export function* split_folio(k: K, folio: number, address: number): Path<number> {
-  return yield* k.impl('split_huge_page_to_list', split_huge_page_to_list)(k, folio, address);
-}
+export const split_folio = replaceable(function* split_folio(k: K, folio: number, address: number): Path<number> {
+  return yield* split_huge_page_to_list(k, folio, address);
+}, {
+  description: 'split_folio(folio) = split_folio_to_list(folio, NULL) = split_huge_page_to_list(&folio->page, NULL)',
+});
 
 /**
  * A split_huge_page() caller (e.g. deferred_split_scan(), madvise_cold_or_pageout_pte_range()):
  * it holds a reference (the world's extra reference, released here) and takes the folio lock.
  */
-export function* split_huge_page_caller(k: K, folio: number, address: number): Path<number> {
+export const split_huge_page_caller = replaceable(function* split_huge_page_caller(k: K, folio: number, address: number): Path<number> {
   const fn = 'deferred_split_scan';
   if (yield* test_and_set_bit(PG_locked, k.L.flags(folio), at(fn, 'if (!folio_trylock(folio)) goto next'))) {
     yield* ghost({ type: 'extra_ref', pfn: folio, delta: -1 }, at(fn, 'folio_put(folio)'));
@@ -357,4 +434,6 @@ export function* split_huge_page_caller(k: K, folio: number, address: number): P
   yield* ghost({ type: 'extra_ref', pfn: folio, delta: -1 }, at(fn, 'folio_put(folio)'));
   yield* folio_put(k, folio, at(fn, 'folio_put(folio)'));
   return ret;
-}
+}, {
+  description: 'A split_huge_page() caller (e.g.',
+});

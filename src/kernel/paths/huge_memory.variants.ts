@@ -9,6 +9,9 @@ import { pmd_pfn, pte_access_permitted } from '../pgtable.js';
 import { FOLL_WRITE, type GupResult } from './gup.js';
 import { __split_huge_page, EAGAIN, folio_ref_freeze, remap_page, unmap_folio } from './huge_memory.js';
 import { folio_test_anon } from './rmap.js';
+import { variantsOf } from '../replaceable.js';
+import { gup_huge_pmd } from './gup.js';
+import { split_huge_page_to_list } from './huge_memory.js';
 
 /**
  * split_huge_page_to_list() without the expected-refcount check: can_split_folio() is skipped
@@ -63,3 +66,25 @@ export function* gup_huge_pmd_x86_v4_12(k: K, orig: number, _pmdp: number, addr:
   } while (addr !== end);
   return 1;
 }
+
+variantsOf(() => gup_huge_pmd, [
+  {
+    name: 'x86-get_page',
+    description: 'x86 before v4.13: get_page() on each subpage and no PMD re-check, relying on the TLB-flush IPI of a split being held off by irqs-off (violation unless --env tlb=ipi)',
+    range: { from: 'v4.5', to: 'v4.12' },
+    arch: 'x86',
+    kernel: 'v4.12 arch/x86/mm/gup.c',
+    fn: gup_huge_pmd_x86_v4_12,
+  },
+]);
+
+variantsOf(() => split_huge_page_to_list, [
+  {
+    name: 'no-refcount-check',
+    description: 'no can_split_folio() and a freeze at whatever _refcount holds: splits a GUP-pinned folio (not a kernel commit: the split e9b61f19858a, v4.5, is built to refuse)',
+    range: { from: 'v6.6', to: 'v6.6' },
+    mutation: true,
+    kernel: 'v6.6, expected-count check removed',
+    fn: split_huge_page_to_list_no_refcount_check,
+  },
+]);

@@ -26,74 +26,31 @@ import {
 } from '../pgtable.js';
 import type { Vma } from '../walkers_world.js';
 import type { MmuGather } from './mmu_gather.js';
-import { __split_huge_pmd_locked, pgtable_trans_huge_withdraw, pmdp_huge_clear_flush } from './huge_memory.js';
-import { page_remove_rmap_pmd } from './rmap.js';
+import { is_huge_zero_pmd, pgtable_trans_huge_withdraw } from './huge_memory.js';
+import { page_remove_rmap_pmd, pmd_lockptr } from './rmap.js';
 
-/** pmd_lockptr(): the split PMD ptlock of the page-table page holding pmdp */
-export const pmd_lockptr = (k: K, pmdp: number): number => k.L.ptl(k.L.entryOwner(pmdp));
+// The split itself (anon, file and huge-zero PMDs) is huge_memory.ts's, declared once there.
+export { __split_huge_pmd, is_huge_zero_pmd, split_huge_pmd } from './huge_memory.js';
+export { pmd_lockptr } from './rmap.js';
+import { kernelSource } from '../replaceable.js';
+
+const replaceable = kernelSource('mm/huge_memory.c');
 
 /** pmd_lock(): spin_lock(pmd_lockptr(mm, pmd)) */
-export function* pmd_lock(k: K, pmdp: number, l: Label): Path<number> {
+export const pmd_lock = replaceable(function* pmd_lock(k: K, pmdp: number, l: Label): Path<number> {
   const ptl = pmd_lockptr(k, pmdp);
   yield* spin_lock(ptl, l);
   return ptl;
-}
-
-const haddrOf = (k: K, address: number): number => address - (address % k.geo.ptrsPerPte);
-export const is_huge_zero_pmd = (vma: Vma, pmd: number): boolean =>
-  vma.hugeZeroPfn !== undefined && pmd_trans_huge(pmd) && pmd_pfn(pmd) === vma.hugeZeroPfn;
-
-/** __split_huge_zero_page_pmd(), v6.6 */
-function* __split_huge_zero_page_pmd(k: K, vma: Vma, haddr: number, pmdp: number): Path<void> {
-  const fn = '__split_huge_zero_page_pmd';
-  // "Leave pmd empty until pte is filled note that it is fine to delay notification until
-  //  mmu_notifier_invalidate_range_end() as we are replacing a zero pmd write protected page
-  //  with a zero pte write protected page."
-  yield* pmdp_huge_clear_flush(k, pmdp);
-  const pgtable = yield* pgtable_trans_huge_withdraw(k);
-  for (let i = 0; i < k.geo.ptrsPerPte; i++) {
-    // entry = pte_mkspecial(pfn_pte(my_zero_pfn(addr), vma->vm_page_prot)); the table is still private
-    yield* set_pte_at(k, pte_offset(k, pgtable, haddr + i), pfn_pte(vma.zeroPfn!, false) + _PAGE_SPECIAL, at(fn, 'set_pte_at(mm, addr, pte, entry)'));
-  }
-  yield* smp_wmb(at(fn, 'smp_wmb(); /* make pte visible before pmd */'));
-  yield* store(pmdp, pmd_populate_val(pgtable), at(fn, 'pmd_populate(mm, pmd, pgtable)'), 'once');
-}
-
-/**
- * __split_huge_pmd(vma, pmd, address, freeze=false, folio=NULL), v6.6, as split_huge_pmd()
- * calls it: under the PMD lock, split if the PMD is still huge. The anon and file branches of
- * __split_huge_pmd_locked() are huge_memory.ts's; the huge zero page's branch
- * (`if (is_huge_zero_pmd(*pmd)) return __split_huge_zero_page_pmd(vma, haddr, pmd);`) is here.
- */
-export function* __split_huge_pmd(k: K, vma: Vma, pmdp: number, address: number): Path<void> {
-  const fn = '__split_huge_pmd';
-  const ptl = yield* pmd_lock(k, pmdp, at(fn, 'ptl = pmd_lock(vma->vm_mm, pmd)'));
-  const pmd = yield* load(pmdp, at(fn, 'if (pmd_trans_huge(*pmd) || pmd_devmap(*pmd) || is_pmd_migration_entry(*pmd))'));
-  if (pmd_trans_huge(pmd) || is_pmd_migration_entry(pmd)) {
-    if (vma.anon && is_huge_zero_pmd(vma, pmd)) {
-      yield* __split_huge_zero_page_pmd(k, vma, haddrOf(k, address), pmdp);
-    } else {
-      yield* k.impl('__split_huge_pmd_locked', __split_huge_pmd_locked)(k, { anonymous: vma.anon }, pmdp, haddrOf(k, address), false);
-    }
-  }
-  yield* spin_unlock(ptl, at(fn, 'spin_unlock(ptl)'));
-}
-
-/**
- * split_huge_pmd() macro: the lockless pre-check, then __split_huge_pmd().
- *   if (is_swap_pmd(*____pmd) || pmd_trans_huge(*____pmd) || pmd_devmap(*____pmd))
- */
-export function* split_huge_pmd(k: K, vma: Vma, pmdp: number, address: number): Path<void> {
-  const pmd = yield* READ_ONCE(pmdp, at('split_huge_pmd', 'if (is_swap_pmd(*____pmd) || pmd_trans_huge(*____pmd) || pmd_devmap(*____pmd))'));
-  if (pmd_trans_huge(pmd) || is_pmd_migration_entry(pmd)) yield* __split_huge_pmd(k, vma, pmdp, address);
-}
+}, {
+  description: 'pmd_lock(): spin_lock(pmd_lockptr(mm, pmd))',
+});
 
 /**
  * zap_huge_pmd(), v6.6, for a file THP or the huge zero page (MADV_DONTNEED under mmap_lock
  * read): clears the PMD under the PMD lock and leaves it empty. The file folio's reference goes
  * to the mmu_gather (freed after the TLB flush); the zero page's deposited table is freed.
  */
-export function* zap_huge_pmd(k: K, tlb: MmuGather, vma: Vma, pmdp: number): Path<boolean> {
+export const zap_huge_pmd = replaceable(function* zap_huge_pmd(k: K, tlb: MmuGather, vma: Vma, pmdp: number): Path<boolean> {
   const fn = 'zap_huge_pmd';
   // __pmd_trans_huge_lock()
   const ptl = yield* pmd_lock(k, pmdp, at('__pmd_trans_huge_lock', 'ptl = pmd_lock(vma->vm_mm, pmd)'));
@@ -116,7 +73,9 @@ export function* zap_huge_pmd(k: K, tlb: MmuGather, vma: Vma, pmdp: number): Pat
   yield* spin_unlock(ptl, at(fn, 'spin_unlock(ptl)'));
   tlb.pages.push(page); // tlb_remove_page_size(tlb, page, HPAGE_PMD_SIZE)
   return true;
-}
+}, {
+  description: 'zap_huge_pmd(), v6.6, for a file THP or the huge zero page (MADV_DONTNEED under mmap_lock read): clears the PMD under the PMD lock and leaves it empty.',
+});
 
 /**
  * A file read fault (v6.6 do_read_fault() -> filemap_map_pages(), or its __do_fault() fallback):
@@ -127,7 +86,7 @@ export function* zap_huge_pmd(k: K, tlb: MmuGather, vma: Vma, pmdp: number): Pat
  * (The folio lock is modelled as a spinlock in the folio's spare ptl cell: a blocked fault
  * waits, as __do_fault()'s folio_lock() does when filemap_map_pages()' trylock fails.)
  */
-export function* filemap_fault(k: K, vma: Vma, address: number): Path<boolean> {
+export const filemap_fault = replaceable(function* filemap_fault(k: K, vma: Vma, address: number): Path<boolean> {
   const folio = vma.fileFolio!;
   const pmdp = k.L.entry(k.pmdTable, Math.floor(address / k.geo.ptrsPerPte));
   if (!(yield* folio_ref_try_add_rcu(k, folio, 1, at('next_uptodate_folio', 'if (!folio_try_get_rcu(folio)) continue')))) return false;
@@ -163,7 +122,9 @@ export function* filemap_fault(k: K, vma: Vma, address: number): Path<boolean> {
   yield* spin_unlock(k.L.ptl(folio), at('filemap_map_pages', 'folio_unlock(folio)'));
   if (!mapped) yield* folio_put(k, folio, at('filemap_map_pages', 'folio_put(folio)'));
   return mapped;
-}
+}, {
+  description: 'A file read fault (v6.6 do_read_fault() -> filemap_map_pages(), or its __do_fault() fallback): the page-cache lookup takes a reference (folio_try_get_rcu) ...',
+});
 
 /** the fault the refault scenarios race with: a read fault on the file THP's range */
 export const do_set_pmd_fault = filemap_fault;
@@ -173,7 +134,7 @@ export const do_set_pmd_fault = filemap_fault;
  * allocates a table and pmd_install()s it under the PMD lock if the PMD is still empty
  * ("Has another populated it ?"). Returns true on -ENOMEM.
  */
-export function* pte_alloc(k: K, pmdp: number, fn: string): Path<boolean> {
+export const pte_alloc = replaceable(function* pte_alloc(k: K, pmdp: number, fn: string): Path<boolean> {
   if (!pmd_none(yield* load(pmdp, at(fn, 'pte_alloc(mm, pmd): if (unlikely(pmd_none(*(pmd))))')))) return false;
   const pt = yield* alloc_pages(k, 0, 'pagetable', at('__pte_alloc', 'pgtable_t new = pte_alloc_one(mm)'));
   if (pt < 0) return true;
@@ -189,4 +150,6 @@ export function* pte_alloc(k: K, pmdp: number, fn: string): Path<boolean> {
   yield* spin_unlock(ptl, at('pmd_install', 'spin_unlock(ptl)'));
   yield* folio_put(k, pt, at('__pte_alloc', 'pte_free(mm, new)'));
   return false;
-}
+}, {
+  description: 'pte_alloc(mm, pmd) = (unlikely(pmd_none(*(pmd))) && __pte_alloc(mm, pmd)); __pte_alloc() allocates a table and pmd_install()s it under the PMD lock if the ...',
+});

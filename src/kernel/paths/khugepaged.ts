@@ -34,7 +34,7 @@ import {
   VM_BUG_ON, WRITE_ONCE, xchg,
 } from '../primitives.js';
 import {
-  alloc_pages, flush_tlb_range, folio_put, page_folio, pmd_offset, pmdp_get_lockless, pte_offset, pte_unmap, ptep_get,
+  alloc_pages, flush_tlb_range, folio_put, mmap_write_trylock, mmap_write_unlock, page_folio, pmd_offset, pmdp_get_lockless, pte_offset, pte_unmap, ptep_get,
   put_page, type K,
 } from '../mm.js';
 import {
@@ -45,12 +45,15 @@ import { F_INDEX, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_head, PG_locked, PG_l
 import { page_remove_rmap } from './memory.js';
 import { pte_free, tlb_remove_table_sync_one } from './mmu_gather.js';
 import { call_rcu, RCU_CB } from './rcu.js';
+import { kernelSource, variantsOf } from '../replaceable.js';
+
+const replaceable = kernelSource('mm/khugepaged.c');
 
 /** enum scan_result (the values are ours; the names are the kernel's) */
 export const SCAN = {
   SCAN_FAIL: 0, SCAN_SUCCEED: 1, SCAN_PMD_NULL: 2, SCAN_PMD_NONE: 3, SCAN_PMD_MAPPED: 4, SCAN_PAGE_RO: 5,
   SCAN_LACK_REFERENCED_PAGE: 6, SCAN_PAGE_NULL: 7, SCAN_PAGE_COUNT: 8, SCAN_PAGE_LRU: 9, SCAN_PAGE_LOCK: 10,
-  SCAN_PTE_NON_PRESENT: 11, SCAN_DEL_PAGE_LRU: 12, SCAN_ALLOC_HUGE_PAGE_FAIL: 13,
+  SCAN_PTE_NON_PRESENT: 11, SCAN_DEL_PAGE_LRU: 12, SCAN_ALLOC_HUGE_PAGE_FAIL: 13, SCAN_PTE_MAPPED_HUGEPAGE: 14,
 } as const;
 export const SCAN_NAMES = Object.fromEntries(Object.entries(SCAN).map(([n, v]) => [v, n])) as Record<number, string>;
 
@@ -61,55 +64,69 @@ const pmd_lockptr = (k: K): number => k.L.ptl(k.pmdTable);
 
 // ---- small page-flag helpers with the kernel's ordering ----
 /** trylock_page(): !test_and_set_bit_lock(PG_locked, &page->flags) (acquire) */
-function* trylock_page(k: K, page: number, fn: string): Path<boolean> {
+const trylock_page = replaceable(function* trylock_page(k: K, page: number, fn: string): Path<boolean> {
   const old = yield { kind: 'rmw', loc: k.L.flags(page), rmw: 'or', a: PG_locked, b: 0, order: 'acquire', label: at(fn, 'if (!trylock_page(page))') };
   return (old & PG_locked) === 0;
-}
+}, {
+  description: 'trylock_page(): !test_and_set_bit_lock(PG_locked, &page->flags) (acquire)',
+});
 /** unlock_page(): clear_bit_unlock(PG_locked) (release); waking waiters is not modelled */
-function* unlock_page(k: K, page: number, fn: string): Path<void> {
+const unlock_page = replaceable(function* unlock_page(k: K, page: number, fn: string): Path<void> {
   yield { kind: 'rmw', loc: k.L.flags(page), rmw: 'andnot', a: PG_locked, b: 0, order: 'release', label: at(fn, 'unlock_page(page)') };
-}
+}, {
+  description: 'unlock_page(): clear_bit_unlock(PG_locked) (release); waking waiters is not modelled',
+});
 /** folio_test_clear_lru(): test_and_clear_bit(PG_lru) (fully ordered) */
-function* folio_test_clear_lru(k: K, folio: number, fn: string): Path<boolean> {
+const folio_test_clear_lru = replaceable(function* folio_test_clear_lru(k: K, folio: number, fn: string): Path<boolean> {
   const old = yield { kind: 'rmw', loc: k.L.flags(folio), rmw: 'andnot', a: PG_lru, b: 0, order: 'full', label: at(fn, 'if (folio_test_clear_lru(folio))') };
   return (old & PG_lru) !== 0;
-}
+}, {
+  description: 'folio_test_clear_lru(): test_and_clear_bit(PG_lru) (fully ordered)',
+});
 
 /**
  * isolate_lru_page() -> folio_isolate_lru(): take the folio off the LRU with a reference of its
  * own ("Must be called with an elevated refcount on the page" is what the PTL gives here).
  */
-function* isolate_lru_page(k: K, page: number): Path<boolean> {
+const isolate_lru_page = replaceable(function* isolate_lru_page(k: K, page: number): Path<boolean> {
   const fn = 'folio_isolate_lru';
   if (!(yield* folio_test_clear_lru(k, page, fn))) return false;
   yield* atomic_add(k.L.refcount(page), 1, at(fn, 'folio_get(folio)'));
   return true;
-}
+}, {
+  description: 'isolate_lru_page() -> folio_isolate_lru(): take the folio off the LRU with a reference of its own ("Must be called with an elevated refcount on the page" is ...',
+});
 /** putback_lru_page() -> folio_putback_lru(): folio_add_lru() then folio_put() the isolation reference */
-function* putback_lru_page(k: K, page: number): Path<void> {
+const putback_lru_page = replaceable(function* putback_lru_page(k: K, page: number): Path<void> {
   yield* set_bit(PG_lru, k.L.flags(page), at('folio_add_lru', 'folio_set_lru(folio)'));
   yield* folio_put(k, page, at('folio_putback_lru', 'folio_put(folio)'));
-}
+}, {
+  description: 'putback_lru_page() -> folio_putback_lru(): folio_add_lru() then folio_put() the isolation reference',
+});
 /** release_pte_page(): undo the isolation of one page */
-function* release_pte_page(k: K, page: number): Path<void> {
+const release_pte_page = replaceable(function* release_pte_page(k: K, page: number): Path<void> {
   yield* unlock_page(k, page, 'release_pte_page');
   yield* putback_lru_page(k, page);
-}
+}, {
+  description: 'release_pte_page(): undo the isolation of one page',
+});
 
 /** PageCompound(page): PageHead(page) || PageTail(page) -- two reads in the C */
-function* PageCompound(k: K, page: number, fn: string): Path<boolean> {
+const PageCompound = replaceable(function* PageCompound(k: K, page: number, fn: string): Path<boolean> {
   const flags = yield* load(k.L.flags(page), at(fn, 'if (!PageCompound(src_page)): PageHead(page)'), 'once');
   if ((flags & PG_head) !== 0) return true;
   const head = yield* load(k.L.compound_head(page), at(fn, 'if (!PageCompound(src_page)): PageTail(page)'), 'once');
   return head % 2 === 1;
-}
+}, {
+  description: 'PageCompound(page): PageHead(page) || PageTail(page) -- two reads in the C',
+});
 
 /**
  * is_refcount_suitable(), v6.6: page_count(page) == total_mapcount(page) (+ swap cache refs).
  * total_mapcount() of a small page is _mapcount + 1; of a large folio, the entire mapcount plus
  * each subpage's (folio_total_mapcount()).
  */
-function* is_refcount_suitable(k: K, page: number): Path<boolean> {
+const is_refcount_suitable = replaceable(function* is_refcount_suitable(k: K, page: number): Path<boolean> {
   const fn = 'is_refcount_suitable';
   const L = k.L;
   let expected: number;
@@ -125,13 +142,15 @@ function* is_refcount_suitable(k: K, page: number): Path<boolean> {
   }
   const count = yield* load(L.refcount(page), at(fn, 'return page_count(page) == expected_refcount'), 'once');
   return count === expected;
-}
+}, {
+  description: 'is_refcount_suitable(), v6.6: page_count(page) == total_mapcount(page) (+ swap cache refs).',
+});
 
 /**
  * release_pte_pages(pte, _pte, compound_pagelist): put back every page isolated so far (the
  * PTEs before `upto`), then the compound ones.
  */
-function* release_pte_pages(k: K, pt: number, address: number, upto: number, compound: readonly number[]): Path<void> {
+const release_pte_pages = replaceable(function* release_pte_pages(k: K, pt: number, address: number, upto: number, compound: readonly number[]): Path<void> {
   const fn = 'release_pte_pages';
   for (let i = upto - 1; i >= 0; i--) {
     const pteval = yield* ptep_get(k, pte_offset(k, pt, address + i), at(fn, 'pte_t pteval = ptep_get(_pte)'));
@@ -141,10 +160,12 @@ function* release_pte_pages(k: K, pt: number, address: number, upto: number, com
     yield* release_pte_page(k, page);
   }
   for (const page of compound) yield* release_pte_page(k, page);
-}
+}, {
+  description: 'release_pte_pages(pte, _pte, compound_pagelist): put back every page isolated so far (the PTEs before `upto`), then the compound ones.',
+});
 
 /** __collapse_huge_page_isolate(), v6.6: lock, refcount-check and isolate every mapped page */
-export function* __collapse_huge_page_isolate(k: K, address: number, pt: number, compound: number[]): Path<number> {
+export const __collapse_huge_page_isolate = replaceable(function* __collapse_huge_page_isolate(k: K, address: number, pt: number, compound: number[]): Path<number> {
   const fn = '__collapse_huge_page_isolate';
   let referenced = 0;
   let writable = false;
@@ -195,10 +216,12 @@ export function* __collapse_huge_page_isolate(k: K, address: number, pt: number,
   yield* release_pte_pages(k, pt, address, i, compound);
   compound.length = 0;
   return result;
-}
+}, {
+  description: '__collapse_huge_page_isolate(), v6.6: lock, refcount-check and isolate every mapped page',
+});
 
 /** __collapse_huge_page_copy_succeeded(), v6.6: unmap and free the old pages */
-function* __collapse_huge_page_copy_succeeded(k: K, pt: number, address: number, compound: readonly number[]): Path<void> {
+const __collapse_huge_page_copy_succeeded = replaceable(function* __collapse_huge_page_copy_succeeded(k: K, pt: number, address: number, compound: readonly number[]): Path<void> {
   const fn = '__collapse_huge_page_copy_succeeded';
   const ptl = k.L.ptl(pt);
   for (let i = 0; i < HPAGE_PMD_NR(k); i++) {
@@ -210,7 +233,7 @@ function* __collapse_huge_page_copy_succeeded(k: K, pt: number, address: number,
     // "ptl mostly unnecessary, but preempt has to be disabled to update the per-cpu stats"
     yield* spin_lock(ptl, at(fn, 'spin_lock(ptl)'));
     yield* xchg(ptep, 0, at(fn, 'ptep_clear(vma->vm_mm, address, _pte)'));
-    yield* k.impl('page_remove_rmap', page_remove_rmap)(k, src_page);
+    yield* page_remove_rmap(k, src_page);
     yield* spin_unlock(ptl, at(fn, 'spin_unlock(ptl)'));
     // free_page_and_swap_cache(): no swap cache here, so put_page()
     yield* put_page(k, src_page, at(fn, 'free_page_and_swap_cache(src_page)'));
@@ -222,10 +245,12 @@ function* __collapse_huge_page_copy_succeeded(k: K, pt: number, address: number,
     yield* unlock_page(k, src_page, fn);
     yield* putback_lru_page(k, src_page);
   }
-}
+}, {
+  description: '__collapse_huge_page_copy_succeeded(), v6.6: unmap and free the old pages',
+});
 
 /** __collapse_huge_page_copy(), v6.6: copy every subpage (never machine-check fails here) */
-function* __collapse_huge_page_copy(k: K, pt: number, folio: number, address: number, compound: readonly number[]): Path<number> {
+const __collapse_huge_page_copy = replaceable(function* __collapse_huge_page_copy(k: K, pt: number, folio: number, address: number, compound: readonly number[]): Path<number> {
   const fn = '__collapse_huge_page_copy';
   for (let i = 0; i < HPAGE_PMD_NR(k); i++) {
     const pteval = yield* ptep_get(k, pte_offset(k, pt, address + i), at(fn, 'pte_t pteval = ptep_get(pte + i)'));
@@ -234,27 +259,33 @@ function* __collapse_huge_page_copy(k: K, pt: number, folio: number, address: nu
   }
   yield* __collapse_huge_page_copy_succeeded(k, pt, address, compound);
   return SCAN.SCAN_SUCCEED;
-}
+}, {
+  description: '__collapse_huge_page_copy(), v6.6: copy every subpage (never machine-check fails here)',
+});
 
 /** pmdp_collapse_flush() (mm/pgtable-generic.c): pmdp_huge_get_and_clear() (x86: xchg), then flush_tlb_range() */
-export function* pmdp_collapse_flush(k: K, pmdp: number, fn: string): Path<number> {
+export const pmdp_collapse_flush = replaceable(function* pmdp_collapse_flush(k: K, pmdp: number, fn: string): Path<number> {
   const pmd = yield* xchg(pmdp, 0, at(fn, '_pmd = pmdp_collapse_flush(vma, address, pmd): pmdp_huge_get_and_clear()'));
   yield* flush_tlb_range(k, at('pmdp_collapse_flush', 'flush_tlb_range(vma, address, address + HPAGE_PMD_SIZE)'));
   return pmd;
-}
+}, {
+  description: 'pmdp_collapse_flush() (mm/pgtable-generic.c): pmdp_huge_get_and_clear() (x86: xchg), then flush_tlb_range()',
+});
 
 /**
  * find_pmd_or_thp_or_none() (check_pmd_still_valid()): SCAN_SUCCEED only for a PMD that points
  * to a PTE table.
  */
-function* find_pmd_or_thp_or_none(k: K, pmdp: number): Path<number> {
+const find_pmd_or_thp_or_none = replaceable(function* find_pmd_or_thp_or_none(k: K, pmdp: number): Path<number> {
   const pmde = yield* pmdp_get_lockless(k, pmdp, at('find_pmd_or_thp_or_none', 'pmde = pmdp_get_lockless(*pmd)'));
   if (pmd_none(pmde)) return SCAN.SCAN_PMD_NONE;
   if (!pmd_present(pmde)) return SCAN.SCAN_PMD_NULL;
   if (pmd_trans_huge(pmde)) return SCAN.SCAN_PMD_MAPPED;
   if (pmd_bad(pmde)) return SCAN.SCAN_PMD_NULL;
   return SCAN.SCAN_SUCCEED;
-}
+}, {
+  description: 'find_pmd_or_thp_or_none() (check_pmd_still_valid()): SCAN_SUCCEED only for a PMD that points to a PTE table.',
+});
 
 /** collapse_huge_page() variants differ only here: what follows pmdp_collapse_flush(). */
 export interface CollapseOptions {
@@ -263,9 +294,11 @@ export interface CollapseOptions {
 }
 
 /** collapse_huge_page(), v6.6, for the PMD range at `address` (page units, PMD-aligned) */
-export function* collapse_huge_page(k: K, address: number): Path<number> {
+export const collapse_huge_page = replaceable(function* collapse_huge_page(k: K, address: number): Path<number> {
   return yield* collapse_huge_page_opts(k, address, { syncOne: true });
-}
+}, {
+  description: 'anon collapse: pmdp_collapse_flush, tlb_remove_table_sync_one, __collapse_huge_page_isolate refcount check, copy, install the huge PMD',
+});
 
 /** collapse_huge_page() before 2ba99c5e0881 (v6.0): no tlb_remove_table_sync_one() */
 export function* collapse_huge_page_v6_0(k: K, address: number): Path<number> {
@@ -356,9 +389,14 @@ export type RetractFree = 'pte_free_defer' | 'sync_one+pte_free' | 'pte_free';
  * i_mmap_lock_read only, so the table is freed by pte_free_defer() -- "RCU-deferred free:
  * walkers in pte_offset_map()'s RCU section or IRQ-off GUP-fast keep the table alive".
  */
-export function* retract_page_tables(k: K, addr: number): Path<number> {
+export const retract_page_tables = replaceable(function* retract_page_tables(k: K, addr: number): Path<number> {
   return yield* retract_page_tables_opts(k, addr, 'pte_free_defer');
-}
+}, {
+  aliases: ['collapse_and_free_pmd (v6.0-v6.5)'],
+  description: 'file/shmem: unlink an empty PTE table with pmdp_collapse_flush, free it with pte_free_defer (RCU)',
+  // v6.5+: without mmap_lock for write, so walkers under mmap_read_lock meet it
+  provides: ['lockless-retract'],
+});
 /** v6.1..v6.5 collapse_and_free_pmd() (under mmap_write_lock): tlb_remove_table_sync_one(); pte_free() (2ba99c5e0881) */
 export function* retract_page_tables_v6_1(k: K, addr: number): Path<number> {
   return yield* retract_page_tables_opts(k, addr, 'sync_one+pte_free');
@@ -369,6 +407,20 @@ export function* retract_page_tables_v6_0(k: K, addr: number): Path<number> {
 }
 
 export function* retract_page_tables_opts(k: K, addr: number, how: RetractFree): Path<number> {
+  if (how === 'pte_free_defer') return yield* retract_one(k, addr, how);
+  // v6.0..v6.4 retract_page_tables(): "We need exclusive mmap_lock to retract page table. We use
+  // trylock due to lock inversion: we need to acquire mmap_lock while holding page lock. Fault
+  // path does it in reverse order. Trylock is a way to avoid deadlock."
+  if (!(yield* mmap_write_trylock(k, at('retract_page_tables', 'if ((cc->is_khugepaged || is_target) && mmap_write_trylock(mm))')))) {
+    return SCAN.SCAN_PTE_MAPPED_HUGEPAGE; // khugepaged_add_pte_mapped_thp(mm, addr): "Try again later"
+  }
+  // (v6.4 also vma_start_write(vma) here: no modelled reader takes the per-VMA lock)
+  const r = yield* retract_one(k, addr, how);
+  yield* mmap_write_unlock(k, at('retract_page_tables', 'mmap_write_unlock(mm)'));
+  return r;
+}
+
+function* retract_one(k: K, addr: number, how: RetractFree): Path<number> {
   const fn = how === 'pte_free_defer' ? 'retract_page_tables' : 'collapse_and_free_pmd';
   const pmdp = pmd_offset(k, addr);
   // i_mmap_lock_read(mapping); READ_ONCE(vma->anon_vma) == NULL; range checks
@@ -399,3 +451,30 @@ export function* retract_page_tables_opts(k: K, addr: number, how: RetractFree):
   }
   return SCAN.SCAN_SUCCEED;
 }
+
+variantsOf(() => collapse_huge_page, [
+  {
+    name: 'no-sync-one',
+    description: 'before "mm/khugepaged: fix GUP-fast interaction by sending IPI" (v6.1): no tlb_remove_table_sync_one() after pmdp_collapse_flush(); a GUP-fast may still be inside the detached table',
+    range: { from: 'v4.5', to: 'v6.0' },
+    kernel: 'v6.0 (fixed in v6.1 by "mm/khugepaged: fix GUP-fast interaction by sending IPI")',
+    fn: collapse_huge_page_v6_0,
+  },
+]);
+
+variantsOf(() => retract_page_tables, [
+  {
+    name: 'v6.1-sync-one',
+    description: 'v6.1..v6.5 collapse_and_free_pmd(): tlb_remove_table_sync_one(); pte_free()',
+    range: { from: 'v6.1', to: 'v6.4' },
+    kernel: 'v6.1..v6.4 (after "mm/khugepaged: fix GUP-fast interaction by sending IPI", v6.1)',
+    fn: retract_page_tables_v6_1,
+  },
+  {
+    name: 'v6.0-pte-free',
+    description: 'v6.0 collapse_and_free_pmd(): pte_free() right after pmdp_collapse_flush(), relying on the flush to wait for GUP-fast (violation unless --env tlb=ipi)',
+    range: { from: 'v5.19', to: 'v6.0' },
+    kernel: 'v5.19..v6.0 (fixed in v6.1 by "mm/khugepaged: fix GUP-fast interaction by sending IPI")',
+    fn: retract_page_tables_v6_0,
+  },
+]);

@@ -14,12 +14,15 @@ import {
 import { pfn_pte, pte_none, pte_pfn, pte_present, _PAGE_DIRTY, _PAGE_RW } from '../pgtable.js';
 import { PAGE_MAPPING_ANON, PG_anon_exclusive, PG_locked, PG_lru, PG_swapbacked, PG_uptodate } from '../world.js';
 import { tlb_gather_mmu, tlb_finish_mmu, type MmuGather } from './mmu_gather.js';
+import { kernelSource } from '../replaceable.js';
+
+const replaceable = kernelSource('mm/memory.c');
 
 /**
  * page_remove_rmap(page, vma, false), v6.6 mm/rmap.c: the PTE mapping's share of the mapcount.
  * (Deferred-split queueing and NR_ANON_MAPPED statistics are not modelled.)
  */
-export function* page_remove_rmap(k: K, page: number): Path<void> {
+export const page_remove_rmap = replaceable(function* page_remove_rmap(k: K, page: number): Path<void> {
   const fn = 'page_remove_rmap';
   const folio = yield* page_folio(k, page, at(fn, 'struct folio *folio = page_folio(page)'));
   // "Is page being unmapped by PTE? Is this its last map to be removed?"
@@ -27,10 +30,14 @@ export function* page_remove_rmap(k: K, page: number): Path<void> {
   if (last && (yield* folio_test_large(k, folio, at(fn, 'if (last && folio_test_large(folio))')))) {
     yield* atomic_add(k.L.nr_pages_mapped(folio), -1, at(fn, 'nr = atomic_dec_return_relaxed(mapped)'));
   }
-}
+}, {
+  source: 'mm/rmap.c',
+  aliases: ['folio_remove_rmap_pte (v6.9+)'],
+  description: 'drop the PTE mapping\'s _mapcount (and the folio\'s _nr_pages_mapped)',
+});
 
 /** zap_pte_range(), v6.6, for present anon/file PTEs of [addr, end) under one PMD */
-export function* zap_pte_range(k: K, tlb: MmuGather, addr: number, end: number): Path<number> {
+export const zap_pte_range = replaceable(function* zap_pte_range(k: K, tlb: MmuGather, addr: number, end: number): Path<number> {
   const fn = 'zap_pte_range';
   const pmdp = pmd_offset(k, addr);
   const start_pte = yield* pte_offset_map_lock(k, pmdp, at(fn, 'start_pte = pte = pte_offset_map_lock(mm, pmd, addr, &ptl)'));
@@ -43,28 +50,32 @@ export function* zap_pte_range(k: K, tlb: MmuGather, addr: number, end: number):
     const page = pte_pfn(ptent); // vm_normal_page()
     yield* ptep_get_and_clear(k, pte, at(fn, `ptent = ptep_get_and_clear_full(mm, ${fmtAddr(addr)}, pte, tlb->fullmm)`));
     tlb.need_flush = true; // tlb_remove_tlb_entry(tlb, pte, addr)
-    yield* k.impl('page_remove_rmap', page_remove_rmap)(k, page);
+    yield* page_remove_rmap(k, page);
     // __tlb_remove_page(): the page keeps the PTE's reference until the batch is freed,
     // after the TLB flush.
     tlb.pages.push(page);
   } while (++addr !== end);
   yield* pte_unmap_unlock(k, start_pte, at(fn, 'pte_unmap_unlock(start_pte, ptl)'));
   return addr;
-}
+}, {
+  description: 'clear each PTE under the PTL, remove the rmap, queue the page in the mmu_gather',
+});
 
 /** zap_page_range_single(): gather, zap the PTEs, flush and free */
-export function* zap_page_range_single(k: K, start: number, size: number): Path<void> {
+export const zap_page_range_single = replaceable(function* zap_page_range_single(k: K, start: number, size: number): Path<void> {
   const tlb = yield* tlb_gather_mmu(k);
-  yield* k.impl('zap_pte_range', zap_pte_range)(k, tlb, start, start + size);
+  yield* zap_pte_range(k, tlb, start, start + size);
   yield* tlb_finish_mmu(k, tlb);
-}
+}, {
+  description: 'zap_page_range_single(): gather, zap the PTEs, flush and free',
+});
 
 /**
  * do_anonymous_page(), v6.6: a fault on an empty PTE in an existing table allocates a page,
  * which the allocator takes from the most recently freed ones: the page a racing GUP-fast may
  * still be looking at.
  */
-export function* do_anonymous_page(k: K, address: number): Path<number> {
+export const do_anonymous_page = replaceable(function* do_anonymous_page(k: K, address: number): Path<number> {
   const fn = 'do_anonymous_page';
   const folio = yield* alloc_pages(k, 0, 'anon', at(fn, 'folio = vma_alloc_zeroed_movable_folio(vma, vmf->address)'));
   if (folio < 0) return -1; // VM_FAULT_OOM
@@ -87,7 +98,9 @@ export function* do_anonymous_page(k: K, address: number): Path<number> {
   yield* set_pte_at(k, ptep, entry, at(fn, 'set_pte_at(vma->vm_mm, vmf->address, vmf->pte, entry)'));
   yield* pte_unmap_unlock(k, pt, at(fn, 'pte_unmap_unlock(vmf->pte, vmf->ptl)'));
   return folio;
-}
+}, {
+  description: 'do_anonymous_page(), v6.6: a fault on an empty PTE in an existing table allocates a page, which the allocator takes from the most recently freed ones: the ...',
+});
 
 // ---------------------------------------------------------------------------------------------
 // The write fault that breaks COW (v6.6 do_wp_page / wp_page_reuse / wp_page_copy). In v6.6 the
@@ -98,7 +111,7 @@ export function* do_anonymous_page(k: K, address: number): Path<number> {
 // ---------------------------------------------------------------------------------------------
 
 /** wp_can_reuse_anon_folio(): "we've got the only folio reference from our mapping" */
-export function* wp_can_reuse_anon_folio(k: K, folio: number): Path<boolean> {
+export const wp_can_reuse_anon_folio = replaceable(function* wp_can_reuse_anon_folio(k: K, folio: number): Path<boolean> {
   const fn = 'wp_can_reuse_anon_folio';
   const L = k.L;
   // "We have to verify under folio lock: these early checks are just an optimization to avoid
@@ -118,10 +131,12 @@ export function* wp_can_reuse_anon_folio(k: K, folio: number): Path<boolean> {
   yield { kind: 'rmw', loc: L.flags(folio), rmw: 'or', a: PG_anon_exclusive, b: 0, order: 'relaxed', label: at('folio_move_anon_rmap', 'SetPageAnonExclusive(&folio->page)') };
   yield { kind: 'rmw', loc: L.flags(folio), rmw: 'andnot', a: PG_locked, b: 0, order: 'release', label: unlock };
   return true;
-}
+}, {
+  description: 'wp_can_reuse_anon_folio(): "we\'ve got the only folio reference from our mapping"',
+});
 
 /** wp_page_copy(), v6.6: map a private copy in place of the shared page */
-function* wp_page_copy(k: K, address: number, ptep: number, orig_pte: number, old_folio: number): Path<number> {
+const wp_page_copy = replaceable(function* wp_page_copy(k: K, address: number, ptep: number, orig_pte: number, old_folio: number): Path<number> {
   const fn = 'wp_page_copy';
   const L = k.L;
   let new_folio = yield* alloc_pages(k, 0, 'anon', at(fn, 'new_folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, vma, vmf->address, false)'));
@@ -141,7 +156,7 @@ function* wp_page_copy(k: K, address: number, ptep: number, orig_pte: number, ol
     yield* store(L.mapping(new_folio), PAGE_MAPPING_ANON, at('__page_set_anon_rmap', 'WRITE_ONCE(folio->mapping, (struct address_space *) anon_vma)'), 'once');
     yield* set_bit(PG_anon_exclusive | PG_swapbacked | PG_lru, L.flags(new_folio), at('folio_add_new_anon_rmap', 'SetPageAnonExclusive(&folio->page); folio_add_lru_vma(folio, vma)'));
     yield* set_pte_at(k, ptep, pfn_pte(new_folio, true), at(fn, 'set_pte_at_notify(mm, vmf->address, vmf->pte, entry)'));
-    yield* k.impl('page_remove_rmap', page_remove_rmap)(k, pte_pfn(orig_pte));
+    yield* page_remove_rmap(k, pte_pfn(orig_pte));
     // "Free the old page.."
     new_folio = old_folio;
     copied = true;
@@ -152,14 +167,16 @@ function* wp_page_copy(k: K, address: number, ptep: number, orig_pte: number, ol
   // the reference do_wp_page() took
   yield* folio_put(k, old_folio, at(fn, 'if (old_folio) folio_put(old_folio)'));
   return copied ? 1 : 0;
-}
+}, {
+  description: 'wp_page_copy(), v6.6: map a private copy in place of the shared page',
+});
 
 /**
  * A write fault on a present, write-protected anon PTE at `address`: handle_pte_fault() ->
  * do_wp_page(), v6.6. Returns 'reuse' or 'copy' (or 'none' when the PTE is not a COW PTE).
  * "If we encounter a page that is marked exclusive, we must reuse the page without further checks."
  */
-export function* do_wp_page(k: K, address: number): Path<'reuse' | 'copy' | 'none'> {
+export const do_wp_page = replaceable(function* do_wp_page(k: K, address: number): Path<'reuse' | 'copy' | 'none'> {
   const fn = 'do_wp_page';
   const L = k.L;
   const pt = yield* pte_offset_map_lock(k, pmd_offset(k, address), at('handle_pte_fault', 'spin_lock(vmf->ptl)'));
@@ -187,4 +204,6 @@ export function* do_wp_page(k: K, address: number): Path<'reuse' | 'copy' | 'non
   yield* pte_unmap_unlock(k, pt, at(fn, 'pte_unmap_unlock(vmf->pte, vmf->ptl)'));
   yield* wp_page_copy(k, address, ptep, orig_pte, folio);
   return 'copy';
-}
+}, {
+  description: 'A write fault on a present, write-protected anon PTE at `address`: handle_pte_fault() -> do_wp_page(), v6.6.',
+});

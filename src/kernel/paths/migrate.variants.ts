@@ -4,6 +4,8 @@
 import type { Path } from '../../core/op.js';
 import type { K } from '../mm.js';
 import { folio_migrate_mapping_commit, MIGRATEPAGE_SUCCESS } from './migrate.js';
+import { variantsOf } from '../replaceable.js';
+import { folio_migrate_mapping } from './migrate.js';
 
 /**
  * folio_migrate_mapping() for an anonymous folio without the expected-refcount check
@@ -18,3 +20,14 @@ export function* folio_migrate_mapping_no_refcount_check(k: K, newfolio: number,
   yield* folio_migrate_mapping_commit(k, newfolio, folio);
   return MIGRATEPAGE_SUCCESS;
 }
+
+variantsOf(() => folio_migrate_mapping, [
+  {
+    name: 'no-refcount-check',
+    description: 'no folio_ref_count() != expected_count check: migrates a folio GUP holds, so data written through the reference is lost (not a kernel commit)',
+    range: { from: 'v6.6', to: 'v6.6' },
+    mutation: true,
+    kernel: 'v6.6, expected-count check removed',
+    fn: folio_migrate_mapping_no_refcount_check,
+  },
+]);

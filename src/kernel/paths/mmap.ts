@@ -10,13 +10,16 @@ import type { K } from '../mm.js';
 import { pmd_addr_end } from '../mm.js';
 import { zap_pte_range } from './memory.js';
 import { free_pgtables, tlb_finish_mmu, tlb_gather_mmu } from './mmu_gather.js';
+import { kernelSource } from '../replaceable.js';
 
-export function* unmap_region(k: K, start: number, end: number): Path<void> {
+const replaceable = kernelSource('mm/mmap.c');
+
+export const unmap_region = replaceable(function* unmap_region(k: K, start: number, end: number): Path<void> {
   const tlb = yield* tlb_gather_mmu(k);
   // unmap_vmas() -> unmap_page_range() -> zap_pmd_range() -> zap_pte_range()
   for (let a = start; a < end; a = pmd_addr_end(k, a, end)) {
-    yield* k.impl('zap_pte_range', zap_pte_range)(k, tlb, a, pmd_addr_end(k, a, end));
+    yield* zap_pte_range(k, tlb, a, pmd_addr_end(k, a, end));
   }
-  yield* k.impl('free_pgtables', free_pgtables)(k, tlb, start, end);
+  yield* free_pgtables(k, tlb, start, end);
   yield* tlb_finish_mmu(k, tlb);
-}
+});

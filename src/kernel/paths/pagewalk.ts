@@ -19,11 +19,14 @@
  */
 import type { Path } from '../../core/op.js';
 import { at, ghost, load, READ_ONCE, spin_unlock } from '../primitives.js';
-import { pmd_addr_end, pmd_offset, pte_offset, pte_offset_map_lock, pte_unmap_unlock, ptep_get, type K } from '../mm.js';
+import { mmap_read_lock, mmap_read_unlock, pmd_addr_end, pmd_offset, pte_offset, pte_offset_map_lock, pte_unmap_unlock, ptep_get, type K } from '../mm.js';
 import { pmd_none, pmd_pfn, pmd_populate_val, pmd_present, pmd_trans_huge } from '../pgtable.js';
 import { is_vm_hugetlb_page, VM_PFNMAP, type Vma } from '../walkers_world.js';
 import { pmd_lock, split_huge_pmd } from './huge_memory_walkers.js';
 import { hugetlb_walk, hugetlb_vma_lock_read, hugetlb_vma_unlock_read } from './hugetlb.js';
+import { kernelSource } from '../replaceable.js';
+
+const replaceable = kernelSource('mm/pagewalk.c');
 
 export const ACTION_SUBTREE = 0;
 export const ACTION_CONTINUE = 1;
@@ -49,7 +52,7 @@ export interface MmWalk {
 const visit = (start: number, end: number, by: string) => ghost({ type: 'walk_visit', start, end, by }, at('walk', by));
 
 /** walk_pte_range_inner(): pte_entry for each PTE of [addr, end) */
-export function* walk_pte_range_inner(k: K, pt: number, addr: number, end: number, walk: MmWalk): Path<number> {
+export const walk_pte_range_inner = replaceable(function* walk_pte_range_inner(k: K, pt: number, addr: number, end: number, walk: MmWalk): Path<number> {
   let err = 0;
   for (;;) {
     err = yield* walk.ops.pte_entry!(k, pte_offset(k, pt, addr), addr, addr + 1, walk);
@@ -58,14 +61,16 @@ export function* walk_pte_range_inner(k: K, pt: number, addr: number, end: numbe
     addr++;
   }
   return err;
-}
+}, {
+  description: 'walk_pte_range_inner(): pte_entry for each PTE of [addr, end)',
+});
 
 /**
  * walk_pte_range(), v6.5+: pte_offset_map_lock() re-validates the PMD under the PTL
  * (pmd_same) and returns NULL when it is not a page table any more; the walker then asks
  * walk_pmd_range() to redo this PMD (ACTION_AGAIN) rather than skip or dereference it.
  */
-export function* walk_pte_range(k: K, pmdp: number, addr: number, end: number, walk: MmWalk): Path<number> {
+export const walk_pte_range = replaceable(function* walk_pte_range(k: K, pmdp: number, addr: number, end: number, walk: MmWalk): Path<number> {
   const fn = 'walk_pte_range';
   let err = 0;
   const pt = yield* pte_offset_map_lock(k, pmdp, at(fn, 'pte = pte_offset_map_lock(walk->mm, pmd, addr, &ptl)'));
@@ -77,10 +82,12 @@ export function* walk_pte_range(k: K, pmdp: number, addr: number, end: number, w
   }
   if (pt < 0) walk.action = ACTION_AGAIN;
   return err;
-}
+}, {
+  description: 'pte_offset_map_lock() (may find no table: then walk->action = ACTION_AGAIN), pte_entry per PTE',
+});
 
 /** walk_pmd_range(), v6.6 (PUD folded: pmd_offset() on the mm's PMD table) */
-export function* walk_pmd_range(k: K, addr: number, end: number, walk: MmWalk): Path<number> {
+export const walk_pmd_range = replaceable(function* walk_pmd_range(k: K, addr: number, end: number, walk: MmWalk): Path<number> {
   const fn = 'walk_pmd_range';
   const ops = walk.ops;
   let err = 0;
@@ -105,7 +112,7 @@ export function* walk_pmd_range(k: K, addr: number, end: number, walk: MmWalk): 
         break again;
       }
       if (walk.vma) yield* split_huge_pmd(k, walk.vma, pmdp, addr);
-      err = yield* k.impl('walk_pte_range', walk_pte_range)(k, pmdp, addr, next, walk);
+      err = yield* walk_pte_range(k, pmdp, addr, next, walk);
       if (err) break again;
       if (walk.action === ACTION_AGAIN) continue again;
       break again;
@@ -114,10 +121,12 @@ export function* walk_pmd_range(k: K, addr: number, end: number, walk: MmWalk): 
     addr = next;
   } while (addr !== end);
   return err;
-}
+}, {
+  description: 'pmd_entry, then (only pte_entry wanted) split_huge_pmd and walk_pte_range; ACTION_AGAIN redoes the PMD',
+});
 
 /** walk_hugetlb_range(), v6.6: the whole walk under hugetlb_vma_lock_read() against PMD unsharing */
-export function* walk_hugetlb_range(k: K, addr: number, end: number, walk: MmWalk): Path<number> {
+export const walk_hugetlb_range = replaceable(function* walk_hugetlb_range(k: K, addr: number, end: number, walk: MmWalk): Path<number> {
   const vma = walk.vma!;
   const ops = walk.ops;
   let err = 0;
@@ -134,14 +143,16 @@ export function* walk_hugetlb_range(k: K, addr: number, end: number, walk: MmWal
   } while (addr !== end);
   yield* hugetlb_vma_unlock_read(k, vma, at('walk_hugetlb_range', 'hugetlb_vma_unlock_read(vma)'));
   return err;
-}
+}, {
+  description: 'hugetlb_vma_lock_read(); hugetlb_walk() and hugetlb_entry per huge page; unlock',
+});
 
 /**
  * walk_page_test(): ops->test_walk decides; otherwise "vma(VM_PFNMAP) doesn't have any valid
  * struct pages behind VM_PFNMAP range, so we don't walk over it as we do for normal vmas" — it is
  * handed to ->pte_hole() if the walker has one. Returns 0 (walk), 1 (skip) or an error.
  */
-export function* walk_page_test(k: K, start: number, end: number, walk: MmWalk): Path<number> {
+export const walk_page_test = replaceable(function* walk_page_test(k: K, start: number, end: number, walk: MmWalk): Path<number> {
   const vma = walk.vma!;
   const ops = walk.ops;
   if (ops.test_walk) return yield* ops.test_walk(k, start, end, walk);
@@ -152,24 +163,28 @@ export function* walk_page_test(k: K, start: number, end: number, walk: MmWalk):
     return err ? err : 1;
   }
   return 0;
-}
+}, {
+  description: 'walk_page_test(): ops->test_walk decides; otherwise "vma(VM_PFNMAP) doesn\'t have any valid struct pages behind VM_PFNMAP range, so we don\'t walk over it as ...',
+});
 
 /** __walk_page_range(): hugetlb vmas go to walk_hugetlb_range(), the rest to the page tables */
-export function* __walk_page_range(k: K, start: number, end: number, walk: MmWalk): Path<number> {
+export const __walk_page_range = replaceable(function* __walk_page_range(k: K, start: number, end: number, walk: MmWalk): Path<number> {
   const vma = walk.vma!;
   if (is_vm_hugetlb_page(vma)) {
-    if (walk.ops.hugetlb_entry) return yield* k.impl('walk_hugetlb_range', walk_hugetlb_range)(k, start, end, walk);
+    if (walk.ops.hugetlb_entry) return yield* walk_hugetlb_range(k, start, end, walk);
     yield* visit(start, end, 'hugetlb vma, no hugetlb_entry');
     return 0;
   }
-  return yield* k.impl('walk_pmd_range', walk_pmd_range)(k, start, end, walk);
-}
+  return yield* walk_pmd_range(k, start, end, walk);
+}, {
+  description: '__walk_page_range(): hugetlb vmas go to walk_hugetlb_range(), the rest to the page tables',
+});
 
 /**
  * walk_page_range(mm, start, end, ops, private), v6.6. "Callers of walk_page_range() and
  * walk_page_vma() should hold @mm->mmap_lock". Returns the first callback error.
  */
-export function* walk_page_range(k: K, vmas: readonly Vma[], start: number, end: number, ops: MmWalkOps): Path<number> {
+export const walk_page_range = replaceable(function* walk_page_range(k: K, vmas: readonly Vma[], start: number, end: number, ops: MmWalkOps): Path<number> {
   const walk: MmWalk = { ops, vma: null, action: ACTION_SUBTREE };
   let err = 0;
   yield* ghost({ type: 'walk_begin', start, end }, at('walk_page_range', `walk_page_range(mm, ${start}, ${end}, &${ops.name})`));
@@ -206,7 +221,9 @@ export function* walk_page_range(k: K, vmas: readonly Vma[], start: number, end:
   } while (start < end);
   yield* ghost({ type: 'walk_end', err }, at('walk_page_range', `return ${err}`));
   return err;
-}
+}, {
+  description: 'walk_page_range(mm, start, end, ops, private), v6.6. "Callers of walk_page_range() and walk_page_vma() should hold',
+});
 
 // ---- walker callbacks used by the scenarios ----
 
@@ -230,7 +247,7 @@ export const PTE_WALK_OPS: MmWalkOps = { name: 'pte_walk_ops', pte_entry: read_p
  * under pmd_trans_huge_lock() and not split; otherwise the PTEs under pte_offset_map_lock(),
  * and "if (!pte) { walk->action = ACTION_AGAIN; return 0; }".
  */
-export function* smaps_pte_range(k: K, pmdp: number, addr: number, end: number, walk: MmWalk): Path<number> {
+export const smaps_pte_range = replaceable(function* smaps_pte_range(k: K, pmdp: number, addr: number, end: number, walk: MmWalk): Path<number> {
   const fn = 'smaps_pte_range';
   // pmd_trans_huge_lock(): if (is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd)) return __pmd_trans_huge_lock(pmd, vma)
   if (pmd_trans_huge(yield* load(pmdp, at('pmd_trans_huge_lock', 'if (is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd))')))) {
@@ -257,7 +274,9 @@ export function* smaps_pte_range(k: K, pmdp: number, addr: number, end: number, 
   yield* ghost({ type: 'pmd_table_done', pmdp }, at(fn, 'pte_unmap_unlock(pte - 1, ptl)'));
   yield* pte_unmap_unlock(k, pt, at(fn, 'pte_unmap_unlock(pte - 1, ptl)'));
   return 0;
-}
+}, {
+  description: 'smaps_pte_range()-style pmd_entry (fs/proc/task_mmu.c, v6.6): a huge PMD is handled whole under pmd_trans_huge_lock() and not split; otherwise the PTEs ...',
+});
 
 /** ops with pmd_entry only (smaps_walk_ops-like): huge PMDs are left to pmd_entry, never split */
 export const SMAPS_WALK_OPS: MmWalkOps = { name: 'smaps_walk_ops', pmd_entry: smaps_pte_range, pte_hole: record_pte_hole };
@@ -269,3 +288,15 @@ export function* read_hugetlb_entry(k: K, ptep: number, addr: number, next: numb
   return 0;
 }
 export const HUGETLB_WALK_OPS: MmWalkOps = { name: 'hugetlb_walk_ops', hugetlb_entry: read_hugetlb_entry, pte_hole: record_pte_hole };
+
+/**
+ * A walk_page_range() caller: "Callers of walk_page_range() and walk_page_vma() should hold
+ * @mm->mmap_lock" -- for read, as /proc/PID/smaps, pagemap and madvise do. Until v6.5 this is
+ * what kept retract_page_tables() (mmap_write_trylock) from unlinking a table under the walk.
+ */
+export function* walk_page_range_mmap_read_locked(k: K, vmas: readonly Vma[], start: number, end: number, ops: MmWalkOps): Path<number> {
+  yield* mmap_read_lock(k, at('walk_page_range caller', 'mmap_read_lock(mm)'));
+  const err = yield* walk_page_range(k, vmas, start, end, ops);
+  yield* mmap_read_unlock(k, at('walk_page_range caller', 'mmap_read_unlock(mm)'));
+  return err;
+}

@@ -16,6 +16,12 @@ import { huge_pte_offset } from './hugetlb.js';
 import {
   ACTION_AGAIN, ACTION_CONTINUE, ACTION_SUBTREE, walk_pte_range_inner, type MmWalk,
 } from './pagewalk.js';
+import { kernelSource, variantsOf } from '../replaceable.js';
+import { walk_pmd_range } from './pagewalk.js';
+import { walk_pte_range } from './pagewalk.js';
+import { walk_hugetlb_range } from './pagewalk.js';
+
+const replaceable = kernelSource('mm/pagewalk.c');
 
 const visit = (start: number, end: number, by: string) => ghost({ type: 'walk_visit', start, end, by }, at('walk', by));
 
@@ -24,10 +30,12 @@ const visit = (start: number, end: number, by: string) => ghost({ type: 'walk_vi
  * "The barrier will stabilize the pmdval in a register or on the stack so that it will stop
  * changing under the code."
  */
-export function* pmd_trans_unstable(k: K, pmdp: number): Path<boolean> {
+export const pmd_trans_unstable = replaceable(function* pmd_trans_unstable(k: K, pmdp: number): Path<boolean> {
   const pmdval = yield* load(pmdp, at('pmd_none_or_trans_huge_or_clear_bad', 'pmd_t pmdval = pmdp_get_lockless(pmd)'), 'once');
   return pmd_none(pmdval) || pmd_trans_huge(pmdval) || !pmd_present(pmdval) || is_pmd_migration_entry(pmdval) || pmd_bad(pmdval);
-}
+}, {
+  description: 'pmd_trans_unstable() = pmd_none_or_trans_huge_or_clear_bad() (v6.4): one lockless read, "The barrier will stabilize the pmdval in a register or on the stack ...',
+});
 
 /**
  * walk_pte_range(), v6.4: the pre-v6.5 pte_offset_map_lock() macro cannot fail —
@@ -133,3 +141,42 @@ export function* walk_hugetlb_range_v6_1(k: K, addr: number, end: number, walk: 
   } while (addr !== end);
   return err;
 }
+
+variantsOf(() => walk_pmd_range, [
+  {
+    name: 'v6.4-pmd-trans-unstable',
+    description: 'v5.6-v6.4: split_huge_pmd(); if (pmd_trans_unstable(pmd)) goto again; pte_offset_map_lock() cannot fail (trusts mmap_lock)',
+    range: { from: 'v5.6', to: 'v6.4' },
+    kernel: 'v6.4 (replaced in v6.5 when retract_page_tables() stopped taking mmap_lock for write)',
+    fn: walk_pmd_range_v6_4,
+  },
+  {
+    name: 'no-unstable-check',
+    description: 'the v6.4 form without the pmd_trans_unstable() re-check after split_huge_pmd() (not a kernel commit: what the check is for)',
+    range: { from: 'v6.4', to: 'v6.4' },
+    mutation: true,
+    kernel: 'v6.4, re-check removed',
+    fn: walk_pmd_range_no_unstable_check,
+  },
+]);
+
+variantsOf(() => walk_pte_range, [
+  {
+    name: 'no-action-again',
+    description: 'v6.6 without `if (!pte) walk->action = ACTION_AGAIN;` (not a kernel commit): the range is skipped silently',
+    range: { from: 'v6.6', to: 'v6.6' },
+    mutation: true,
+    kernel: 'v6.6, ACTION_AGAIN removed',
+    fn: walk_pte_range_no_action_again,
+  },
+]);
+
+variantsOf(() => walk_hugetlb_range, [
+  {
+    name: 'v6.1-no-vma-lock',
+    description: 'v6.1: huge_pte_offset() with no hugetlb vma lock (fixed in v6.2, "mm/hugetlb: make walk_hugetlb_range() safe to pmd unshare")',
+    range: { from: 'v6.1', to: 'v6.1' },
+    kernel: 'v6.1',
+    fn: walk_hugetlb_range_v6_1,
+  },
+]);

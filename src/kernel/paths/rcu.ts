@@ -19,6 +19,9 @@ import type { ThreadSpec } from '../../core/execution.js';
 import { at, worldOp } from '../primitives.js';
 import { registerWorldHandler, type KernelMachine } from '../world.js';
 import type { K } from '../mm.js';
+import { kernelSource } from '../replaceable.js';
+
+const replaceable = kernelSource('kernel/rcu/tree.c');
 
 /** rcu_head callbacks we model, by the function call_rcu() was given */
 export const RCU_CB = {
@@ -67,10 +70,12 @@ registerWorldHandler('rcu_do_batch', (m) => {
 });
 
 /** call_rcu(head, func): queue `func(pfn)` to run after a grace period */
-export function* call_rcu(k: K, cb: RcuCallback, pfn: number, fn: string, stmt: string): Path<void> {
+export const call_rcu = replaceable(function* call_rcu(k: K, cb: RcuCallback, pfn: number, fn: string, stmt: string): Path<void> {
   void k;
   yield* worldOp('call_rcu', [cb, pfn], at(fn, stmt));
-}
+}, {
+  description: 'call_rcu(head, func): queue `func(pfn)` to run after a grace period',
+});
 
 /**
  * The RCU grace-period kthread plus callback invocation (rcu_gp_kthread + rcu_do_batch): wait
@@ -78,7 +83,7 @@ export function* call_rcu(k: K, cb: RcuCallback, pfn: number, fn: string, stmt: 
  * irqs off, such as GUP-fast ("We use the sched RCU variant, as that guarantees that IRQ/preempt
  * disabling holds off grace periods", mm/mmu_gather.c) -- then invoke the callbacks.
  */
-export function* rcu_gp_kthread(k: K, invoke: (cb: number, pfn: number) => Path<void>): Path<number> {
+export const rcu_gp_kthread = replaceable(function* rcu_gp_kthread(k: K, invoke: (cb: number, pfn: number) => Path<void>): Path<number> {
   const n = yield* worldOp('rcu_gp_init', [], at('rcu_gp_init', 'rcu_seq_start(&rcu_state.gp_seq)'));
   if (n === 0) return 0;
   yield { kind: 'gp_start', label: at('rcu_gp_init', 'grace period starts: wait for CPUs in read-side sections') };
@@ -93,7 +98,9 @@ export function* rcu_gp_kthread(k: K, invoke: (cb: number, pfn: number) => Path<
   }
   void k;
   return done;
-}
+}, {
+  description: 'The RCU grace-period kthread plus callback invocation (rcu_gp_kthread + rcu_do_batch): wait for every CPU in a read-side section when the grace period ...',
+});
 
 /** The `rcu` thread a scenario adds when page tables are freed by RCU. */
 export function rcuThread(k: K, invoke: (cb: number, pfn: number) => Path<void>): ThreadSpec {

@@ -47,6 +47,9 @@ import { GUP_PIN_COUNTING_BIAS, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_dirty }
 import { page_remove_rmap } from './memory.js';
 // a cycle (huge_memory.ts calls try_to_migrate): both only call each other at run time
 import { split_huge_pmd_address } from './huge_memory.js';
+import { kernelSource } from '../replaceable.js';
+
+const replaceable = kernelSource('mm/rmap.c');
 
 // ---- ttu_flags / pvmw flags (include/linux/rmap.h) ----
 export const TTU_SPLIT_HUGE_PMD = 0x4;
@@ -80,36 +83,42 @@ export function mk_pte(pfn: number, write: boolean, young: boolean, dirty: boole
 
 // ---- folio / page flag helpers ----
 /** PageAnon(page) = folio_test_anon(page_folio(page)): compound_head, then folio->mapping */
-export function* PageAnon(k: K, page: number, fn: string): Path<boolean> {
+export const PageAnon = replaceable(function* PageAnon(k: K, page: number, fn: string): Path<boolean> {
   const folio = yield* page_folio(k, page, at(fn, 'PageAnon(page): folio = page_folio(page)'));
   return yield* folio_test_anon(k, folio, fn);
-}
+}, {
+  description: 'PageAnon(page) = folio_test_anon(page_folio(page)): compound_head, then folio->mapping',
+});
 /** folio_test_anon(): ((unsigned long)folio->mapping & PAGE_MAPPING_ANON) != 0 */
-export function* folio_test_anon(k: K, folio: number, fn: string): Path<boolean> {
+export const folio_test_anon = replaceable(function* folio_test_anon(k: K, folio: number, fn: string): Path<boolean> {
   const mapping = yield* READ_ONCE(k.L.mapping(folio), at(fn, 'folio_test_anon(folio)'));
   return (mapping & PAGE_MAPPING_ANON) !== 0;
-}
-export function* PageAnonExclusive(k: K, page: number, fn: string, stmt = 'PageAnonExclusive(subpage)'): Path<boolean> {
+}, {
+  description: 'folio_test_anon(): ((unsigned long)folio->mapping & PAGE_MAPPING_ANON) != 0',
+});
+export const PageAnonExclusive = replaceable(function* PageAnonExclusive(k: K, page: number, fn: string, stmt = 'PageAnonExclusive(subpage)'): Path<boolean> {
   return yield* test_bit(PG_anon_exclusive, k.L.flags(page), at(fn, stmt));
-}
+});
 
 /**
  * folio_maybe_dma_pinned() (include/linux/mm.h, v6.6): _pincount for large folios, the
  * GUP_PIN_COUNTING_BIAS part of _refcount for small ones.
  */
-export function* folio_maybe_dma_pinned(k: K, folio: number, fn: string): Path<boolean> {
+export const folio_maybe_dma_pinned = replaceable(function* folio_maybe_dma_pinned(k: K, folio: number, fn: string): Path<boolean> {
   if (yield* folio_test_large(k, folio, at(fn, 'folio_maybe_dma_pinned(): if (folio_test_large(folio))'))) {
     return (yield* READ_ONCE(k.L.pincount(folio), at(fn, 'return atomic_read(&folio->_pincount) > 0'))) > 0;
   }
   return (yield* READ_ONCE(k.L.refcount(folio), at(fn, 'return ((unsigned int)folio_ref_count(folio)) >= GUP_PIN_COUNTING_BIAS'))) >= GUP_PIN_COUNTING_BIAS;
-}
+}, {
+  description: 'folio_maybe_dma_pinned() (include/linux/mm.h, v6.6): _pincount for large folios, the GUP_PIN_COUNTING_BIAS part of _refcount for small ones.',
+});
 
 /**
  * page_try_share_anon_rmap(page), v6.6 (v6.8+: folio_try_share_anon_rmap_pte/_pmd): steps A2
  * and A3 of the protocol above. The caller cleared (A1) or invalidated the entry before, and
  * restores it (A4) when this returns -EBUSY. Returns 0 or -EBUSY.
  */
-export function* page_try_share_anon_rmap(k: K, page: number): Path<number> {
+export const page_try_share_anon_rmap = replaceable(function* page_try_share_anon_rmap(k: K, page: number): Path<number> {
   const fn = 'page_try_share_anon_rmap';
   // "Paired with the memory barrier in try_grab_folio()."
   yield* smp_mb(at(fn, 'smp_mb()'));
@@ -121,7 +130,11 @@ export function* page_try_share_anon_rmap(k: K, page: number): Path<number> {
   // "This is conceptually a smp_wmb() paired with the smp_rmb() in gup_must_unshare()."
   yield* smp_mb__after_atomic(at(fn, 'smp_mb__after_atomic()'));
   return 0;
-}
+}, {
+  source: 'include/linux/rmap.h',
+  aliases: ['folio_try_share_anon_rmap_pte / _pmd (v6.8+)'],
+  description: 'A2/A3 of the PageAnonExclusive protocol: smp_mb, -EBUSY if maybe pinned, ClearPageAnonExclusive, smp_mb__after_atomic',
+});
 
 /**
  * page_add_anon_rmap(page, vma, address, flags) for a PTE mapping, v6.6: the page's _mapcount,
@@ -129,7 +142,7 @@ export function* page_try_share_anon_rmap(k: K, page: number): Path<number> {
  * (through __page_set_anon_rmap(), whose folio->mapping store is skipped for a folio that is
  * already anon).
  */
-export function* page_add_anon_rmap(k: K, page: number, exclusive: boolean): Path<void> {
+export const page_add_anon_rmap = replaceable(function* page_add_anon_rmap(k: K, page: number, exclusive: boolean): Path<void> {
   const fn = 'page_add_anon_rmap';
   const folio = yield* page_folio(k, page, at(fn, 'struct folio *folio = page_folio(page)'));
   // "Is page being mapped by PTE? Is this its first map to be added?"
@@ -144,14 +157,19 @@ export function* page_add_anon_rmap(k: K, page: number, exclusive: boolean): Pat
   } else if (exclusive) {
     yield* set_bit(PG_anon_exclusive, k.L.flags(page), at(fn, 'SetPageAnonExclusive(page)'));
   }
-}
+}, {
+  aliases: ['folio_add_anon_rmap_ptes (v6.8+)'],
+  description: 'a PTE mapping\'s _mapcount, _nr_pages_mapped, PageAnonExclusive with RMAP_EXCLUSIVE',
+});
 
 /** page_remove_rmap(page, vma, true), v6.6: the PMD mapping's _entire_mapcount */
-export function* page_remove_rmap_pmd(k: K, page: number): Path<void> {
+export const page_remove_rmap_pmd = replaceable(function* page_remove_rmap_pmd(k: K, page: number): Path<void> {
   const fn = 'page_remove_rmap';
   const folio = yield* page_folio(k, page, at(fn, 'struct folio *folio = page_folio(page)'));
   yield* atomic_add_negative(k.L.entire_mapcount(folio), -1, at(fn, 'last = atomic_add_negative(-1, &folio->_entire_mapcount)'));
-}
+}, {
+  description: 'page_remove_rmap(page, vma, true), v6.6: the PMD mapping\'s _entire_mapcount',
+});
 
 // ---- page_vma_mapped_walk (mm/page_vma_mapped.c, v6.6) ----
 
@@ -175,10 +193,11 @@ export function newPvmw(pfn: number, nr: number, address: number, flags: number)
 }
 
 /** pmd_lock(): the split PMD lock is the PMD table page's ptl (x86-64 USE_SPLIT_PMD_PTLOCKS) */
-export const pmd_lockptr = (k: K): number => k.L.ptl(k.pmdTable);
+/** pmd_lockptr(mm, pmd): the split PMD ptlock of the page-table page holding pmdp (default: the mm's PMD table) */
+export const pmd_lockptr = (k: K, pmdp?: number): number => k.L.ptl(pmdp === undefined ? k.pmdTable : k.L.entryOwner(pmdp));
 
 /** page_vma_mapped_walk_done(): pte_unmap(), then spin_unlock(ptl) */
-export function* page_vma_mapped_walk_done(k: K, pvmw: Pvmw, fn = 'page_vma_mapped_walk_done'): Path<void> {
+export const page_vma_mapped_walk_done = replaceable(function* page_vma_mapped_walk_done(k: K, pvmw: Pvmw, fn = 'page_vma_mapped_walk_done'): Path<void> {
   if (pvmw.pt >= 0) {
     yield* ghost({ type: 'pt_unmap', pt: pvmw.pt }, at(fn, 'pte_unmap(pvmw->pte)'));
     yield* rcu_read_unlock(at(fn, 'pte_unmap(pvmw->pte)'));
@@ -188,9 +207,11 @@ export function* page_vma_mapped_walk_done(k: K, pvmw: Pvmw, fn = 'page_vma_mapp
     yield* spin_unlock(pvmw.ptl, at(fn, 'spin_unlock(pvmw->ptl)'));
     pvmw.ptl = -1;
   }
-}
+}, {
+  description: 'page_vma_mapped_walk_done(): pte_unmap(), then spin_unlock(ptl)',
+});
 
-function* check_pte(k: K, pvmw: Pvmw): Path<boolean> {
+const check_pte = replaceable(function* check_pte(k: K, pvmw: Pvmw): Path<boolean> {
   const fn = 'check_pte';
   const ptent = yield* ptep_get(k, pte_offset(k, pvmw.pt, pvmw.address), at(fn, 'pte_t ptent = ptep_get(pvmw->pte)'));
   let pfn: number;
@@ -202,10 +223,10 @@ function* check_pte(k: K, pvmw: Pvmw): Path<boolean> {
     pfn = pte_pfn(ptent);
   }
   return pfn - pvmw.pfn >= 0 && pfn - pvmw.pfn < pvmw.nr;
-}
+});
 
 /** map_pte(): the stricter pte_offset_map_lock() with PVMW_SYNC, else map, peek, then lock */
-function* map_pte(k: K, pvmw: Pvmw): Path<boolean> {
+const map_pte = replaceable(function* map_pte(k: K, pvmw: Pvmw): Path<boolean> {
   const fn = 'map_pte';
   const pmdp = pmd_offset(k, pvmw.address);
   if (pvmw.flags & PVMW_SYNC) {
@@ -229,14 +250,16 @@ function* map_pte(k: K, pvmw: Pvmw): Path<boolean> {
   pvmw.ptl = k.L.ptl(pvmw.pt);
   yield* spin_lock(pvmw.ptl, at(fn, 'spin_lock(pvmw->ptl)'));
   return true;
-}
+}, {
+  description: 'map_pte(): the stricter pte_offset_map_lock() with PVMW_SYNC, else map, peek, then lock',
+});
 
 /**
  * page_vma_mapped_walk(), v6.6: returns true with pvmw.pt/ptl set at the next PTE (or the PMD,
  * pmdMapped) of the range that maps the folio, false when there is none left (everything
  * released). Ranges stay within one PMD here (folios no larger than PTRS_PER_PTE, aligned).
  */
-export function* page_vma_mapped_walk(k: K, pvmw: Pvmw): Path<boolean> {
+export const page_vma_mapped_walk = replaceable(function* page_vma_mapped_walk(k: K, pvmw: Pvmw): Path<boolean> {
   const fn = 'page_vma_mapped_walk';
   if (pvmw.pmdMapped) {
     // "The only possible pmd mapping has been handled on last iteration"
@@ -310,7 +333,10 @@ export function* page_vma_mapped_walk(k: K, pvmw: Pvmw): Path<boolean> {
     // goto this_pte
     if (yield* check_pte(k, pvmw)) return true;
   }
-}
+}, {
+  source: 'mm/page_vma_mapped.c',
+  description: 'find the PTEs (or PMD) mapping a folio in a VMA, taking the PTL (PVMW_SYNC: pte_offset_map_lock)',
+});
 
 // ---- try_to_migrate (mm/rmap.c, v6.6) ----
 
@@ -324,7 +350,7 @@ export interface TlbBatch {
  * entry; an anon-exclusive page that may be pinned is left mapped (the PTE restored) and the
  * walk aborted. Returns false when it backed off.
  */
-export function* try_to_migrate_one(k: K, folio: number, address: number, flags: number, batch: TlbBatch): Path<boolean> {
+export const try_to_migrate_one = replaceable(function* try_to_migrate_one(k: K, folio: number, address: number, flags: number, batch: TlbBatch): Path<boolean> {
   const fn = 'try_to_migrate_one';
   let ret = true;
   const nr = (yield* folio_test_large(k, folio, at(fn, 'DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, 0)'))) ? 1 << (yield* load(k.L.folio_order(folio), at(fn, 'pvmw.nr_pages = folio_nr_pages(folio): folio_order(folio)'))) : 1;
@@ -337,7 +363,7 @@ export function* try_to_migrate_one(k: K, folio: number, address: number, flags:
   if (flags & TTU_SPLIT_HUGE_PMD) {
     yield* split_huge_pmd_address(k, address, true, folio);
   }
-  while (yield* k.impl('page_vma_mapped_walk', page_vma_mapped_walk)(k, pvmw)) {
+  while (yield* page_vma_mapped_walk(k, pvmw)) {
     // PMD-mapped THP migration (set_pmd_migration_entry) is not modelled: callers split first
     yield* VM_BUG_ON(pvmw.pmdMapped, '!pvmw.pte (PMD-mapped THP migration entry: not modelled)', at(fn, 'if (!pvmw.pte)'));
     const ptep = pte_offset(k, pvmw.pt, pvmw.address);
@@ -358,7 +384,7 @@ export function* try_to_migrate_one(k: K, folio: number, address: number, flags:
     if (pte_dirty(pteval)) yield* test_and_set_bit(PG_dirty, k.L.flags(folio), at(fn, 'if (pte_dirty(pteval)) folio_mark_dirty(folio)'));
     yield* VM_BUG_ON(pte_write(pteval) && !anon_exclusive, 'pte_write(pteval) && folio_test_anon(folio) && !anon_exclusive', at(fn, 'VM_BUG_ON_PAGE(pte_write(pteval) && folio_test_anon(folio) && !anon_exclusive, subpage)'));
     // "See page_try_share_anon_rmap(): clear PTE first."
-    if (anon_exclusive && (yield* k.impl('page_try_share_anon_rmap', page_try_share_anon_rmap)(k, subpage)) !== 0) {
+    if (anon_exclusive && (yield* page_try_share_anon_rmap(k, subpage)) !== 0) {
       // (A4) the page may be pinned: put the PTE back and give up on this folio
       yield* set_pte_at(k, ptep, pteval, at(fn, 'set_pte_at(mm, address, pvmw.pte, pteval)'));
       ret = false;
@@ -369,48 +395,56 @@ export function* try_to_migrate_one(k: K, folio: number, address: number, flags:
     //  the migration pte is removed and then restart fault handling."
     const swp_pte = migration_entry(subpage, pte_write(pteval), anon_exclusive, (pteval & _PAGE_ACCESSED) !== 0, pte_dirty(pteval));
     yield* set_pte_at(k, ptep, swp_pte, at(fn, 'set_pte_at(mm, address, pvmw.pte, swp_pte)'));
-    yield* k.impl('page_remove_rmap', page_remove_rmap)(k, subpage);
+    yield* page_remove_rmap(k, subpage);
     yield* folio_put(k, folio, at(fn, 'folio_put(folio)'));
   }
   return ret;
-}
+}, {
+  description: 'clear each PTE (A1), share the anon-exclusive page or restore and back off, migration entry, page_remove_rmap, folio_put',
+});
 
 /** ptep_clear_flush(): ptep_get_and_clear(), then flush_tlb_page() if the PTE was accessible */
-export function* ptep_clear_flush(k: K, ptep: number, address: number): Path<number> {
+export const ptep_clear_flush = replaceable(function* ptep_clear_flush(k: K, ptep: number, address: number): Path<number> {
   const fn = 'ptep_clear_flush';
   const pte = yield* ptep_get_and_clear(k, ptep, at(fn, `pte = ptep_get_and_clear(mm, ${fmtAddr(address)}, ptep)`));
   if (pte_present(pte)) yield* flush_tlb_range(k, at(fn, 'if (pte_accessible(mm, pte)) flush_tlb_page(vma, address)'));
   return pte;
-}
+}, {
+  description: 'ptep_clear_flush(): ptep_get_and_clear(), then flush_tlb_page() if the PTE was accessible',
+});
 
 /** try_to_unmap_flush(): the batched flush of TTU_BATCH_FLUSH unmaps */
-export function* try_to_unmap_flush(k: K, batch: TlbBatch): Path<void> {
+export const try_to_unmap_flush = replaceable(function* try_to_unmap_flush(k: K, batch: TlbBatch): Path<void> {
   if (!batch.flush_required) return;
   yield* flush_tlb_range(k, at('try_to_unmap_flush', 'arch_tlbbatch_flush(&tlb_ubc->arch)'));
   batch.flush_required = false;
-}
+}, {
+  description: 'try_to_unmap_flush(): the batched flush of TTU_BATCH_FLUSH unmaps',
+});
 
 /**
  * try_to_migrate(folio, flags): rmap_walk[_locked]() over the folio's one VMA. The walk's
  * `done` test (folio_not_mapped) only matters with more VMAs. Returns what try_to_migrate_one
  * returned (the kernel drops it; callers look at folio_mapped()).
  */
-export function* try_to_migrate(k: K, folio: number, address: number, flags: number, batch: TlbBatch): Path<boolean> {
-  return yield* k.impl('try_to_migrate_one', try_to_migrate_one)(k, folio, address, flags, batch);
-}
+export const try_to_migrate = replaceable(function* try_to_migrate(k: K, folio: number, address: number, flags: number, batch: TlbBatch): Path<boolean> {
+  return yield* try_to_migrate_one(k, folio, address, flags, batch);
+}, {
+  description: 'try_to_migrate(folio, flags): rmap_walk[_locked]() over the folio\'s one VMA.',
+});
 
 /**
  * remove_migration_pte(), v6.6: each migration entry for `old` in the range becomes a present
  * PTE of the matching page of `folio` (the destination, or the source itself after a failed
  * migration or a split), with its rmap and a folio reference.
  */
-export function* remove_migration_pte(k: K, folio: number, address: number, old: number): Path<void> {
+export const remove_migration_pte = replaceable(function* remove_migration_pte(k: K, folio: number, address: number, old: number): Path<void> {
   const fn = 'remove_migration_pte';
   const large = yield* folio_test_large(k, old, at('DEFINE_FOLIO_VMA_WALK', 'pvmw.nr_pages = folio_nr_pages(old)'));
   const nr = large ? 1 << (yield* load(k.L.folio_order(old), at('DEFINE_FOLIO_VMA_WALK', 'pvmw.nr_pages = folio_nr_pages(old)'))) : 1;
   const pvmw = newPvmw(old, nr, address, PVMW_SYNC | PVMW_MIGRATION);
   const folioLarge = nr > 1 && folio === old;
-  while (yield* k.impl('page_vma_mapped_walk', page_vma_mapped_walk)(k, pvmw)) {
+  while (yield* page_vma_mapped_walk(k, pvmw)) {
     const idx = folioLarge ? pvmw.address - address : 0; // linear_page_index(vma, pvmw.address) - pvmw.pgoff
     const newp = folio + idx;
     const ptep = pte_offset(k, pvmw.pt, pvmw.address);
@@ -421,13 +455,18 @@ export function* remove_migration_pte(k: K, folio: number, address: number, old:
     const pte = mk_pte(newp, write, is_migration_entry_young(old_pte), folioDirty && is_migration_entry_dirty(old_pte));
     const anon = yield* folio_test_anon(k, folio, fn);
     // "if (folio_test_anon(folio) && !is_readable_migration_entry(entry)) rmap_flags |= RMAP_EXCLUSIVE;"
-    if (anon) yield* k.impl('page_add_anon_rmap', page_add_anon_rmap)(k, newp, !is_readable_migration_entry(old_pte));
+    if (anon) yield* page_add_anon_rmap(k, newp, !is_readable_migration_entry(old_pte));
     yield* set_pte_at(k, ptep, pte, at(fn, 'set_pte_at(vma->vm_mm, pvmw.address, pvmw.pte, pte)'));
     // "No need to invalidate - it was non-present before"
   }
-}
+}, {
+  source: 'mm/migrate.c',
+  description: 'replace migration entries by present PTEs of the new (or old) folio: folio_get, rmap (exclusive if the entry was), set_pte_at',
+});
 
 /** remove_migration_ptes(src, dst, locked): rmap_walk(dst) with remove_migration_pte(arg = src) */
-export function* remove_migration_ptes(k: K, src: number, dst: number, address: number): Path<void> {
-  yield* k.impl('remove_migration_pte', remove_migration_pte)(k, dst, address, src);
-}
+export const remove_migration_ptes = replaceable(function* remove_migration_ptes(k: K, src: number, dst: number, address: number): Path<void> {
+  yield* remove_migration_pte(k, dst, address, src);
+}, {
+  description: 'remove_migration_ptes(src, dst, locked): rmap_walk(dst) with remove_migration_pte(arg = src)',
+});

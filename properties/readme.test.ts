@@ -1,0 +1,11 @@
+/** README's scenario table is generated from the scenario declarations (`racewalk list --markdown`). */
+import { readFileSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import { scenarioTableMarkdown } from '../src/cli/list.js';
+
+test("README's scenario table is what `racewalk list --markdown` prints", () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const m = /<!-- scenario-table:begin -->\n([\s\S]*?)<!-- scenario-table:end -->/.exec(readme);
+  expect(m, 'README.md has no scenario-table markers').not.toBeNull();
+  expect(m![1], 'regenerate with: node bin/racewalk.mjs list --markdown').toBe(scenarioTableMarkdown());
+});

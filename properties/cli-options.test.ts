@@ -106,6 +106,8 @@ const help = (cmd: string): Probe => ({ args: { help: true }, effect: (o) => exp
 const color: Probe = { args: { color: true }, effect: (o) => expect(o.out).toContain(ESC) };
 const noColor: Probe = { args: { 'no-color': true }, env: { FORCE_COLOR: '1' }, effect: (o) => expect(o.out).not.toContain(ESC) };
 const readReport = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+// the file is read (a missing one is named): docs/scenarios.md and properties/scenario-files.test.ts run real ones
+const SCENARIO_FILE_READ: Probe = { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) };
 
 let schedule = '';
 let report = '';
@@ -136,7 +138,12 @@ const MODES: Mode[] = [
     command: 'list',
     name: 'list',
     base: () => ({}),
-    probes: { json: { args: { json: true }, effect: (o) => expect(o.json().scenarios.length).toBeGreaterThan(0) }, help: help('list') },
+    probes: {
+      json: { args: { json: true }, effect: (o) => expect(o.json().scenarios.length).toBeGreaterThan(0) },
+      'scenario-file': SCENARIO_FILE_READ,
+      markdown: { args: { markdown: true }, effect: (o) => expect(o.out).toMatch(/^\| scenario \| /) },
+      help: help('list'),
+    },
   },
   {
     command: 'explore',
@@ -168,6 +175,7 @@ const MODES: Mode[] = [
       quiet: { args: { quiet: true }, effect: (o) => expect(o.out).toMatch(/^no violation found within the bounds .*\n$/) },
       color,
       'no-color': noColor,
+      'scenario-file': SCENARIO_FILE_READ,
       help: help('explore'),
     },
   },
@@ -195,6 +203,7 @@ const MODES: Mode[] = [
       quiet: { args: { quiet: true }, effect: (o) => expect(o.out.trim().split('\n').length).toBe(2) },
       color,
       'no-color': noColor,
+      'scenario-file': SCENARIO_FILE_READ,
       help: help('explore'),
     },
   },
@@ -214,6 +223,7 @@ const MODES: Mode[] = [
       json: { args: { json: true }, effect: (o) => expect(o.json().format).toBe('racewalk-report') },
       color,
       'no-color': noColor,
+      'scenario-file': SCENARIO_FILE_READ,
       help: help('replay'),
     },
   },
@@ -233,6 +243,7 @@ const MODES: Mode[] = [
       json: { args: { json: true }, effect: (o) => expect(o.json().format).toBe('racewalk-report') },
       color,
       'no-color': noColor,
+      'scenario-file': SCENARIO_FILE_READ,
       help: help('replay'),
     },
   },
@@ -267,6 +278,7 @@ const MODES: Mode[] = [
       'max-steps': { args: { 'max-steps': '5', json: true }, effect: (o) => expect(`${o.out}${o.err}`).toMatch(/max-steps 5|past 5 steps/) },
       out: { args: { json: true }, effect: (o) => expect(readdirSync(join(o.json().reports[0], '..')).filter((f) => !f.startsWith('.')).sort().map((f) => f.replace(/.*\./, ''))).toEqual(['json', 'txt']) },
       json: { args: { json: true }, effect: (o) => expect(o.json().introduced).toBe(true) },
+      'scenario-file': SCENARIO_FILE_READ,
       help: help('check-patch'),
     },
   },

@@ -106,8 +106,6 @@ const help = (cmd: string): Probe => ({ args: { help: true }, effect: (o) => exp
 const color: Probe = { args: { color: true }, effect: (o) => expect(o.out).toContain(ESC) };
 const noColor: Probe = { args: { 'no-color': true }, env: { FORCE_COLOR: '1' }, effect: (o) => expect(o.out).not.toContain(ESC) };
 const readReport = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
-// the file is read (a missing one is named): docs/scenarios.md and properties/scenario-files.test.ts run real ones
-const SCENARIO_FILE_READ: Probe = { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) };
 
 let schedule = '';
 let report = '';
@@ -138,12 +136,7 @@ const MODES: Mode[] = [
     command: 'list',
     name: 'list',
     base: () => ({}),
-    probes: {
-      json: { args: { json: true }, effect: (o) => expect(o.json().scenarios.length).toBeGreaterThan(0) },
-      'scenario-file': SCENARIO_FILE_READ,
-      markdown: { args: { markdown: true }, effect: (o) => expect(o.out).toMatch(/^\| scenario \| /) },
-      help: help('list'),
-    },
+    probes: { json: { args: { json: true }, effect: (o) => expect(o.json().scenarios.length).toBeGreaterThan(0) }, markdown: { args: { markdown: true }, effect: (o) => expect(o.out).toMatch(/^\| scenario \|/) }, 'scenario-file': { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) }, help: help('list') },
   },
   {
     command: 'explore',
@@ -155,6 +148,7 @@ const MODES: Mode[] = [
       variant: { args: { variant: 'gup_pte_range=no-pte-recheck', 'max-executions': '5000', json: true }, effect: (o) => expect(o.json()).toMatchObject({ variants: { gup_pte_range: 'no-pte-recheck' }, verdict: 'violation' }) },
       env: { args: { env: 'tlb=ipi', json: true }, effect: (o) => expect(o.json().env.tlb).toBe('ipi') },
       'variant-file': { args: { 'variant-file': '/nonexistent/p.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/p.ts: no such file/) },
+      'scenario-file': { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) },
       strategy: { args: { strategy: 'random', json: true }, effect: (o) => expect(o.json().strategy).toBe('random') },
       seed: { args: { strategy: 'random', seed: '7', json: true }, effect: (o) => expect(readReport(o.json().report).seed).toBe(7) },
       preemptions: { args: { preemptions: '0', json: true }, effect: (o) => expect(o.json().bounds.join(' ')).toMatch(/preemption/) },
@@ -175,7 +169,6 @@ const MODES: Mode[] = [
       quiet: { args: { quiet: true }, effect: (o) => expect(o.out).toMatch(/^no violation found within the bounds .*\n$/) },
       color,
       'no-color': noColor,
-      'scenario-file': SCENARIO_FILE_READ,
       help: help('explore'),
     },
   },
@@ -189,6 +182,7 @@ const MODES: Mode[] = [
       scenario: { args: { scenario: 'gup-fast-vs-migration', json: true }, effect: (o) => expect(o.json().scenarios.map((s: { scenario: string }) => s.scenario)).toEqual(['gup-fast-vs-migration']) },
       variant: { args: { scenario: other.scenario, variant: other.variant, json: true }, effect: (o) => expect(Object.entries(o.json().scenarios[0].variants).map(([k, v]) => `${k}=${v}`)).toContain(other.variant) },
       env: { args: { env: 'tlb=ipi', json: true }, effect: (o) => expect(o.json().scenarios[0].env.tlb).toBe('ipi') },
+      'scenario-file': { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) },
       strategy: { args: { strategy: 'random', json: true }, effect: (o) => expect(o.json().scenarios[0].strategy).toBe('random') },
       seed: { args: { strategy: 'random', seed: '7', json: true }, effect: (o) => expect(readReport(o.json().scenarios[0].report).seed).toBe(7) },
       preemptions: { args: { preemptions: '0', json: true }, effect: (o) => expect(o.json().scenarios[0].bounds.join(' ')).toMatch(/preemption/) },
@@ -203,7 +197,6 @@ const MODES: Mode[] = [
       quiet: { args: { quiet: true }, effect: (o) => expect(o.out.trim().split('\n').length).toBe(2) },
       color,
       'no-color': noColor,
-      'scenario-file': SCENARIO_FILE_READ,
       help: help('explore'),
     },
   },
@@ -218,12 +211,12 @@ const MODES: Mode[] = [
       // the schedule was recorded with tlb=broadcast: with ipi the model takes other steps, so it diverges
       env: { args: { env: 'tlb=ipi' }, effect: (o) => expect(o.err).toMatch(/replay diverged at step \d+/) },
       'variant-file': { args: { 'variant-file': '/nonexistent/p.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/p.ts: no such file/) },
+      'scenario-file': { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) },
       'max-steps': { args: { 'max-steps': '5' }, effect: (o) => expect(o.out).toMatch(/VIOLATION of max-steps/) },
       format: { args: { format: 'md' }, effect: (o) => expect(o.out).toMatch(/^### racewalk: /) },
       json: { args: { json: true }, effect: (o) => expect(o.json().format).toBe('racewalk-report') },
       color,
       'no-color': noColor,
-      'scenario-file': SCENARIO_FILE_READ,
       help: help('replay'),
     },
   },
@@ -238,12 +231,12 @@ const MODES: Mode[] = [
       variant: { refused: { variant: 'gup_pte_range=faithful' } },
       env: { refused: { env: 'tlb=ipi' } },
       'variant-file': { args: { 'variant-file': '/nonexistent/p.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/p.ts: no such file/) },
+      'scenario-file': { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) },
       'max-steps': { args: { 'max-steps': '5' }, effect: (o) => expect(o.out).toMatch(/VIOLATION of max-steps/) },
       format: { args: { format: 'md' }, effect: (o) => expect(o.out).toMatch(/^### racewalk: /) },
       json: { args: { json: true }, effect: (o) => expect(o.json().format).toBe('racewalk-report') },
       color,
       'no-color': noColor,
-      'scenario-file': SCENARIO_FILE_READ,
       help: help('replay'),
     },
   },
@@ -271,6 +264,7 @@ const MODES: Mode[] = [
       baseline: { args: { baseline: 'gup_pte_range=no-pte-recheck', json: true }, effect: (o) => expect(o.json().rows[0].status).toBe('still-violating') },
       scenario: { args: { scenario: 'gup-fast-vs-migration', json: true }, effect: (o) => expect(o.json().rows.map((r: { scenario: string }) => r.scenario)).toEqual(['gup-fast-vs-migration']) },
       env: { args: { env: 'tlb=ipi', json: true }, effect: (o) => expect(o.json().rows[0].env.tlb).toBe('ipi') },
+      'scenario-file': { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) },
       strategy: { args: { strategy: 'random', json: true }, effect: (o) => expect(o.json().bounds).toMatch(/^strategy random/) },
       seed: { args: { strategy: 'random', seed: '7', json: true }, effect: (o) => expect(o.json().rows[0].patched.seed).toBe(7) },
       preemptions: { args: { preemptions: '0', json: true }, effect: (o) => expect(o.json().bounds).toMatch(/preemption/) },
@@ -278,7 +272,6 @@ const MODES: Mode[] = [
       'max-steps': { args: { 'max-steps': '5', json: true }, effect: (o) => expect(`${o.out}${o.err}`).toMatch(/max-steps 5|past 5 steps/) },
       out: { args: { json: true }, effect: (o) => expect(readdirSync(join(o.json().reports[0], '..')).filter((f) => !f.startsWith('.')).sort().map((f) => f.replace(/.*\./, ''))).toEqual(['json', 'txt']) },
       json: { args: { json: true }, effect: (o) => expect(o.json().introduced).toBe(true) },
-      'scenario-file': SCENARIO_FILE_READ,
       help: help('check-patch'),
     },
   },

@@ -10,7 +10,7 @@ import { isAbsolute, normalize, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError, closest } from '../core/errors.js';
 import { findPath } from '../kernel/paths/registry.js';
-import { loadError, registerHooks } from '../patch/load.js';
+import { loadError, registerHooks, registerTypeScript } from '../patch/load.js';
 import { PATCH_BRAND } from '../patch/define.js';
 import { PatchError, frameIn, lineOf, lineOfKey, messageOf } from '../patch/locate.js';
 import { isDefinedScenario, type DefinedScenario } from './define.js';
@@ -37,9 +37,10 @@ export async function loadScenarioFile(file: string): Promise<LoadedScenarios> {
   if (hit !== undefined) return hit;
   // a folder, a device, a fifo or a symlink loop each say what they are, not "no such file"
   const problem = notARegularFile(abs);
-  if (problem !== null) throw new PatchError(display, null, null, `${problem}: give the path of a TypeScript file that does \`export default defineScenario({ ... })\` (see docs/scenarios.md)`);
+  if (problem !== null) throw new PatchError(display, null, null, `${problem}: give the path of a scenario file, a TypeScript (or JavaScript) module that does \`export default defineScenario({ ... })\` (see docs/scenarios.md)`);
   if (!/\.(ts|mts|js|mjs)$/.test(abs)) throw new PatchError(display, null, null, 'a scenario file is a .ts (or .mts, .js, .mjs) module');
   const source = readFileSync(abs, 'utf8');
+  await registerTypeScript(abs);
   registerHooks();
   let mod: Record<string, unknown>;
   try {

@@ -1,10 +1,16 @@
 /**
  * `npm run bench` (`-- --quick` for a fast pass): how fast racewalk explores, measured, never
- * asserted. Prints tables and writes bench/results.json:
+ * asserted. Prints tables; writes its results as JSON only where asked (`-- --out FILE`; the
+ * committed bench/results.json is rewritten only by `-- --out bench/results.json`).
+ * `-- --sections=startup,ceiling,...` runs only those sections (names: SECTIONS below).
  *
- * - the ceiling: a bare generator loop (generators yielding plain op objects, consumed by a loop
- *   that applies them to a Float64Array and re-creates the generators every "execution"), run in
- *   the same process, so throughput is a ratio to what generators allow on this machine now;
+ * - CLI start-up: `racewalk list` (built, and through tsx as before the build) against `node -e 0`;
+ * - the ceiling: a bare generator loop (bench/bare-loop.mjs) timed in a worker thread of its own,
+ *   flat and at racewalk's measured generator depth (resumptions per step of a built-JS run), and
+ *   racewalk's own steps/s (built JS, a child process) against both in the same run;
+ * - scaling: N GUP-fast threads (N = 1, 2, 3) against zap + fault, and 3 and 4 CPUs mixing
+ *   GUP-fast, split and zap, each size time-capped in a child process: executions, wall, CPU, peak
+ *   RSS and the growth factor;
  * - per scenario and strategy: executions, steps, steps/s, executions/s, sleep-set-blocked;
  * - every known-buggy variant: time and executions to the first counterexample, by the default
  *   strategy (and by PCT and random walk);
@@ -17,8 +23,10 @@
  * Every search is bounded by time and executions so the default run stays near 3 minutes.
  */
 import { cpus, loadavg } from 'node:os';
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { check, type CheckOptions } from '../src/run.js';
 import { SCENARIOS } from '../src/scenarios/index.js';
@@ -33,11 +41,42 @@ import { DfsStrategy } from '../src/sched/dfs.js';
 import { Prng } from '../src/sched/prng.js';
 import type { Strategy } from '../src/sched/strategy.js';
 
-const quick = process.argv.includes('--quick');
-const only = process.argv.find((a) => a.startsWith('--scenario='))?.slice('--scenario='.length);
+const SECTIONS = ['startup', 'ceiling', 'scaling', 'throughput', 'exhaust', 'races', 'mazurkiewicz', 'jobs'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** The command line: --quick, --scenario=NAME, --out FILE (or --out=FILE), --sections=a,b. */
+function parseBenchArgs(argv: readonly string[]) {
+  let quick = false;
+  let only: string | undefined;
+  let out: string | null = null;
+  let sections: Set<Section> = new Set(SECTIONS);
+  const fail = (m: string): never => {
+    console.error(`bench: ${m}. Usage: npm run bench -- [--quick] [--scenario=NAME] [--out FILE] [--sections=${SECTIONS.join(',')}]`);
+    process.exit(2);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a.startsWith('--scenario=')) only = a.slice('--scenario='.length);
+    else if (a === '--out') out = argv[++i] ?? fail('--out needs a file name');
+    else if (a.startsWith('--out=')) out = a.slice('--out='.length);
+    else if (a.startsWith('--sections=')) {
+      const names = a.slice('--sections='.length).split(',').filter((x) => x !== '');
+      const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+      if (bad.length > 0 || names.length === 0) fail(`unknown section '${bad[0] ?? ''}'`);
+      sections = new Set(names as Section[]);
+    } else fail(`unknown option '${a}'`);
+  }
+  return { quick, only, out, sections };
+}
+
+const args = parseBenchArgs(process.argv.slice(2));
+const { quick, only } = args;
+const want = (s: Section) => args.sections.has(s);
 const C = quick
-  ? { bareSecs: 0.3, rateSecs: 0.25, dfsSecs: 0.5, dfsCap: 5_000, raceSecs: 3, otherRaceSecs: 0.5, exhaustSecs: 5, exhaust3Secs: 10, mazPrograms: 30, jobsSecs: 3 }
-  : { bareSecs: 1.5, rateSecs: 0.4, dfsSecs: 2.5, dfsCap: 100_000, raceSecs: 10, otherRaceSecs: 1, exhaustSecs: 10, exhaust3Secs: 60, mazPrograms: 150, jobsSecs: 8 };
+  ? { bareSecs: 0.3, rateSecs: 0.25, dfsSecs: 0.5, dfsCap: 5_000, raceSecs: 3, otherRaceSecs: 0.5, exhaustSecs: 5, exhaust3Secs: 10, mazPrograms: 30, jobsSecs: 3, startupRuns: 3, scaleSecs: 5, ceilingSecs: 3 }
+  : { bareSecs: 1.5, rateSecs: 0.4, dfsSecs: 2.5, dfsCap: 100_000, raceSecs: 10, otherRaceSecs: 1, exhaustSecs: 10, exhaust3Secs: 60, mazPrograms: 150, jobsSecs: 8, startupRuns: 7, scaleSecs: 60, ceilingSecs: 10 };
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const benchStart = performance.now();
 const load0 = loadavg();
@@ -50,70 +89,46 @@ const sampleHeap = () => {
 // the ceiling: a bare generator loop
 
 const L: Label = { fn: 'bare', stmt: 'op' };
-function* bareThread(t: number, n: number): Generator<SharedOp, void, number> {
-  // the shape of a path: loads, stores and RMWs over a few locations, values flowing back
-  let v = 0;
-  for (let i = 0; i < n; i++) {
-    const loc = (t * 7 + i) & 15;
-    switch (i % 3) {
-      case 0:
-        v = yield { kind: 'load', loc, order: 'once', label: L };
-        break;
-      case 1:
-        yield { kind: 'store', loc, value: v + 1, order: 'once', label: L };
-        break;
-      default:
-        v = yield { kind: 'rmw', loc, rmw: 'add', a: 1, b: 0, order: 'full', label: L };
-    }
-  }
+
+/** The bare generator loop, timed in a fresh worker thread (bench/bare-loop.mjs). */
+function bareLoop(secs: number, depth: number): Promise<{ steps: number; secs: number }> {
+  return new Promise((done, fail) => {
+    const w = new Worker(new URL('./bare-loop.mjs', import.meta.url), { workerData: { secs, depth } });
+    w.once('message', (m: { steps: number; secs: number }) => done(m));
+    w.once('error', fail);
+  });
 }
 
-/** the same thread, its ops reached through `depth` levels of yield* (paths call helpers that call primitives) */
-function* nested(t: number, n: number, depth: number): Generator<SharedOp, void, number> {
-  if (depth <= 1) return yield* bareThread(t, n);
-  return yield* nested(t, n, depth - 1);
+/** One run of the built racewalk in a child process (bench/child.mjs), its JSON result. */
+interface ChildRun {
+  scenario: string; cpus: number; strategy: string; verdict: string; exhaustive: boolean; bounds: string[];
+  executions: number; steps: number; wallSecs: number; cpuSecs: number; maxRssMB: number; stopped: boolean; resumesPerStep?: number;
+}
+function child(mode: 'run' | 'depth', spec: Record<string, unknown>): ChildRun {
+  const r = spawnSync(process.execPath, [resolve(ROOT, 'bench', 'child.mjs'), mode, JSON.stringify(spec)], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+  if (r.status !== 0) throw new Error(`bench/child.mjs ${mode} ${JSON.stringify(spec)} failed (exit ${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as ChildRun;
 }
 
-function bareLoop(secs: number, depth = 1): { steps: number; secs: number } {
-  const mem = new Float64Array(16);
-  let steps = 0;
-  let sink = 0;
-  const t0 = performance.now();
-  const until = t0 + secs * 1000;
-  while (performance.now() < until) {
-    for (let rep = 0; rep < 100; rep++) {
-      // one "execution": fresh memory and generators, threads interleaved in turn
-      mem.fill(0);
-      const gens = [nested(0, 30, depth), nested(1, 30, depth)];
-      const next: (SharedOp | null)[] = gens.map((g) => g.next(0).value ?? null);
-      let t = 0;
-      for (;;) {
-        if (next[t] === null) t = 1 - t;
-        const op = next[t];
-        if (op === null || op === undefined) break;
-        let r = 0;
-        switch (op.kind) {
-          case 'load':
-            r = mem[op.loc]!;
-            break;
-          case 'store':
-            mem[op.loc] = op.value;
-            break;
-          case 'rmw':
-            r = mem[op.loc]!;
-            mem[op.loc] = r + op.a;
-            break;
-        }
-        steps++;
-        const res = gens[t]!.next(r);
-        next[t] = res.done === true ? null : res.value;
-        if ((steps & 7) === 0) t = 1 - t;
-      }
-      sink += mem[0]!;
-    }
+/** dist/ is what the CLI runs; build it when a source file is newer (dist/ is not tracked). */
+async function ensureBuilt(): Promise<void> {
+  const { distIsCurrent } = (await import(resolve(ROOT, 'bin', 'dist-current.mjs'))) as { distIsCurrent: () => boolean };
+  if (distIsCurrent()) return;
+  console.log('(dist/ is older than the sources: npm run build)');
+  const b = spawnSync(process.execPath, [resolve(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: ROOT });
+  if (b.status !== 0) throw new Error('npm run build failed');
+}
+
+/** Median wall time of `runs` runs of a command, in seconds (output discarded). */
+function startupSecs(cmd: string[], runs: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+    if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}`);
+    times.push((performance.now() - t0) / 1000);
   }
-  if (sink === -1) console.log(sink);
-  return { steps, secs: (performance.now() - t0) / 1000 };
+  return [...times].sort((x, y) => x - y)[Math.floor(times.length / 2)]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,6 +281,7 @@ function countStrategy(p: Program, s: Strategy): { executions: number; blocked: 
 const fmt = (n: number) => (Number.isInteger(n) || n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 function table(title: string, head: string[], rows: (string | number)[][]): void {
+  if (rows.length === 0) return; // a section not run (--sections)
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)));
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
   console.log(`\n${title}`);
@@ -278,22 +294,71 @@ const hasDpor = STRATEGIES.some((s) => s.name === 'dpor');
 const exhaustiveDefault = findStrategy(DEFAULT_STRATEGY).exhaustive ? DEFAULT_STRATEGY : 'dfs';
 console.log(`racewalk bench${quick ? ' --quick' : ''}: ${scenarios.length} scenarios, strategies ${STRATEGIES.map((s) => s.name).join(', ')} (default ${DEFAULT_STRATEGY}); node ${process.version}, ${cpus().length} cores, load ${load0.map((x) => x.toFixed(1)).join(' ')}`);
 
-// 1. the ceiling
-bareLoop(C.bareSecs / 3); // warm-up
-const bare = bareLoop(C.bareSecs);
-const bareRate = bare.steps / bare.secs;
-// the paths reach their primitives through several levels of yield* (get_user_pages_fast ->
-// lockless_pages_from_mm -> gup_pgd_range -> gup_pmd_range -> gup_pte_range -> try_grab_folio
-// -> READ_ONCE is 7): every step resumes each level, which a flat loop does not pay
-const NEST = 6;
-const bareNested = bareLoop(C.bareSecs, NEST);
-const bareNestedRate = bareNested.steps / bareNested.secs;
-console.log(`\nbare generator loop: ${fmt(bareRate)} steps/s flat, ${fmt(bareNestedRate)} steps/s with ops ${NEST} yield* levels deep`);
+// 0. CLI start-up against `node -e 0`: the built CLI, and the sources through tsx (how the CLI
+// started before there was a build; the "before" of the packaging issue)
+await ensureBuilt();
+const results: Record<string, unknown> = {};
+if (want('startup')) {
+  const node0 = startupSecs([process.execPath, '-e', '0'], C.startupRuns);
+  const built = startupSecs([process.execPath, 'bin/racewalk.mjs', 'list'], C.startupRuns);
+  const viaTsx = startupSecs([process.execPath, '--input-type=module', '-e', "import { register } from 'tsx/esm/api'; register(); const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(['list']);"], C.startupRuns);
+  table(`CLI start-up (median of ${C.startupRuns} runs, wall)`, ['command', 'seconds', 'vs node -e 0'], [
+    ['node -e 0', node0, '1.00x'],
+    ['racewalk list (dist/, no loader)', built, `${(built / node0).toFixed(2)}x`],
+    ['racewalk list through tsx (before the build)', viaTsx, `${(viaTsx / node0).toFixed(2)}x`],
+  ]);
+  results.startup = { runs: C.startupRuns, nodeSecs: node0, builtSecs: built, tsxSecs: viaTsx, builtRatio: built / node0, tsxRatio: viaTsx / node0 };
+}
+
+// 1. the ceiling, in worker threads, and racewalk's own steps/s (built JS, DPOR exhausting one
+// scenario in a child process) against it in the same run
+const CEILING_SCENARIO = 'gup-fast-vs-split-huge-page';
+let bareRate = NaN;
+let bareNestedRate = NaN;
+let NEST = 1;
+if (want('ceiling') || want('throughput')) {
+  const depth = child('depth', { scenario: CEILING_SCENARIO, capSecs: C.ceilingSecs / 2 });
+  NEST = Math.max(1, Math.round(depth.resumesPerStep ?? 1));
+  const bare = await bareLoop(C.bareSecs, 1);
+  const bareNested = await bareLoop(C.bareSecs, NEST);
+  bareRate = bare.steps / bare.secs;
+  bareNestedRate = bareNested.steps / bareNested.secs;
+  const rw = child('run', { scenario: CEILING_SCENARIO, capSecs: C.ceilingSecs });
+  const rwRate = rw.steps / rw.cpuSecs;
+  console.log(`\nbare generator loop (worker thread): ${fmt(bareRate)} steps/s flat, ${fmt(bareNestedRate)} steps/s with ops ${NEST} yield* levels deep`);
+  console.log(`  (${NEST} = racewalk's measured generator resumptions per step, ${depth.resumesPerStep?.toFixed(2)}, over ${fmt(depth.steps)} steps of dpor on ${CEILING_SCENARIO})`);
+  console.log(`racewalk (dist/, dpor, ${CEILING_SCENARIO}, ${rw.exhaustive ? 'exhausted' : `not finished in ${C.ceilingSecs} s`}): ${fmt(rw.executions)} executions, ${fmt(rw.steps)} steps, ${fmt(rwRate)} steps per CPU-second = ${((100 * rwRate) / bareRate).toFixed(1)}% of the flat loop, ${((100 * rwRate) / bareNestedRate).toFixed(1)}% of the ${NEST}-deep loop`);
+  results.ceiling = { flatStepsPerSec: bareRate, nestedDepth: NEST, nestedStepsPerSec: bareNestedRate, measuredResumesPerStep: depth.resumesPerStep, racewalk: { ...rw, stepsPerCpuSec: rwRate, ratioToFlat: rwRate / bareRate, ratioToNested: rwRate / bareNestedRate } };
+}
+
+// 2. scaling: more CPUs, each size capped, in a child process of its own (peak RSS per size)
+if (want('scaling')) {
+  const sizes = [
+    { what: 'gup-fast-vs-zap, 1 GUP-fast thread', scenario: 'gup-fast-vs-zap', extraGups: 0 },
+    { what: 'gup-fast-vs-zap, 2 GUP-fast threads', scenario: 'gup-fast-vs-zap', extraGups: 1 },
+    { what: 'gup-fast-vs-zap, 3 GUP-fast threads', scenario: 'gup-fast-vs-zap', extraGups: 2 },
+    { what: 'gup-fast-vs-split-and-zap, 3 CPUs', scenario: 'gup-fast-vs-split-and-zap', extraGups: 0 },
+    { what: 'gup-fast-vs-split-and-zap, 4 CPUs (2 GUP-fast)', scenario: 'gup-fast-vs-split-and-zap', extraGups: 1 },
+  ];
+  const runs = sizes.map((z) => ({ ...z, r: child('run', { scenario: z.scenario, extraGups: z.extraGups, capSecs: C.scaleSecs }) }));
+  table(
+    `Scaling (dpor, built JS, faithful; each size capped at ${C.scaleSecs} s; growth = executions / the previous size's)`,
+    ['size', 'cpus', 'verdict', 'executions', 'growth', 'steps', 'wall s', 'CPU s', 'steps/CPU-s', 'peak RSS MB'],
+    runs.map(({ what, r }, i) => {
+      const prev = i > 0 && runs[i - 1]!.scenario === runs[i]!.scenario ? runs[i - 1]!.r : null;
+      const done = r.exhaustive;
+      // a lower bound only when this size was capped; unknown when the previous one was
+      const growth = prev === null ? '-' : !prev.exhaustive ? '? (previous capped)' : `${done ? '' : '> '}x${(r.executions / prev.executions).toFixed(1)}`;
+      return [what, String(r.cpus), done ? r.verdict : `not finished in ${C.scaleSecs} s`, `${done ? '' : '> '}${fmt(r.executions)}`, growth, r.steps, r.wallSecs, r.cpuSecs, r.steps / Math.max(r.cpuSecs, 1e-9), r.maxRssMB];
+    }),
+  );
+  results.scaling = { capSecs: C.scaleSecs, runs: runs.map(({ what, r }) => ({ what, ...r })) };
+}
 
 // 2. throughput per scenario and strategy (faithful configuration), and naive DFS's count
 const rates: Run[] = [];
 const dfsRuns = new Map<string, Run>();
-for (const s of scenarios) {
+for (const s of want('throughput') ? scenarios : []) {
   const base = s.cleanConfigs[0] ?? { variants: {}, env: {} };
   // DFS first: its long run also warms the JIT up for the short time boxes of the others
   for (const def of [...STRATEGIES].sort((a, b) => Number(b.name === 'dfs') - Number(a.name === 'dfs'))) {
@@ -307,7 +372,7 @@ for (const s of scenarios) {
 
 // 3. exhaust every faithful configuration with the default (exhaustive) strategy
 const exhausts: (Run & { threads: number })[] = [];
-for (const s of scenarios) {
+for (const s of want('exhaust') || want('throughput') ? scenarios : []) {
   for (const c of s.cleanConfigs) {
     const threads = buildProgram(s, { variants: c.variants, env: c.env }).threads.length;
     const r = search(s, exhaustiveDefault, threads >= 3 ? C.exhaust3Secs : C.exhaustSecs, { variants: c.variants, env: c.env });
@@ -319,7 +384,7 @@ rates.push(...exhausts.filter((e, i, a) => a.findIndex((x) => x.scenario === e.s
 // 4. every known race: time and executions to the first counterexample
 const raceStrategies = [DEFAULT_STRATEGY, ...['pct', 'random'].filter((n) => n !== DEFAULT_STRATEGY && STRATEGIES.some((s) => s.name === n))];
 const races: Run[] = [];
-for (const s of scenarios) {
+for (const s of want('races') ? scenarios : []) {
   for (const race of s.knownRaces) {
     for (const strategy of raceStrategies) {
       // the default strategy as a user runs it: search, then minimize the counterexample
@@ -331,7 +396,7 @@ for (const s of scenarios) {
 
 // 5. DPOR against the Mazurkiewicz classes on small generated programs
 const maz = { programs: 0, classes: 0, dpor: 0, dporBlocked: 0, interleavings: 0, worst: 0, over12: 0 };
-if (hasDpor) {
+if (hasDpor && want('mazurkiewicz')) {
   const rng = new Prng(20261121);
   const dpor = findStrategy('dpor');
   for (let i = 0; i < C.mazPrograms; i++) {
@@ -353,7 +418,7 @@ const rssBeforeJobsMB = process.resourceUsage().maxRSS / 1024;
 // 6. --jobs 2 against one thread: the default strategy exhausting the default scenario, and
 // DFS's executions/s on it
 const jobs: { what: string; jobs1: Run; jobs2: Run }[] = [];
-{
+if (want('jobs')) {
   const s = scenarios[0]!;
   const c = s.cleanConfigs[0] ?? { variants: {}, env: {} };
   const par = async (strategy: string, secs: number, maxExecutions: number): Promise<Run> => {
@@ -365,7 +430,7 @@ const jobs: { what: string; jobs1: Run; jobs2: Run }[] = [];
     return { scenario: s.name, config: label(c.variants, c.env ?? {}), strategy, verdict: e.verdict, invariant: null, executions: e.executions, steps: e.steps, secs: dt, stepsPerSec: e.steps / dt, execsPerSec: e.executions / dt, sleepBlocked: e.sleepBlocked, exhaustive: e.exhaustive, bounds: e.bounds };
   };
   jobs.push({ what: `exhaust ${s.name} (${exhaustiveDefault})`, jobs1: search(s, exhaustiveDefault, C.exhaust3Secs, { variants: c.variants, env: c.env }), jobs2: await par(exhaustiveDefault, C.exhaust3Secs, 10_000_000) });
-  // the same wall time for both: worker start-up (tsx loading the sources) counts against --jobs
+  // the same wall time for both: worker start-up counts against --jobs
   jobs.push({ what: `dfs on ${s.name} for ${C.jobsSecs} s`, jobs1: search(s, 'dfs', C.jobsSecs, { variants: c.variants, env: c.env }), jobs2: await par('dfs', C.jobsSecs, 10_000_000) });
 }
 
@@ -377,7 +442,7 @@ const maxRssMB = process.resourceUsage().maxRSS / 1024;
 const verdictOf = (r: Run) => (r.verdict === 'clean' ? 'clean' : r.verdict === 'violation' ? `VIOLATION ${r.invariant}` : r.verdict === 'no-violation-found' ? `not exhausted (${r.bounds.join('; ')})` : r.verdict);
 
 table(
-  'Throughput (faithful configuration; time-boxed, so executions are what fit in the box)',
+  'Throughput in this process (sources through tsx; faithful configuration; time-boxed, so executions are what fit in the box)',
   ['scenario', 'strategy', 'executions', 'steps', 'steps/s', 'exec/s', 'sleep-blocked', 'vs flat loop', `vs ${NEST}-deep loop`],
   rates.map((r) => [r.scenario, r.strategy, r.executions, r.steps, r.stepsPerSec, r.execsPerSec, r.sleepBlocked, `${((100 * r.stepsPerSec) / bareRate).toFixed(1)}%`, `${((100 * r.stepsPerSec) / bareNestedRate).toFixed(1)}%`]),
 );
@@ -391,7 +456,7 @@ table(
   ['scenario', 'config', 'cpus', 'verdict', 'executions', 'sleep-blocked', 'seconds'],
   exhausts.map((r) => [r.scenario, r.config, String(r.threads), verdictOf(r), r.executions, r.sleepBlocked, r.secs]),
 );
-const reduction = scenarios.map((s) => {
+const reduction = scenarios.filter((s) => dfsRuns.has(s.name)).map((s) => {
   const d = dfsRuns.get(s.name)!;
   const p = exhausts.find((e) => e.scenario === s.name);
   const dfsDone = d.exhaustive;
@@ -403,7 +468,7 @@ table(
   ['scenario', 'cpus', 'dfs executions', `${exhaustiveDefault} executions`, 'reduction'],
   reduction.map((r) => [r.scenario, String(r.threads), `${r.dfsComplete ? '' : '> '}${fmt(r.dfs)}`, r.dpor === null ? '-' : `${r.dporComplete ? '' : '> '}${fmt(r.dpor)}`, r.ratio === null ? '-' : `${r.ratioIsLowerBound ? '> ' : ''}${r.ratio.toFixed(1)}x`]),
 );
-if (hasDpor) {
+if (hasDpor && maz.programs > 0) {
   console.log(`\nDPOR vs Mazurkiewicz classes on ${maz.programs} generated programs (2-3 CPUs, reads/writes/RMWs/locks over 3 locations):`);
   console.log(`  classes ${maz.classes}, DPOR completed executions ${maz.dpor} (${(maz.dpor / maz.classes).toFixed(3)}x), sleep-set blocked ${maz.dporBlocked}, worst program ${maz.worst.toFixed(2)}x, programs over 1.2x: ${maz.over12}; all interleavings ${maz.interleavings}`);
 }
@@ -433,6 +498,7 @@ const targets = {
   exhaust3: { target: 'three-thread faithful fast-GUP scenarios exhausted in < 60 s', runs: threeExhaust.map((e) => ({ scenario: e.scenario, config: e.config, exhaustive: e.exhaustive, secs: e.secs, executions: e.executions })) },
   memory: { target: 'peak memory < 300 MB', maxRssSingleThreadMB: rssBeforeJobsMB, maxRssWithWorkersMB: maxRssMB },
 };
+if (args.sections.size === SECTIONS.length) {
 console.log('\nTargets (issue 5), measured in this run:');
 console.log(`  throughput >= 25% of the bare loop: median ${(100 * targets.throughput.medianAllStrategies).toFixed(1)}% (default strategy ${(100 * targets.throughput.medianDefaultStrategy).toFixed(1)}%, best ${(100 * targets.throughput.best).toFixed(1)}%); against the ${NEST}-deep loop median ${(100 * targets.throughput.medianVsNested).toFixed(1)}%, best ${(100 * targets.throughput.bestVsNested).toFixed(1)}%`);
 console.log(`  DPOR <= 1.2x Mazurkiewicz classes: ${targets.mazurkiewicz.ratio === null ? 'no dpor' : `${targets.mazurkiewicz.ratio.toFixed(3)}x overall, worst program ${targets.mazurkiewicz.worst.toFixed(2)}x`}`);
@@ -440,8 +506,12 @@ console.log(`  DPOR >= 10x fewer than DFS, 3-CPU fast-GUP scenarios: ${threeGup.
 console.log(`  known races < 1 s (default strategy, incl. minimizing): ${targets.racesUnder1s.found}/${targets.racesUnder1s.total} found, slowest ${targets.racesUnder1s.slowest.toFixed(2)} s${targets.racesUnder1s.over1s.length ? `; over 1 s or missed: ${targets.racesUnder1s.over1s.join(', ')}` : ''}`);
 console.log(`  3-CPU faithful fast-GUP scenarios exhausted < 60 s: ${threeExhaust.map((e) => `${e.scenario} ${e.exhaustive ? `${e.secs.toFixed(2)} s (${e.executions} executions)` : 'NOT exhausted'}`).join(', ')}`);
 console.log(`  peak memory < 300 MB: ${rssBeforeJobsMB.toFixed(0)} MB max RSS single-threaded, ${maxRssMB.toFixed(0)} MB with 2 worker threads`);
+}
 
-const out = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
+// results are written only where asked: a benchmark never rewrites a tracked file on its own
+if (args.out !== null) {
+const out = resolve(args.out);
+mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
   out,
   JSON.stringify(
@@ -451,7 +521,8 @@ writeFileSync(
       machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageStart: load0, loadAverageEnd: load1 },
       defaultStrategy: DEFAULT_STRATEGY,
       caps: C,
-      bareLoop: { stepsPerSec: bareRate, steps: bare.steps, secs: bare.secs, nestedDepth: NEST, nestedStepsPerSec: bareNestedRate },
+      sections: [...args.sections],
+      ...results,
       throughput: rates.map((r) => ({ ...r, ratioToBare: r.stepsPerSec / bareRate, ratioToNested: r.stepsPerSec / bareNestedRate })),
       targets,
       knownRaces: races,
@@ -467,3 +538,4 @@ writeFileSync(
   ) + '\n',
 );
 console.log(`wrote ${out}`);
+}

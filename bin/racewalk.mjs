@@ -1,7 +1,19 @@
 #!/usr/bin/env node
-// racewalk runs its TypeScript sources directly through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// racewalk's CLI runs the compiled JavaScript in dist/ (no TypeScript loader at start-up; tsx is
+// loaded only when a user's .ts patch file is, by src/patch/load.ts).
+//
+// In a git checkout (tsconfig.build.json is next to src/; the published package has neither) dist/
+// may be missing or older than an edited source file. Running stale code would give verdicts of
+// code that no longer exists, so the CLI then runs the sources through tsx instead, as it did
+// before there was a build. `npm ci` / `npm run build` make dist/ current again.
+import { distIsCurrent } from './dist-current.mjs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+let main;
+if (distIsCurrent()) {
+  ({ main } = await import('../dist/cli/main.js'));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -19,6 +19,8 @@ import { exitCode, filesOf, reportFailures } from './emit.js';
 import { writeAll } from '../report/write.js';
 import { asTyped, useColor } from './terminal.js';
 import { interrupted } from './signals.js';
+import { kernelProfile, parseRelease } from '../scenarios/profile.js';
+import { resolveScenario } from '../run.js';
 import { blameScenarioFile, loadScenarioFile, pickScenario } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/scenario.js';
 
@@ -42,6 +44,7 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     scenario: SCENARIO,
     variant: VARIANT,
     env: ENV,
+    kernel: { kind: 'string', value: 'vX.Y', help: "explore that release as shipped: every reached function runs its variant transcribing vX.Y (explicit --variant wins); the report header names the functions that fall back to the v6.6 model. Documented profiles: v4.5, v5.19, v6.6", refusedWith: { 'variant-file': 'a patch file carries its own era (definePatch range/kernel); run it without --kernel' } },
     'scenario-file': SCENARIO_FILE,
     'variant-file': { kind: 'string', value: 'FILE.ts', help: 'a patch file (definePatch): run its functions in every scenario that exercises them. It is code and runs with your rights, like a test file' },
     strategy: STRATEGY,
@@ -104,9 +107,12 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
   const progress = io.progressTTY && !values.quiet && !values.json;
   const pctDepth = given.has('pct-depth') ? values['pct-depth'] : undefined;
   // async: the signal handlers (main) run between executions, and the search stops cleanly
+  // --kernel: the release's variants under the explicit ones (also for worker threads, which load variants by name)
+  const profiled = values.kernel === undefined ? variants : { ...kernelProfile(resolveScenario(scenario), parseRelease(values.kernel)).variants, ...variants };
   const result = await checkJobs(values.jobs, {
     scenario,
-    variants,
+    variants: profiled,
+    kernel: values.kernel,
     env,
     strategy: values.strategy ?? DEFAULT_STRATEGY,
     seed: values.seed,

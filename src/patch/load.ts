@@ -45,19 +45,35 @@ export interface LoadedPatch {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 let hooksRegistered = false;
+let tsRegistered = false;
 
 /** Make `import ... from 'racewalk/model'` resolve to this racewalk, wherever the file lives. */
 export function registerHooks(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
-  const root = new URL('../../', import.meta.url);
-  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { exports?: Record<string, string | { default?: string }> };
+  // the tree this module runs from: src/ (under tsx or vitest) or dist/ (the built package); the
+  // package's exports name dist/, and a patch must get the same module instances as the CLI
+  const root = new URL('../', import.meta.url);
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', root), 'utf8')) as { exports?: Record<string, string | { import?: string }> };
   const exportsMap: Record<string, string> = {};
   for (const [k, v] of Object.entries(pkg.exports ?? {})) {
-    const target = typeof v === 'string' ? v : v.default;
-    if (target !== undefined) exportsMap[k] = target;
+    const target = typeof v === 'string' ? v : v.import;
+    if (target !== undefined && target.startsWith('./dist/')) exportsMap[k] = `./${target.slice('./dist/'.length).replace(/\.js$/, ext)}`;
   }
   register(new URL('./hooks.mjs', import.meta.url), { data: { root: root.href, exports: exportsMap } });
+}
+
+/**
+ * The built CLI runs without a TypeScript loader; a user's .ts file needs one, so tsx is
+ * registered the first time one is loaded (under tsx or vitest this module is itself .ts and the
+ * loader is already there).
+ */
+export async function registerTypeScript(file: string): Promise<void> {
+  if (tsRegistered || import.meta.url.endsWith('.ts') || !/\.m?ts$/.test(file)) return;
+  tsRegistered = true;
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
 }
 
 export function displayName(abs: string): string {
@@ -81,6 +97,7 @@ export async function loadPatch(file: string, opts: LoadOptions = {}): Promise<L
   if (problem !== null) throw new PatchError(display, null, null, `${problem}: give the path of a patch file, a TypeScript (or JavaScript) module that does \`export default definePatch({ ... })\``);
   if (!/\.(ts|mts|js|mjs)$/.test(abs)) throw new PatchError(display, null, null, 'a patch file is a .ts (or .mts, .js, .mjs) module');
   const source = readFileSync(abs, 'utf8');
+  await registerTypeScript(abs);
   registerHooks();
   let mod: { default?: unknown };
   try {

@@ -53,11 +53,11 @@ describe('renderers', () => {
   test('the schema names the first field that is wrong', () => {
     const bad = JSON.parse(JSON.stringify(report));
     bad.trace[1].cpu = 'zero';
-    expect(schemaError(bad)).toBe('trace[1].cpu: expected integer, got string');
+    expect(schemaError(bad)).toBe('trace[1].cpu: must be integer');
     delete bad.trace[1].cpu;
     expect(schemaError(bad)).toBe('trace[1].cpu: missing');
-    expect(schemaError({ ...report, version: 2 })).toMatch(/^version: expected 1/);
-    expect(schemaError({ ...report, minimization: { original: { steps: 1 } } })).toMatch(/^minimization/);
+    expect(schemaError({ ...report, version: 2 })).toBe('version: must be equal to constant 1');
+    expect(schemaError({ ...report, minimization: { original: { steps: 1 } } })).toBe('minimization.minimized: missing');
   });
 
   test("the report names racewalk's own version", () => {

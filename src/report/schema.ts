@@ -1,79 +1,95 @@
 /**
- * The published report schema (report.schema.json) and the validator `racewalk replay` checks
- * reports with. The validator covers the JSON Schema keywords the schema uses (type, const,
- * enum, required, properties, additionalProperties, items, minimum, oneOf, local $ref): no
- * dependency, and a first error that names the field.
+ * The published JSON Schemas (draft 2020-12) and their validator. Every `--json` output has one,
+ * next to this file and in the package as `racewalk/schema/<name>.json`:
+ *
+ * | schema                 | what follows it |
+ * |---|---|
+ * | report                 | a report file (`<stem>.json`), `replay --json`, `explore --format json` |
+ * | explore-summary        | `racewalk explore --json` |
+ * | explore-patch-summary  | `racewalk explore --variant-file F --json` |
+ * | check-patch            | `racewalk check-patch PATCH --json` |
+ * | merge-summary          | `racewalk merge SHARD.json... --json` |
+ * | list                   | `racewalk list --json` |
+ *
+ * Validation is ajv's (the answer a third-party consumer of the schema gets), not a hand-written
+ * subset. ajv is loaded and the schemas compiled on first use only, so a command that validates
+ * nothing pays nothing at start-up.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Ajv2020 as AjvClass, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+
+export const SCHEMAS = ['report', 'explore-summary', 'explore-patch-summary', 'check-patch', 'merge-summary', 'list'] as const;
+export type SchemaName = (typeof SCHEMAS)[number];
 
 type Schema = Record<string, unknown>;
 
-let cached: Schema | null = null;
+const loaded = new Map<SchemaName, Schema>();
+
+/** The published schema `name` (parsed report.schema.json etc.). */
+export function schemaFor(name: SchemaName): Schema {
+  let s = loaded.get(name);
+  if (s === undefined) {
+    s = JSON.parse(readFileSync(new URL(`./${name}.schema.json`, import.meta.url), 'utf8')) as Schema;
+    loaded.set(name, s);
+  }
+  return s;
+}
 
 export function reportSchema(): Schema {
-  cached ??= JSON.parse(readFileSync(new URL('./report.schema.json', import.meta.url), 'utf8')) as Schema;
-  return cached;
+  return schemaFor('report');
 }
 
-/** The first place `data` breaks the schema, as `trace[3].cpu: expected integer`, or null. */
-export function schemaError(data: unknown, schema: Schema = reportSchema()): string | null {
-  return check(data, schema, schema, '');
+let ajv: AjvClass | null = null;
+const compiled = new Map<SchemaName, ValidateFunction>();
+
+function validator(name: SchemaName): ValidateFunction {
+  let v = compiled.get(name);
+  if (v !== undefined) return v;
+  if (ajv === null) {
+    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    // strict: the schemas use only standard keywords, so ajv refuses a typo in them
+    ajv = new Ajv2020({ strict: true, allErrors: false });
+    // the summaries refer to the report's definitions by $id (report-v1.json#/...)
+    for (const n of SCHEMAS) ajv.addSchema(schemaFor(n));
+  }
+  v = ajv.getSchema(schemaFor(name).$id as string)!;
+  compiled.set(name, v);
+  return v;
 }
 
-function typeOf(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
-  return typeof v;
+/** ajv's instance path `/trace/3/cpu` as `trace[3].cpu`. */
+function fieldPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
+  }
+  return out;
 }
 
-function check(v: unknown, s: Schema, root: Schema, at: string): string | null {
-  const where = at === '' ? '(top level)' : at;
-  if (typeof s.$ref === 'string') {
-    const ref = s.$ref;
-    if (!ref.startsWith('#/')) throw new Error(`schema: unsupported $ref ${ref}`);
-    let target: unknown = root;
-    for (const part of ref.slice(2).split('/')) target = (target as Schema)[part];
-    const e = check(v, target as Schema, root, at);
-    if (e !== null) return e;
-  }
-  if ('const' in s && v !== s.const) return `${where}: expected ${JSON.stringify(s.const)}, got ${JSON.stringify(v)}`;
-  if (Array.isArray(s.enum) && !s.enum.includes(v)) return `${where}: expected one of ${s.enum.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v)}`;
-  if (s.type !== undefined) {
-    const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-    const t = typeOf(v);
-    if (!types.includes(t) && !(t === 'integer' && types.includes('number'))) return `${where}: expected ${types.join(' or ')}, got ${t}`;
-  }
-  if (typeof s.minimum === 'number' && typeof v === 'number' && v < s.minimum) return `${where}: ${v} is below the minimum ${s.minimum}`;
-  if (Array.isArray(s.oneOf)) {
-    const ok = (s.oneOf as Schema[]).filter((x) => check(v, x, root, at) === null).length;
-    if (ok !== 1) {
-      const errs = (s.oneOf as Schema[]).map((x) => check(v, x, root, at)).filter((e) => e !== null);
-      return ok === 0 ? errs[errs.length - 1]! : `${where}: matches more than one alternative`;
-    }
-  }
-  if (typeOf(v) === 'object') {
-    const o = v as Record<string, unknown>;
-    for (const k of (s.required as string[] | undefined) ?? []) if (!(k in o)) return `${at === '' ? '' : at + '.'}${k}: missing`;
-    const props = (s.properties as Record<string, Schema> | undefined) ?? {};
-    for (const [k, x] of Object.entries(o)) {
-      const path = at === '' ? k : `${at}.${k}`;
-      if (k in props) {
-        const e = check(x, props[k]!, root, path);
-        if (e !== null) return e;
-      } else if (s.additionalProperties === false) {
-        return `${path}: unknown field`;
-      } else if (typeof s.additionalProperties === 'object' && s.additionalProperties !== null) {
-        const e = check(x, s.additionalProperties as Schema, root, path);
-        if (e !== null) return e;
-      }
-    }
-  }
-  if (Array.isArray(v) && s.items !== undefined) {
-    for (let i = 0; i < v.length; i++) {
-      const e = check(v[i], s.items as Schema, root, `${at}[${i}]`);
-      if (e !== null) return e;
-    }
-  }
-  return null;
+/** One ajv error as `trace[1].cpu: must be integer` (a missing or unknown field is named). */
+function describe(e: ErrorObject): string {
+  const at = fieldPath(e.instancePath);
+  const join = (k: string) => (at === '' ? k : `${at}.${k}`);
+  if (e.keyword === 'required') return `${join(String(e.params.missingProperty))}: missing`;
+  if (e.keyword === 'additionalProperties') return `${join(String(e.params.additionalProperty))}: unknown field`;
+  const allowed = e.keyword === 'const' ? ` ${JSON.stringify(e.params.allowedValue)}` : e.keyword === 'enum' ? ` (${(e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')})` : '';
+  return `${at === '' ? '(top level)' : at}: ${e.message ?? e.keyword}${allowed}`;
+}
+
+/**
+ * Where `data` breaks the published schema `name`, as `trace[3].cpu: must be integer`, or null
+ * when it conforms. Of ajv's errors the deepest is named (under a `oneOf`, the alternative's own
+ * complaint says more than "must match exactly one schema").
+ */
+export function schemaError(data: unknown, name: SchemaName = 'report'): string | null {
+  const v = validator(name);
+  if (v(data)) return null;
+  const errors = v.errors ?? [];
+  const specific = errors.filter((e) => e.keyword !== 'oneOf');
+  // deepest first; at one depth, an alternative's complaint over the `type` of another alternative
+  const rank = (e: ErrorObject) => e.instancePath.split('/').length * 2 + (e.keyword === 'type' ? 0 : 1);
+  const pick = (specific.length > 0 ? specific : errors).reduce((a, b) => (rank(b) > rank(a) ? b : a));
+  return describe(pick);
 }

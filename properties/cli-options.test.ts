@@ -136,7 +136,11 @@ const MODES: Mode[] = [
     command: 'list',
     name: 'list',
     base: () => ({}),
-    probes: { json: { args: { json: true }, effect: (o) => expect(o.json().scenarios.length).toBeGreaterThan(0) }, help: help('list') },
+    probes: {
+      json: { args: { json: true }, effect: (o) => expect(o.json().scenarios.length).toBeGreaterThan(0) },
+      markdown: { args: { markdown: true }, effect: (o) => expect(o.out).toMatch(/^\| scenario \| drives \|/) },
+      help: help('list'),
+    },
   },
   {
     command: 'explore',
@@ -147,6 +151,7 @@ const MODES: Mode[] = [
       scenario: { args: { scenario: 'gup-fast-vs-migration', json: true }, effect: (o) => expect(o.json().scenario).toBe('gup-fast-vs-migration') },
       variant: { args: { variant: 'gup_pte_range=no-pte-recheck', 'max-executions': '5000', json: true }, effect: (o) => expect(o.json()).toMatchObject({ variants: { gup_pte_range: 'no-pte-recheck' }, verdict: 'violation' }) },
       env: { args: { env: 'tlb=ipi', json: true }, effect: (o) => expect(o.json().env.tlb).toBe('ipi') },
+      kernel: { args: { kernel: 'v4.5', json: true }, effect: (o) => expect(o.json().variants).toEqual({ gup_pte_range: 'v4.5-compound-head' }) },
       'variant-file': { args: { 'variant-file': '/nonexistent/p.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/p.ts: no such file/) },
       strategy: { args: { strategy: 'random', json: true }, effect: (o) => expect(o.json().strategy).toBe('random') },
       seed: { args: { strategy: 'random', seed: '7', json: true }, effect: (o) => expect(readReport(o.json().report).seed).toBe(7) },
@@ -181,6 +186,7 @@ const MODES: Mode[] = [
       scenario: { args: { scenario: 'gup-fast-vs-migration', json: true }, effect: (o) => expect(o.json().scenarios.map((s: { scenario: string }) => s.scenario)).toEqual(['gup-fast-vs-migration']) },
       variant: { args: { scenario: other.scenario, variant: other.variant, json: true }, effect: (o) => expect(Object.entries(o.json().scenarios[0].variants).map(([k, v]) => `${k}=${v}`)).toContain(other.variant) },
       env: { args: { env: 'tlb=ipi', json: true }, effect: (o) => expect(o.json().scenarios[0].env.tlb).toBe('ipi') },
+      kernel: { refused: { kernel: 'v4.5' } },
       strategy: { args: { strategy: 'random', json: true }, effect: (o) => expect(o.json().scenarios[0].strategy).toBe('random') },
       seed: { args: { strategy: 'random', seed: '7', json: true }, effect: (o) => expect(readReport(o.json().scenarios[0].report).seed).toBe(7) },
       preemptions: { args: { preemptions: '0', json: true }, effect: (o) => expect(o.json().scenarios[0].bounds.join(' ')).toMatch(/preemption/) },

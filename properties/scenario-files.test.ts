@@ -139,7 +139,9 @@ describe('mistakes in a scenario file: file:line, exit 2', () => {
 describe('in the library', () => {
   test('a scenario made with defineScenario names its file, so the replay command of its report works from the CLI', async () => {
     const { check } = await import('../src/run.js');
-    const { default: scenario } = await import('../examples/scenarios/gup-tail-vs-split.js');
+    // the example imports racewalk/model, which resolves to the built dist/: the same classes, but
+    // declared twice as far as the type checker is concerned
+    const scenario = (await import('../examples/scenarios/gup-tail-vs-split.js')).default as unknown as import('../src/scenarios/scenario.js').Scenario;
     const { replayCommand } = await import('../src/report/text.js');
     const r = check({ scenario, minimize: false });
     expect(r.report.scenarioFile).toBe(SCEN);
@@ -147,7 +149,7 @@ describe('in the library', () => {
     // a counterexample of it: the printed command names the file, and the CLI runs it
     const path = join(out, 'library-report.json');
     const { try_get_compound_head_v5_12 } = await import('../examples/scenarios/try-get-compound-head.js');
-    const bad = check({ scenario, variants: { try_get_folio: 'v5.12' }, extraVariants: { try_get_folio: [{ name: 'v5.12', description: '', kernel: 'v5.12', fn: try_get_compound_head_v5_12 }] } });
+    const bad = check({ scenario, variants: { try_get_folio: 'v5.12' }, extraVariants: { try_get_folio: [{ name: 'v5.12', description: '', kernel: 'v5.12', range: { from: 'v5.12', to: 'v5.12' }, fn: try_get_compound_head_v5_12 }] } });
     expect(bad.report.verdict).toBe('violation');
     expect(replayCommand(bad.report)).toContain(`racewalk replay --scenario-file ${SCEN} --scenario gup-tail-vs-split`);
     // the faithful code on the same schedule: the report's own file is loaded (no "unknown scenario")

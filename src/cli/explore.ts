@@ -15,10 +15,13 @@ import {
 } from './options.js';
 import type { Io } from './main.js';
 import { explorePatchCommand } from './explore-patch.js';
+import { crossCheckScenarios, formatCrossCheck } from '../run.js';
 import { exitCode, filesOf, reportFailures } from './emit.js';
 import { writeAll } from '../report/write.js';
 import { asTyped, useColor } from './terminal.js';
 import { interrupted } from './signals.js';
+import { kernelProfile, parseRelease } from '../scenarios/profile.js';
+import { resolveScenario } from '../run.js';
 import { blameScenarioFile, loadScenarioFile, pickScenario } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/scenario.js';
 
@@ -42,6 +45,7 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     scenario: SCENARIO,
     variant: VARIANT,
     env: ENV,
+    kernel: { kind: 'string', value: 'vX.Y', help: "explore that release as shipped: every reached function runs its variant transcribing vX.Y (explicit --variant wins); the report header names the functions that fall back to the v6.6 model. Documented profiles: v4.5, v5.19, v6.6", refusedWith: { 'variant-file': 'a patch file carries its own era (definePatch range/kernel); run it without --kernel' } },
     'scenario-file': SCENARIO_FILE,
     'variant-file': { kind: 'string', value: 'FILE.ts', help: 'a patch file (definePatch): run its functions in every scenario that exercises them. It is code and runs with your rights, like a test file' },
     strategy: STRATEGY,
@@ -58,6 +62,7 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     quiet: { ...QUIET, refusedWith: { json: '--json prints the one-line summary; give one of them', format: '--format prints the whole report; give one of them' } },
     color: COLOR,
     'no-color': NO_COLOR,
+    'cross-check': { kind: 'flag', help: 'instead of exploring: compare DPOR with full and bounded DFS, PCT, random walk and shards on the scenario (default: every scenario), its configurations and generated sync-dropping mutants; exit 1 on any disagreement' },
   },
   exit: '0 no violation, 1 violation found (even when a report file could not be written), 2 bad usage or input, 3 internal error.',
 });
@@ -71,6 +76,11 @@ export const EXPLORE = command({
 type ExploreValues = Values<typeof EXPLORE_DECL.options>;
 
 async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>, io: Required<Io>): Promise<number> {
+  if (values['cross-check'] === true) {
+    const r = crossCheckScenarios({ scenarios: given.has('scenario') && values.scenario !== undefined ? [values.scenario] : undefined });
+    io.out(formatCrossCheck(r));
+    return r.disagreements.length > 0 ? 1 : 0;
+  }
   const variants = parseAssignments(values.variant, '--variant', 'PATH=VARIANT (see racewalk list)');
   const env = parseAssignments(values.env, '--env', 'NAME=VALUE, e.g. --env tlb=ipi') as Partial<Env>;
   const preemptions = values.preemptions ?? Infinity;
@@ -104,9 +114,12 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
   const progress = io.progressTTY && !values.quiet && !values.json;
   const pctDepth = given.has('pct-depth') ? values['pct-depth'] : undefined;
   // async: the signal handlers (main) run between executions, and the search stops cleanly
+  // --kernel: the release's variants under the explicit ones (also for worker threads, which load variants by name)
+  const profiled = values.kernel === undefined ? variants : { ...kernelProfile(resolveScenario(scenario), parseRelease(values.kernel)).variants, ...variants };
   const result = await checkJobs(values.jobs, {
     scenario,
-    variants,
+    variants: profiled,
+    kernel: values.kernel,
     env,
     strategy: values.strategy ?? DEFAULT_STRATEGY,
     seed: values.seed,

@@ -1,7 +1,7 @@
 import { SCENARIOS } from '../scenarios/index.js';
 import { PATHS } from '../kernel/paths/registry.js';
 import { reachOf } from '../scenarios/reach.js';
-import { DEFAULT_INVARIANTS, kernelAssertions } from '../kernel/invariants.js';
+import { DEFAULT_INVARIANTS, REGRESSION_ORACLES, kernelAssertions } from '../kernel/invariants.js';
 import { STRATEGIES } from '../sched/index.js';
 import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
 import { JSON_FLAG, SCENARIO_FILE, command, defineCommand } from './options.js';
@@ -43,7 +43,7 @@ export function listData(scenarios: readonly Scenario[] = SCENARIOS) {
       description: p.description,
       variants: p.variants.map((v) => ({ name: v.name, description: v.description, kernel: v.kernel, range: v.range, provides: [...(v.provides ?? [])] })),
     })),
-    invariants: [...DEFAULT_INVARIANTS.map((i) => ({ name: i.name, description: i.description })), ...kernelAssertions],
+    invariants: [...DEFAULT_INVARIANTS.map((i) => ({ name: i.name, description: i.description, ...(REGRESSION_ORACLES[i.name] !== undefined ? { regressionOracle: REGRESSION_ORACLES[i.name] } : {}) })), ...kernelAssertions],
     strategies: STRATEGIES.map((s) => ({ name: s.name, description: s.description, exhaustive: s.exhaustive })),
     env: Object.entries(ENV_CHOICES).map(([name, c]) => ({ name, values: [...c.values], default: DEFAULT_ENV[name as keyof typeof DEFAULT_ENV], description: c.description })),
   };
@@ -119,7 +119,10 @@ export async function listCommand(values: { readonly json: boolean; readonly mar
   lines.push('', `Other replaceable functions (faithful only; a patch file may replace any of them, see racewalk list --json):`);
   for (let i = 0; i < plain.length; i += 6) lines.push(`  ${plain.slice(i, i + 6).map((p) => p.name).join(', ')}`);
   lines.push('', 'Invariants:');
-  for (const i of d.invariants) lines.push(`  ${i.name.padEnd(28)} ${i.description}`);
+  for (const i of d.invariants) {
+    const oracle = 'regressionOracle' in i && i.regressionOracle !== undefined ? ` [regression oracle, not a kernel guarantee: ${i.regressionOracle}]` : '';
+    lines.push(`  ${i.name.padEnd(28)} ${i.description}${oracle}`);
+  }
   lines.push('', 'Strategies:');
   for (const s of d.strategies) lines.push(`  ${s.name.padEnd(12)} ${s.description}`);
   lines.push('', 'Environment (--env NAME=VALUE):');

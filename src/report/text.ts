@@ -24,6 +24,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
   const vs = Object.entries(r.variants);
   out.push(`  variants: ${vs.length === 0 ? 'all faithful' : vs.map(([p, v]) => `${p}=${v}`).join(', ')}`);
   out.push(`  env: ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  if (r.kernelProfile) for (const l of wrap(kernelProfileLine(r.kernelProfile), width - 2, 2)) out.push(`  ${l}`);
   out.push('');
   out.push(verdictLine(r, c));
   if (r.minimization) out.push(`  ${minimizationLine(r)}`);
@@ -98,6 +99,11 @@ export function verdictLine(r: Pick<Report, 'verdict' | 'invariant' | 'execution
     default:
       return c.yellow(`no violation found within the bounds (${r.bounds.join('; ')}; ${cover}) — not exhaustive`);
   }
+}
+
+/** The report header's line for a --kernel profile: which functions fell back to the v6.6 model. */
+export function kernelProfileLine(p: NonNullable<Report['kernelProfile']>): string {
+  return `kernel profile ${p.release}: ${p.fallback.length === 0 ? `every function reached runs ${p.release} code` : `these reached functions have no ${p.release} transcription and ran their v6.6 model: ${p.fallback.join(', ')}`}`;
 }
 
 /** Said of a violation whose minimal schedule has no preemption (Report.sequential). */

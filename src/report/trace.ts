@@ -104,6 +104,11 @@ export interface Report {
    * another (an interface mismatch), not a race. Null when there is no violation.
    */
   readonly sequential?: boolean | null;
+  /**
+   * `--kernel vX.Y`: the release whose code the variants were picked for, and the functions the
+   * run reached that have no transcription of it (they ran their v6.6 model).
+   */
+  readonly kernelProfile?: { readonly release: string; readonly fallback: readonly string[] } | null;
 }
 
 export function describeOp(op: SharedOp, layout: Layout): string {

@@ -45,8 +45,7 @@ export interface KnownRace {
   readonly beyondSampling?: string;
 }
 
-/** `fixedBy` of a known race that no kernel shipped: the variant removes a check on purpose. */
-export const MUTATION = 'deliberate mutation (no kernel shipped it)';
+export { MUTATION } from '../kernel/contracts.js';
 
 export interface Scenario {
   readonly name: string;
@@ -204,7 +203,7 @@ export function contractViolation(scenario: Scenario, chosen: ReadonlyMap<string
   return checkContracts(scenario.name, features, parties, (party, feature) => {
     const path = party.path;
     const since = FEATURES[feature].since;
-    const fits = (findPath(path)?.variants ?? []).filter((x) => cmpVersion(x.range.to, since) >= 0).map((x) => `${path}=${x.name}`);
+    const fits = (findPath(path)?.variants ?? []).filter((x) => x.mutation !== true && cmpVersion(x.range.to, since) >= 0).map((x) => `${path}=${x.name}`);
     return `Use instead: ${fits.length > 0 ? `the code of a release that has it (${fits.join(', ')})` : 'a variant written for it'}, or a scenario that does not drive it (see 'racewalk list' for what each scenario drives).`;
   });
 }

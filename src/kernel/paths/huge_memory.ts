@@ -36,7 +36,7 @@ import type { Vma as WalkersVma } from '../walkers_world.js';
 import { F_INDEX, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_dirty, PG_head, PG_locked, PG_referenced, PG_swapbacked, PG_uptodate } from '../world.js';
 import {
   folio_test_anon, migration_entry, mk_pte, page_add_anon_rmap, page_remove_rmap_pmd, page_try_share_anon_rmap, pmd_lockptr,
-  remove_migration_ptes, try_to_migrate, try_to_unmap_flush, TTU_BATCH_FLUSH, TTU_RMAP_LOCKED, TTU_SPLIT_HUGE_PMD, TTU_SYNC,
+  remove_migration_ptes, try_to_migrate, TTU_RMAP_LOCKED, TTU_SPLIT_HUGE_PMD, TTU_SYNC,
   type TlbBatch,
 } from './rmap.js';
 import { kernelSource } from '../replaceable.js';
@@ -278,16 +278,18 @@ export const can_split_folio = replaceable(function* can_split_folio(k: K, folio
 
 /**
  * unmap_folio(), v6.6: "Anon pages need migration entries to preserve them, but file pages can
- * simply be left unmapped, then faulted back on demand."
+ * simply be left unmapped, then faulted back on demand." v6.6 passes TTU_RMAP_LOCKED |
+ * TTU_SPLIT_HUGE_PMD | TTU_SYNC, so try_to_migrate_one() flushes each PTE as it clears it
+ * (ptep_clear_flush); TTU_BATCH_FLUSH with one try_to_unmap_flush() at the end came in v6.8
+ * ("mm: huge_memory: batch tlb flush when splitting a pte-mapped THP").
  */
 export const unmap_folio = replaceable(function* unmap_folio(k: K, folio: number, address: number): Path<void> {
   const fn = 'unmap_folio';
-  const ttu_flags = TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD | TTU_SYNC | TTU_BATCH_FLUSH;
-  const batch: TlbBatch = { flush_required: false };
+  const ttu_flags = TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD | TTU_SYNC;
+  const batch: TlbBatch = { flush_required: false }; // unused without TTU_BATCH_FLUSH
   const anon = yield* folio_test_anon(k, folio, fn);
   yield* VM_BUG_ON(!anon, '!folio_test_anon(folio) (try_to_unmap of file THPs: not modelled)', at(fn, 'if (folio_test_anon(folio))'));
   yield* try_to_migrate(k, folio, address, ttu_flags, batch);
-  yield* try_to_unmap_flush(k, batch);
 }, {
   description: 'unmap_folio(), v6.6: "Anon pages need migration entries to preserve them, but file pages can simply be left unmapped, then faulted back on demand."',
 });

@@ -509,6 +509,7 @@ console.log(`  peak memory < 300 MB: ${rssBeforeJobsMB.toFixed(0)} MB max RSS si
 }
 
 // results are written only where asked: a benchmark never rewrites a tracked file on its own
+const crossCheck = (await import('./cross-check.js')).benchCrossCheck(quick);
 if (args.out !== null) {
 const out = resolve(args.out);
 mkdirSync(dirname(out), { recursive: true });
@@ -532,6 +533,7 @@ writeFileSync(
       jobs,
       memory: { maxRssMB, maxRssSingleThreadMB: rssBeforeJobsMB, heapPeakMB: heapPeak / 2 ** 20 },
       totalSecs,
+      crossCheck,
     },
     null,
     2,

@@ -15,6 +15,7 @@ import {
 } from './options.js';
 import type { Io } from './main.js';
 import { explorePatchCommand } from './explore-patch.js';
+import { crossCheckScenarios, formatCrossCheck } from '../run.js';
 import { exitCode, filesOf, reportFailures } from './emit.js';
 import { writeAll } from '../report/write.js';
 import { asTyped, useColor } from './terminal.js';
@@ -61,6 +62,7 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     quiet: { ...QUIET, refusedWith: { json: '--json prints the one-line summary; give one of them', format: '--format prints the whole report; give one of them' } },
     color: COLOR,
     'no-color': NO_COLOR,
+    'cross-check': { kind: 'flag', help: 'instead of exploring: compare DPOR with full and bounded DFS, PCT, random walk and shards on the scenario (default: every scenario), its configurations and generated sync-dropping mutants; exit 1 on any disagreement' },
   },
   exit: '0 no violation, 1 violation found (even when a report file could not be written), 2 bad usage or input, 3 internal error.',
 });
@@ -74,6 +76,11 @@ export const EXPLORE = command({
 type ExploreValues = Values<typeof EXPLORE_DECL.options>;
 
 async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>, io: Required<Io>): Promise<number> {
+  if (values['cross-check'] === true) {
+    const r = crossCheckScenarios({ scenarios: given.has('scenario') && values.scenario !== undefined ? [values.scenario] : undefined });
+    io.out(formatCrossCheck(r));
+    return r.disagreements.length > 0 ? 1 : 0;
+  }
   const variants = parseAssignments(values.variant, '--variant', 'PATH=VARIANT (see racewalk list)');
   const env = parseAssignments(values.env, '--env', 'NAME=VALUE, e.g. --env tlb=ipi') as Partial<Env>;
   const preemptions = values.preemptions ?? Infinity;

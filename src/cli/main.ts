@@ -115,7 +115,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`racewalk: internal error: ${sanitize((e as Error)?.stack ?? String(e))}\nThis is a bug in racewalk; please report it with the command line you ran.\n`);
     return 3;
   } finally {
-    release();
+    // the real process keeps its handlers until it exits: a signal while it ends (stdout
+    // draining, workers stopping) must not kill it with its output cut; an in-process caller
+    // (a test, a library user) gets its process back as it was
+    if (io !== processIo) release();
   }
 }
 

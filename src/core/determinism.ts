@@ -90,7 +90,13 @@ class CompareChooser implements Chooser {
       return fallback;
     }
     const tid = this.ref.tids[i]!;
-    const want = this.ref.ops[i]!;
+    const want = this.ref.ops[i];
+    if (want === undefined) {
+      // past the compared ops: the same CPU must still be runnable
+      if (view.enabled.includes(tid)) return tid;
+      this.diff = { step: i, tid, what: `the first run had cpu${tid} run here; in the replay it cannot` };
+      return fallback;
+    }
     if (!view.enabled.includes(tid)) {
       const next = view.nextOp(tid);
       this.diff = {
@@ -109,6 +115,9 @@ class CompareChooser implements Chooser {
   }
 }
 
+/** steps of one execution whose ops the guard keeps for comparison */
+export const OPS_COMPARED = 200_000;
+
 function outcome(r: ExecResult): string {
   if (r.violation !== null) return `${r.violation.invariant} after step ${r.violation.step}`;
   if (r.modelError !== null) return `model error at step ${r.modelError.step}`;
@@ -125,8 +134,8 @@ export function compareReplay<W>(program: Program<W>, ref: Recorded, scheduleTex
   const r = runExecution(program, cmp, true);
   let diff = cmp.diff;
   if (diff === null && r.steps < ref.tids.length) {
-    const want = ref.ops[r.steps]!;
-    diff = { step: r.steps, tid: ref.tids[r.steps]!, what: `the replay ended after ${plural(r.steps, 'step')} (${outcome(r)}), the first run went on: cpu${ref.tids[r.steps]} ${describe(want, layout)}` };
+    const want = ref.ops[r.steps];
+    diff = { step: r.steps, tid: ref.tids[r.steps]!, what: `the replay ended after ${plural(r.steps, 'step')} (${outcome(r)}), the first run went on: cpu${ref.tids[r.steps]}${want === undefined ? '' : ` ${describe(want, layout)}`}` };
   }
   if (diff === null && outcome(r) !== outcome(ref.result)) {
     const step = r.violation?.step ?? r.modelError?.step ?? ref.result.violation?.step ?? ref.result.modelError?.step ?? r.steps - 1;
@@ -187,6 +196,9 @@ export class DeterminismGuard<W> implements Strategy {
   get wantsWrites(): boolean | undefined {
     return (this.inner as Chooser).wantsWrites;
   }
+  get segments() {
+    return this.inner.segments;
+  }
 
   nextExecution(): boolean {
     if (this.mismatch !== null) return false;
@@ -199,7 +211,8 @@ export class DeterminismGuard<W> implements Strategy {
   }
   onStep(tid: number, op: SharedOp, view: SchedView): void {
     this.tids.push(tid);
-    this.ops.push(op);
+    // the ops of a very long execution are compared only up to OPS_COMPARED (memory)
+    if (this.ops.length < OPS_COMPARED) this.ops.push(op);
     this.inner.onStep?.(tid, op, view);
   }
   endExecution(r: ExecResult): void {

@@ -1,4 +1,4 @@
-import { Machine, ModelError, type Layout, type WorldHandler } from '../core/machine.js';
+import { Machine, ModelError, resourceId, type Layout, type WorldHandler } from '../core/machine.js';
 import { describeEntry, pfn_pte, pmd_populate_val, pfn_pmd_huge } from './pgtable.js';
 
 /**
@@ -91,6 +91,47 @@ export interface PageMeta {
   /** incremented at every allocation: a page reused for something else has a new generation */
   gen: number;
   order: number;
+}
+
+/**
+ * A page's allocator metadata as shared state with a footprint: reading `use`, `gen` or
+ * `order` is a read of the resource `page[pfn].meta`, setting one a write of it. So an
+ * invariant that looks at whether a page table is still a page table (or at a page's
+ * generation) at a walker's step is ordered by DPOR against the free_pages()/alloc_pages()
+ * that changes it, without every invariant having to say so.
+ */
+class TrackedPageMeta implements PageMeta {
+  constructor(
+    private readonly m: KernelMachine,
+    private readonly res: number,
+    private u: PageUse,
+    private g: number,
+    private o: number,
+  ) {}
+  get use(): PageUse {
+    this.m.observe(this.res);
+    return this.u;
+  }
+  set use(v: PageUse) {
+    this.m.touch(this.res);
+    this.u = v;
+  }
+  get gen(): number {
+    this.m.observe(this.res);
+    return this.g;
+  }
+  set gen(v: number) {
+    this.m.touch(this.res);
+    this.g = v;
+  }
+  get order(): number {
+    this.m.observe(this.res);
+    return this.o;
+  }
+  set order(v: number) {
+    this.m.touch(this.res);
+    this.o = v;
+  }
 }
 
 /** Allocator bookkeeping and other non-memory kernel state; changed only by world handlers. */
@@ -441,11 +482,12 @@ export class WorldBuilder {
     const extraRefs = new Map(this.extraRefs);
     const freeInit: number[] = [];
     for (let p = geo.nrPages - 1; p >= 0; p--) if (!used.has(p)) freeInit.push(p);
+    const metaRes = Array.from({ length: geo.nrPages }, (_, p) => resourceId(`page[${p}].meta`));
     return () => {
       const pages: PageMeta[] = [];
-      for (let p = 0; p < geo.nrPages; p++) pages.push({ use: used.get(p) ?? 'free', gen: 1, order: orders.get(p) ?? 0 });
       const state: KernelState = { geo, L, pages, freeList: [...freeInit], pmdTable: 0, extraRefs };
       const m = new Machine<KernelState>(ncpu, L.size, L, state, handlers);
+      for (let p = 0; p < geo.nrPages; p++) pages.push(new TrackedPageMeta(m, metaRes[p]!, used.get(p) ?? 'free', 1, orders.get(p) ?? 0));
       for (let p = 0; p < geo.nrPages; p++) {
         if (!used.has(p)) {
           m.mem[L.flags(p)] = PG_buddy;

@@ -69,7 +69,7 @@ export function registerHooks(): void {
  * registered the first time one is loaded (under tsx or vitest this module is itself .ts and the
  * loader is already there).
  */
-async function registerTypeScript(file: string): Promise<void> {
+export async function registerTypeScript(file: string): Promise<void> {
   if (tsRegistered || import.meta.url.endsWith('.ts') || !/\.m?ts$/.test(file)) return;
   tsRegistered = true;
   const { register: registerTsx } = await import('tsx/esm/api');

@@ -1,5 +1,6 @@
 /** Every scenario, in the order `racewalk list` shows them; the first is the default. */
 import type { Scenario } from './scenario.js';
+import { registerBuiltinScenarios } from './reach.js';
 import { gupFastVsZap } from './gup-fast-vs-zap.js';
 import { gupFastVsMunmapFreePgtables } from './gup-fast-vs-munmap-free-pgtables.js';
 import { gupFastVsCollapse } from './gup-fast-vs-collapse.js';
@@ -26,6 +27,8 @@ export const SCENARIOS: readonly Scenario[] = [gupFastVsZap, gupFastVsMunmapFree
   // page-table walkers (issue 4)
   pagewalkVsSplit, smapsWalkVsSplit, pagewalkVsFileRefault, pagewalkVsFileZap, pagewalkVsRetract,
   gupSplitPmdZeroVsZap, gupSplitPmdVsRefault, gupSlowVsRetract, hugetlbWalkVsUnshare, gupHugetlbVsUnshare];
+
+registerBuiltinScenarios(SCENARIOS);
 
 export const DEFAULT_SCENARIO = SCENARIOS[0]!.name;
 

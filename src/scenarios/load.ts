@@ -4,12 +4,13 @@
  * a syntax error, an exception while the module evaluates or while the world and threads are
  * built, no scenario exported, a malformed field, a name that clashes with a built-in scenario.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { notARegularFile } from '../core/files.js';
 import { isAbsolute, normalize, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError, closest } from '../core/errors.js';
 import { findPath } from '../kernel/paths/registry.js';
-import { loadError, registerHooks } from '../patch/load.js';
+import { loadError, registerHooks, registerTypeScript } from '../patch/load.js';
 import { PATCH_BRAND } from '../patch/define.js';
 import { PatchError, frameIn, lineOf, lineOfKey, messageOf } from '../patch/locate.js';
 import { isDefinedScenario, type DefinedScenario } from './define.js';
@@ -34,9 +35,12 @@ export async function loadScenarioFile(file: string): Promise<LoadedScenarios> {
   const display = isAbsolute(file) ? file : normalize(file);
   const hit = cache.get(abs);
   if (hit !== undefined) return hit;
-  if (!existsSync(abs) || !statSync(abs).isFile()) throw new PatchError(display, null, null, 'no such file: give the path of a TypeScript file that does `export default defineScenario({ ... })` (see docs/scenarios.md)');
+  // a folder, a device, a fifo or a symlink loop each say what they are, not "no such file"
+  const problem = notARegularFile(abs);
+  if (problem !== null) throw new PatchError(display, null, null, `${problem}: give the path of a scenario file, a TypeScript (or JavaScript) module that does \`export default defineScenario({ ... })\` (see docs/scenarios.md)`);
   if (!/\.(ts|mts|js|mjs)$/.test(abs)) throw new PatchError(display, null, null, 'a scenario file is a .ts (or .mts, .js, .mjs) module');
   const source = readFileSync(abs, 'utf8');
+  await registerTypeScript(abs);
   registerHooks();
   let mod: Record<string, unknown>;
   try {

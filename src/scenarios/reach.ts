@@ -14,7 +14,6 @@ import { explore } from '../core/explore.js';
 import { ENV_CHOICES, type Env } from '../kernel/mm.js';
 import { findStrategy } from '../sched/index.js';
 import { buildProgram, type Scenario } from './scenario.js';
-import { SCENARIOS } from './index.js';
 import { BUILTIN_REACH } from './reach.generated.js';
 
 /** every combination of the environment choices */
@@ -47,10 +46,21 @@ export function computeReach(scenario: Scenario): string[] {
 
 const memo = new WeakMap<Scenario, readonly string[]>();
 
+/**
+ * The built-in scenarios, registered by scenarios/index.ts (which imports every scenario file:
+ * importing it from here would make a cycle through scenario.ts).
+ */
+let builtins: readonly Scenario[] = [];
+export function registerBuiltinScenarios(list: readonly Scenario[]): void {
+  builtins = list;
+}
+
 /** The functions a scenario reaches: precomputed for a built-in one, explored once for any other. */
 export function reachOf(scenario: Scenario): readonly string[] {
-  if (SCENARIOS.includes(scenario)) {
-    const r = BUILTIN_REACH[scenario.name];
+  // a built-in scenario, or a copy of one with other invariants (the same world and threads reach the same functions)
+  const b = builtins.find((x) => x === scenario || (x.name === scenario.name && x.world === scenario.world && x.threads === scenario.threads));
+  if (b !== undefined) {
+    const r = BUILTIN_REACH[b.name];
     if (r !== undefined) return r;
   }
   let r = memo.get(scenario);

@@ -23,22 +23,29 @@
  */
 import type { ExecResult, SchedView } from '../core/execution.js';
 import type { SharedOp } from '../core/op.js';
-import { dependent, footprint, type Footprint } from './footprint.js';
+import { dependent, stepFootprint, type Footprint } from './footprint.js';
 import type { Strategy } from './strategy.js';
 
 export interface DporOptions {
   readonly preemptions?: number;
   readonly prefix?: readonly number[];
   readonly prefixSleep?: readonly number[];
+  /** per prefix node: the footprint of each asleep CPU's next step there (missing: it wakes) */
+  readonly prefixSleepFps?: readonly (readonly (Footprint | undefined)[])[];
 }
 
 interface Node {
   /** runnable CPUs here (bitmask) */
   readonly enabled: number;
-  /** every CPU's next operation here (sleeping CPUs keep theirs) */
-  readonly nextOps: readonly (SharedOp | null)[];
   /** the sleep set inherited from the parent (bitmask) */
   readonly sleep: number;
+  /**
+   * per CPU: the exact footprint of its next step here — for the sleeping ones inherited with
+   * the sleep set, for the explored ones recorded when they ran from here. Exact (with what the
+   * step's invariant checks read), never the op's static footprint: a sleeping CPU stays asleep
+   * only while nothing it would read or write changes, its checks' reads included.
+   */
+  fps: (Footprint | undefined)[];
   /** CPUs to explore from here; invariant: done ⊆ backtrack */
   backtrack: number;
   /** CPUs explored (or being explored) from here */
@@ -51,15 +58,31 @@ interface Node {
 
 interface Event {
   readonly tid: number;
-  readonly op: SharedOp;
+  /** the lock word of a spin_lock/spin_unlock step, else -1 (the op itself is not kept: memory) */
+  readonly lockLoc: number;
   readonly fp: Footprint;
   /** vector clock: clock[t] = number of CPU t's events that happen before (or are) this one */
-  readonly clock: Int32Array;
+  readonly clock: number[];
   /** 1-based index of this event among its CPU's events */
   readonly local: number;
 }
 
 const bit = (t: number): number => 1 << t;
+/**
+ * Steps of one execution DPOR keeps a node and an event for (a few hundred bytes each). An
+ * execution that runs longer (a spin loop at --max-steps 10000000) goes on non-preemptively
+ * without them, so memory stays bounded; its verdict can then not be CLEAN (see `bounds`).
+ * The default --max-steps (2000) is far below it.
+ */
+export const TRACKED_STEPS = 200_000;
+/** a node's footprint list before any is recorded (most nodes: nothing asleep) */
+const NO_FPS: (Footprint | undefined)[] = [];
+
+/** whether a and b conflict on some resource other than `except` (a lock word) */
+function dependentBeyond(a: Footprint, b: Footprint, except: number): boolean {
+  const drop = (xs: readonly number[]) => (xs.includes(except) ? xs.filter((x) => x !== except) : xs);
+  return dependent({ reads: drop(a.reads), writes: drop(a.writes) }, { reads: drop(b.reads), writes: drop(b.writes) });
+}
 const lowest = (mask: number): number => 31 - Math.clz32(mask & -mask);
 
 export class DporStrategy implements Strategy {
@@ -69,6 +92,7 @@ export class DporStrategy implements Strategy {
   private events: Event[] = [];
   private lastOf: number[] = [];
   private pendingSleep = 0;
+  private pendingSleepFps: (Footprint | undefined)[] = [];
   /** per resource: the last event writing it and the events reading it since */
   private index = new Map<number, { w: number; r: number[] }>();
   /** per lock word: the acquire events so far */
@@ -78,21 +102,26 @@ export class DporStrategy implements Strategy {
   private finished = false;
   private pruned = false;
   private blocked = 0;
+  private untracked = false;
   private readonly maxPreemptions: number;
   private readonly prefix: readonly number[];
   private readonly prefixSleep: readonly number[];
+  private readonly prefixSleepFps: readonly (readonly (Footprint | undefined)[])[];
 
   constructor(opts: DporOptions = {}) {
     this.maxPreemptions = opts.preemptions ?? Infinity;
     this.prefix = opts.prefix ?? [];
     this.prefixSleep = opts.prefixSleep ?? [];
+    this.prefixSleepFps = opts.prefixSleepFps ?? [];
   }
 
   get complete(): boolean {
     return this.finished;
   }
   get bounds(): readonly string[] {
-    return this.pruned ? [`preemptions <= ${this.maxPreemptions}`] : [];
+    const b = this.pruned ? [`preemptions <= ${this.maxPreemptions}`] : [];
+    if (this.untracked) b.push(`DPOR reordered only the first ${TRACKED_STEPS} steps of each execution (an execution ran longer)`);
+    return b;
   }
   get sleepBlocked(): number {
     return this.blocked;
@@ -106,6 +135,7 @@ export class DporStrategy implements Strategy {
     this.index = new Map();
     this.acquires = new Map();
     this.pendingSleep = 0;
+    this.pendingSleepFps = [];
     if (!this.started) {
       this.started = true;
       return true;
@@ -138,10 +168,13 @@ export class DporStrategy implements Strategy {
   choose(view: SchedView): number {
     const d = this.depth++;
     if (d < this.nodes.length) return this.nodes[d]!.chosen;
+    if (d >= TRACKED_STEPS) {
+      // past the tracked depth: run on without nodes (memory stays bounded), and say so
+      this.untracked = true;
+      return view.enabled.includes(view.current) ? view.current : view.enabled[0]!;
+    }
     let enabled = 0;
     for (const t of view.enabled) enabled |= bit(t);
-    const nextOps: (SharedOp | null)[] = [];
-    for (let t = 0; t < view.threadCount; t++) nextOps.push(view.nextOp(t));
     const parent = this.nodes[d - 1];
     const preemptionsBefore = parent === undefined ? 0 : this.preemptionsIf(parent, parent.chosen);
     const current = view.current;
@@ -156,23 +189,34 @@ export class DporStrategy implements Strategy {
         return -1;
       }
       t = current >= 0 && (avail & bit(current)) !== 0 ? current : lowest(avail);
-      const node = { enabled, nextOps, sleep: this.pendingSleep, backtrack: 0, done: 0, chosen: t, current, preemptionsBefore };
+      const node = { enabled, fps: [], sleep: this.pendingSleep, backtrack: 0, done: 0, chosen: t, current, preemptionsBefore };
       if (this.preemptionsIf(node, t) > this.maxPreemptions) {
         this.pruned = true;
         return -1;
       }
     }
-    this.nodes.push({ enabled, nextOps, sleep: d < this.prefix.length ? (this.prefixSleep[d] ?? 0) : this.pendingSleep, backtrack: bit(t), done: bit(t), chosen: t, current, preemptionsBefore });
+    const inPrefix = d < this.prefix.length;
+    this.nodes.push({
+      enabled,
+      fps: inPrefix ? [...(this.prefixSleepFps[d] ?? [])] : this.pendingSleepFps === NO_FPS ? NO_FPS : this.pendingSleepFps,
+      sleep: inPrefix ? (this.prefixSleep[d] ?? 0) : this.pendingSleep,
+      backtrack: bit(t),
+      done: bit(t),
+      chosen: t,
+      current,
+      preemptionsBefore,
+    });
     return t;
   }
 
   onStep(tid: number, op: SharedOp, view: SchedView): void {
     const n = view.threadCount;
     const i = this.events.length;
-    const fp = footprint(op, tid, n, view.lastWrites.slice());
+    if (i >= TRACKED_STEPS) return;
+    const fp = this.intern(stepFootprint(op, tid, n, view.lastWrites, view.lastReads));
     const prevIdx = this.lastOf[tid];
     const prev = prevIdx === undefined ? undefined : this.events[prevIdx];
-    const clock = prev === undefined ? new Int32Array(n) : prev.clock.slice();
+    const clock = prev === undefined ? new Array<number>(n).fill(0) : prev.clock.slice();
     const local = (prev?.local ?? 0) + 1;
     // Candidates for a direct race, from a per-resource index: a read conflicts with the last
     // write, a write with the last write and the reads since. Earlier conflicting events
@@ -198,9 +242,9 @@ export class DporStrategy implements Strategy {
       for (let t = 0; t < n; t++) if (c[t]! > clock[t]!) clock[t] = c[t]!;
     }
     clock[tid] = local;
-    const ev: Event = { tid, op, fp, clock, local };
+    const ev: Event = { tid, lockLoc: op.kind === 'lock' || op.kind === 'unlock' ? op.loc : -1, fp, clock, local };
 
-    const isLockOp = (e: Event, loc: number) => (e.op.kind === 'lock' || e.op.kind === 'unlock') && e.op.loc === loc;
+    const isLockOp = (e: Event, loc: number) => e.lockLoc === loc;
     if (op.kind === 'lock' || op.kind === 'unlock') {
       if (op.kind === 'lock') {
         // acquires race with earlier acquires of the same lock, judged without the lock's own
@@ -217,27 +261,36 @@ export class DporStrategy implements Strategy {
         this.acquires.set(op.loc, acquires);
       }
       for (const j of preds) {
-        if (isLockOp(this.events[j]!, op.loc)) continue;
+        // the lock word's own release->acquire edges are not races (above); what else the two
+        // steps touch (an invariant's ghost state, memory read by a check) still races
+        if (isLockOp(this.events[j]!, op.loc) && !dependentBeyond(this.events[j]!.fp, fp, op.loc)) continue;
         if (!this.covered(this.events[j]!, preds, prev, j)) this.reverse(j, i, ev);
       }
     } else {
       for (const j of preds) {
         const e = this.events[j]!;
-        if ((e.op.kind === 'lock' || e.op.kind === 'unlock') && !(op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw')) continue;
+        if (e.lockLoc >= 0 && !(op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw') && !dependentBeyond(e.fp, fp, e.lockLoc)) continue;
         if (!this.covered(e, preds, prev, j)) this.reverse(j, i, ev);
       }
     }
 
     // the sleep set below this step: earlier explored siblings that commute with this step
     const node = this.nodes[i]!;
+    if (node.fps === NO_FPS) node.fps = [];
+    node.fps[tid] = fp;
     const asleep = (node.sleep | node.done) & ~bit(tid);
     let sleep = 0;
+    const sleepFps: (Footprint | undefined)[] = [];
     for (let m = asleep; m !== 0; m &= m - 1) {
       const q = lowest(m);
-      const nextQ = node.nextOps[q];
-      if (nextQ !== null && nextQ !== undefined && !dependent(footprint(nextQ, q, n), fp)) sleep |= bit(q);
+      const fq = node.fps[q];
+      if (fq !== undefined && !dependent(fq, fp)) {
+        sleep |= bit(q);
+        sleepFps[q] = fq;
+      }
     }
     this.pendingSleep = sleep;
+    this.pendingSleepFps = sleep === 0 ? NO_FPS : sleepFps;
     this.events.push(ev);
     this.lastOf[tid] = i;
     for (const r of fp.reads) {
@@ -247,6 +300,19 @@ export class DporStrategy implements Strategy {
       else st.r.push(i);
     }
     for (const w of fp.writes) this.index.set(w, { w: i, r: [] });
+  }
+
+  /**
+   * One Footprint object per distinct footprint: a long execution (a spin loop at a high
+   * --max-steps) keeps one pointer per step, not one object.
+   */
+  private readonly fpCache = new Map<string, Footprint>();
+  private intern(fp: Footprint): Footprint {
+    const key = fp.reads.join(',') + '|' + fp.writes.join(',');
+    const hit = this.fpCache.get(key);
+    if (hit !== undefined) return hit;
+    if (this.fpCache.size < 100_000) this.fpCache.set(key, fp);
+    return fp;
   }
 
   /** e happens before the new event through a predecessor other than `except` (or program order) */

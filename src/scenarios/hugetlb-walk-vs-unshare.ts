@@ -11,7 +11,7 @@
  * _refcount 2), whose pmd[0] maps a 2-page hugetlb folio (page[4..5]); page[3] holds vma A's lock.
  * Threads: cpu0 walk_page_range() in mm A; cpu1 munmap() in mm A, then exit of mm B.
  */
-import { HUGETLB_WALK_OPS, walk_page_range_mmap_read_locked } from '../kernel/paths/pagewalk.js';
+import { HUGETLB_WALK_OPS, walk_page_range } from '../kernel/paths/pagewalk.js';
 import { unmap_hugepage_range } from '../kernel/paths/hugetlb.js';
 import { hugetlbSharedPmd, VM_HUGETLB, VM_MAYSHARE, type Vma } from '../kernel/walkers_world.js';
 import type { Scenario } from './scenario.js';
@@ -31,7 +31,7 @@ export const hugetlbWalkVsUnshare: Scenario = {
     {
       name: 'mm A: walk_page_range(0x0, 0x2000, hugetlb_walk_ops)',
       *start() {
-        return yield* walk_page_range_mmap_read_locked(k, [VMA_A], 0, 2, HUGETLB_WALK_OPS);
+        return yield* walk_page_range(k, [VMA_A], 0, 2, HUGETLB_WALK_OPS);
       },
     },
     {

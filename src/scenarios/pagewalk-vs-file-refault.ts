@@ -9,7 +9,7 @@
  * World: pmd[0] maps an order-1 file THP (page[4], page[5]; the page cache holds 2 references).
  */
 import { do_set_pmd_fault } from '../kernel/paths/huge_memory_walkers.js';
-import { PTE_WALK_OPS, walk_page_range_mmap_read_locked } from '../kernel/paths/pagewalk.js';
+import { PTE_WALK_OPS, walk_page_range } from '../kernel/paths/pagewalk.js';
 import { fileThpPmdMapped, type Vma } from '../kernel/walkers_world.js';
 import type { Scenario } from './scenario.js';
 import { MUTATION } from '../kernel/contracts.js';
@@ -27,7 +27,7 @@ export const pagewalkVsFileRefault: Scenario = {
     {
       name: 'walk_page_range(0x0, 0x2000, pte_walk_ops)',
       *start() {
-        return yield* walk_page_range_mmap_read_locked(k, [VMA], 0, 2, PTE_WALK_OPS);
+        return yield* walk_page_range(k, [VMA], 0, 2, PTE_WALK_OPS);
       },
     },
     {

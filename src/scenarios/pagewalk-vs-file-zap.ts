@@ -6,7 +6,7 @@
  */
 import { zap_huge_pmd } from '../kernel/paths/huge_memory_walkers.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../kernel/paths/mmu_gather.js';
-import { PTE_WALK_OPS, walk_page_range_mmap_read_locked } from '../kernel/paths/pagewalk.js';
+import { PTE_WALK_OPS, walk_page_range } from '../kernel/paths/pagewalk.js';
 import { fileThpPmdMapped, type Vma } from '../kernel/walkers_world.js';
 import type { Scenario } from './scenario.js';
 import { MUTATION } from '../kernel/contracts.js';
@@ -24,7 +24,7 @@ export const pagewalkVsFileZap: Scenario = {
     {
       name: 'walk_page_range(0x0, 0x2000, pte_walk_ops)',
       *start() {
-        return yield* walk_page_range_mmap_read_locked(k, [VMA], 0, 2, PTE_WALK_OPS);
+        return yield* walk_page_range(k, [VMA], 0, 2, PTE_WALK_OPS);
       },
     },
     {

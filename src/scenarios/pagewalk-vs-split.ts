@@ -7,7 +7,7 @@
  * World (PTRS_PER_PTE = 2): pmd[0] maps an order-1 anon THP (page[4], page[5]) with page[1]
  * deposited; the walk is [0x0, 0x2000).
  */
-import { PTE_WALK_OPS, walk_page_range_mmap_read_locked } from '../kernel/paths/pagewalk.js';
+import { PTE_WALK_OPS, walk_page_range } from '../kernel/paths/pagewalk.js';
 import { split_huge_pmd } from '../kernel/paths/huge_memory_walkers.js';
 import { anonThpWithDeposit, type Vma } from '../kernel/walkers_world.js';
 import type { Scenario } from './scenario.js';
@@ -25,7 +25,7 @@ export const pagewalkVsSplit: Scenario = {
     {
       name: 'walk_page_range(0x0, 0x2000, pte_walk_ops)',
       *start() {
-        return yield* walk_page_range_mmap_read_locked(k, [VMA], 0, 2, PTE_WALK_OPS);
+        return yield* walk_page_range(k, [VMA], 0, 2, PTE_WALK_OPS);
       },
     },
     {

@@ -4,7 +4,7 @@
  * ACTION_AGAIN if it finds no table) over an anonymous THP, against split_huge_pmd() on another
  * CPU. The walker sees either the huge PMD (under its lock) or the split table, never both.
  */
-import { SMAPS_WALK_OPS, walk_page_range_mmap_read_locked } from '../kernel/paths/pagewalk.js';
+import { SMAPS_WALK_OPS, walk_page_range } from '../kernel/paths/pagewalk.js';
 import { split_huge_pmd } from '../kernel/paths/huge_memory_walkers.js';
 import { anonThpWithDeposit, type Vma } from '../kernel/walkers_world.js';
 import type { Scenario } from './scenario.js';
@@ -22,7 +22,7 @@ export const smapsWalkVsSplit: Scenario = {
     {
       name: 'walk_page_range(0x0, 0x2000, smaps_walk_ops)',
       *start() {
-        return yield* walk_page_range_mmap_read_locked(k, [VMA], 0, 2, SMAPS_WALK_OPS);
+        return yield* walk_page_range(k, [VMA], 0, 2, SMAPS_WALK_OPS);
       },
     },
     {

@@ -3,6 +3,8 @@
  * it is meant to find. `buildProgram` turns a scenario plus variant/env choices into a Program
  * the explorer runs.
  */
+// first: initialized before the import cycle through reach.ts (see mutation.ts)
+export { MUTATION } from './mutation.js';
 import type { Program, ThreadSpec } from '../core/execution.js';
 import type { KernelState, Geometry } from '../kernel/world.js';
 import { WorldBuilder } from '../kernel/world.js';
@@ -45,8 +47,6 @@ export interface KnownRace {
   readonly beyondSampling?: string;
 }
 
-/** `fixedBy` of a known race that no kernel shipped: the variant removes a check on purpose. */
-export const MUTATION = 'deliberate mutation (no kernel shipped it)';
 
 export interface Scenario {
   readonly name: string;

@@ -165,7 +165,7 @@ describe('racewalk as an npm package', () => {
     const cli = run(join(dir, 'node_modules', '.bin', 'racewalk'), ['check-patch', 'my-patch.ts', '--scenario', 'gup-fast-vs-zap', '--json', '--out', join(tmp, 'reports')], dir);
     expect(cli.status, show(cli)).toBe(0);
     expect(JSON.parse(cli.stdout).rows[0]).toMatchObject({ scenario: 'gup-fast-vs-zap', status: 'fixed' });
-  });
+  }, 300_000);
 });
 
 function readDevDep(name: string): string {

@@ -66,3 +66,23 @@ export { declOf, faithfulOf, type FnDecl, type FnMeta, type KernelFn } from './k
 
 /** Declaring a patch file: `export default definePatch({ name, variants: { gup_pte_range: ... } })`. */
 export { definePatch, type PatchSpec, type Patch, type VariantFn } from './patch/define.js';
+
+/**
+ * Declaring a scenario file (docs/scenarios.md): `export default defineScenario({ name,
+ * description, kernel, geometry, world, threads, invariants?, knownRaces?, cleanConfigs? })`,
+ * run with `racewalk explore --scenario-file FILE`.
+ */
+export { defineScenario, type ScenarioSpec, type DefinedScenario } from './scenarios/define.js';
+/**
+ * World builders beyond WorldBuilder's methods: vmas as the walkers and slow GUP read them, and
+ * ready-made worlds -- two mms sharing a hugetlb PMD page (hugetlbSharedPmd), file and huge-zero
+ * THPs, an anon THP with its deposited table.
+ */
+export {
+  VM_PFNMAP, VM_HUGETLB, VM_MAYSHARE, is_vm_hugetlb_page, fileThpPmdMapped, fileThpInPageCache, hugeZeroPmdMapped,
+  anonThpWithDeposit, hugetlbSharedPmd, type Vma as WalkVma,
+} from './kernel/walkers_world.js';
+export type { Scenario, KnownRace, CleanConfig } from './scenarios/scenario.js';
+export type { ThreadSpec } from './core/execution.js';
+/** The invariants every built-in scenario checks; a scenario adds its own with `[...DEFAULT_INVARIANTS, mine]`. */
+export { DEFAULT_INVARIANTS, type KernelInvariant } from './kernel/invariants.js';

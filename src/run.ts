@@ -2,7 +2,8 @@
  * One call from scenario name and choices to a verdict and a report: what the CLI, the property
  * suites and the benchmark all use.
  */
-import { runExecution, type ExecResult } from './core/execution.js';
+import { runExecution, type ExecResult, type Program } from './core/execution.js';
+import { crossCheck, type CaseResult, type CrossCheckCase, type CrossCheckOptions, type CrossCheckSummary } from './sched/cross-check.js';
 import { explore, exploreAsync, type ExploreOptions, type ExploreResult, type Progress } from './core/explore.js';
 import { DEFAULT_DETERMINISM_EVERY, DeterminismGuard } from './core/determinism.js';
 import { formatSchedule } from './sched/schedule.js';
@@ -11,7 +12,9 @@ import type { Env } from './kernel/mm.js';
 import type { VariantDef } from './kernel/paths/registry.js';
 import { buildProgram, type BuildOptions, type BuiltProgram, type Scenario } from './scenarios/scenario.js';
 import { SCENARIOS, findScenario } from './scenarios/index.js';
+import { fallbacks, kernelProfile, parseRelease } from './scenarios/profile.js';
 import { DEFAULT_STRATEGY, findStrategy, type StrategyOptions } from './sched/index.js';
+import type { Cutoff } from './sched/strategy.js';
 import { ReplayStrategy } from './sched/replay.js';
 import { createShardStrategy, type ShardRun } from './sched/shard.js';
 import { buildReport, type Report } from './report/trace.js';
@@ -27,6 +30,8 @@ export interface CheckOptions {
   readonly maxExecutions?: number;
   readonly maxSteps?: number;
   readonly extraVariants?: Readonly<Record<string, readonly VariantDef[]>>;
+  /** --kernel vX.Y: pick every reached function's variant for that release (explicit variants win) */
+  readonly kernel?: string;
   /** see BuildOptions.contractRanges */
   readonly contractRanges?: BuildOptions['contractRanges'];
   readonly onProgress?: (p: Progress) => void;
@@ -41,6 +46,8 @@ export interface CheckOptions {
   readonly pctDepth?: number;
   /** explore one shard of the run (--shard i/n, and a worker's part of it with --jobs): see sched/shard.ts */
   readonly shard?: ShardRun;
+  /** with `shard`: the cut-off shared by the workers of one run (sched/strategy.ts Cutoff) */
+  readonly cutoff?: Cutoff;
 }
 
 export interface CheckResult {
@@ -60,7 +67,7 @@ export function resolveScenario(s: string | Scenario): Scenario {
   const found = findScenario(s);
   if (found === undefined) {
     const c = closest(s, SCENARIOS.map((x) => x.name));
-    throw new UsageError(`unknown scenario '${s}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'racewalk list')`);
+    throw new UsageError(`unknown scenario '${s}'.${c ? ` Did you mean '${c}'?` : ''} Scenarios: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'racewalk list'). A scenario of your own is found through the file that declares it: --scenario-file FILE (docs/scenarios.md)`);
   }
   return found;
 }
@@ -81,8 +88,9 @@ export async function checkAsync(opts: CheckOptions): Promise<CheckResult> {
 
 function startCheck(opts: CheckOptions) {
   const scenario = resolveScenario(opts.scenario);
+  const profile = opts.kernel === undefined ? null : kernelProfile(scenario, parseRelease(opts.kernel));
   const program = buildProgram(scenario, {
-    variants: opts.variants,
+    variants: profile === null ? opts.variants : { ...profile.variants, ...opts.variants },
     env: opts.env,
     maxSteps: opts.maxSteps,
     extraVariants: opts.extraVariants,
@@ -91,14 +99,14 @@ function startCheck(opts: CheckOptions) {
   const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
   const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth };
   // every execution's ops are recorded so that a schedule that does not replay is caught
-  const guard = new DeterminismGuard(opts.shard !== undefined ? createShardStrategy(program, def, sopts, opts.shard) : def.create(sopts), program, opts.determinismEvery ?? DEFAULT_DETERMINISM_EVERY, (ch) => formatSchedule(program.scenario.name, ch));
+  const guard = new DeterminismGuard(opts.shard !== undefined ? createShardStrategy(program, def, sopts, opts.shard, opts.cutoff) : def.create(sopts), program, opts.determinismEvery ?? DEFAULT_DETERMINISM_EVERY, (ch) => formatSchedule(program.scenario.name, ch));
   const exploreOptions: ExploreOptions = {
     maxExecutions: opts.maxExecutions ?? DEFAULT_MAX_EXECUTIONS,
     onProgress: opts.onProgress,
     progressEvery: opts.progressEvery,
     shouldStop: opts.shouldStop,
   };
-  return { program, def, sopts, guard, exploreOptions };
+  return { program, def, sopts, guard, exploreOptions, profile };
 }
 
 function finishCheck(opts: CheckOptions, c: ReturnType<typeof startCheck>, found: ExploreResult): CheckResult {
@@ -108,11 +116,43 @@ function finishCheck(opts: CheckOptions, c: ReturnType<typeof startCheck>, found
   const nondeterministic = guard.mismatch !== null;
   const minimization = explored.failing !== null && !nondeterministic && opts.minimize !== false ? minimizeSchedule(program, explored.failing) : null;
   const counterexample = explored.failing === null ? null : nondeterministic ? explored.failing : replayRecorded(program, minimization?.choices ?? explored.failing.choices);
-  const report = buildReport(program, explored, counterexample, def.name === 'random' ? sopts.seed : null, minimization);
+  const built = buildReport(program, explored, counterexample, def.name === 'random' ? sopts.seed : null, minimization);
+  const report = c.profile === null ? built : { ...built, kernelProfile: { release: c.profile.release, fallback: fallbacks(c.profile, program.reached, program.variants) } };
   return { program, explored, counterexample, report, minimization };
 }
 
 /** Re-run a schedule with its trace recorded. */
 export function replayRecorded(program: BuiltProgram, choices: readonly number[]): ExecResult {
   return runExecution(program, new ReplayStrategy(choices), true);
+}
+
+/**
+ * The cross-check (sched/cross-check.ts) over scenarios: each scenario's faithful configuration
+ * (with its generated sync-dropping mutants), its clean configurations and its known races.
+ * `racewalk explore --cross-check`, the property suite and the benchmark run this.
+ */
+export function crossCheckScenarios(opts: { scenarios?: readonly string[]; mutants?: boolean; onCase?: (r: CaseResult) => void } & CrossCheckOptions = {}): CrossCheckSummary {
+  const cases: CrossCheckCase<unknown>[] = [];
+  const names = opts.scenarios ?? SCENARIOS.map((s) => s.name);
+  for (const name of names) {
+    const s = resolveScenario(name);
+    const configs: { label: string; variants?: Readonly<Record<string, string>>; env?: Partial<Env>; mutants: boolean }[] = [{ label: 'faithful', mutants: opts.mutants !== false }];
+    for (const c of s.cleanConfigs) {
+      const label = Object.entries({ ...c.variants, ...c.env }).map(([p, v]) => `${p}=${v}`).join(' ');
+      if (label !== '') configs.push({ label, variants: c.variants, env: c.env, mutants: false });
+    }
+    for (const r of s.knownRaces) configs.push({ label: Object.entries({ ...r.variants, ...r.env }).map(([p, v]) => `${p}=${v}`).join(' '), variants: r.variants, env: r.env, mutants: false });
+    for (const c of configs) {
+      const program = buildProgram(s, { variants: c.variants, env: c.env });
+      cases.push({ label: `${s.name} ${c.label}`, scenario: s.name, program: program as Program<unknown>, mutants: c.mutants, nameOf: (loc) => program.newMachine().layout.nameOf(loc) });
+    }
+  }
+  return crossCheck(cases, opts, opts.onCase);
+}
+
+/** One paragraph per disagreement, then the counts: what `--cross-check` prints. */
+export function formatCrossCheck(r: CrossCheckSummary): string {
+  const lines = r.disagreements.map((d) => `  DISAGREEMENT ${d}`);
+  lines.push(`  cross-check: ${r.cases.length} cases (${r.mutants} generated mutants, ${r.mutantsViolating} of them violating), ${r.compared} compared, ${r.tooBig} too big for DPOR's budget, ${r.disagreements.length} disagreements`);
+  return lines.join('\n') + '\n';
 }

@@ -30,7 +30,8 @@ export function describeFailure(p: BuiltProgram, r: ExecResult): string {
   const what = r.violation !== null ? `${r.violation.invariant}: ${r.violation.message}` : r.modelError !== null ? `model error: ${String((r.modelError.error as Error)?.message ?? r.modelError.error)}` : 'no violation';
   const vs = Object.entries(p.variants).map(([k, v]) => ` --variant ${k}=${v}`).join('');
   const env = Object.entries(p.env).map(([k, v]) => ` --env ${k}=${v}`).join('');
-  return `${what}\n  replay: racewalk replay --scenario ${p.scenario.name}${vs}${env} --schedule ${formatSchedule(p.scenario.name, r.choices)}`;
+  const file = p.scenario.file !== undefined ? ` --scenario-file ${p.scenario.file}` : '';
+  return `${what}\n  replay: racewalk replay${file} --scenario ${p.scenario.name}${vs}${env} --schedule ${formatSchedule(p.scenario.name, r.choices)}`;
 }
 
 /** Throws (with the replayable schedule) when an execution violated anything. */

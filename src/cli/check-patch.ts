@@ -8,24 +8,29 @@ import { DEFAULT_STRATEGY } from '../sched/index.js';
 import { renderText } from '../report/text.js';
 import { renderJson } from '../report/json.js';
 import type { Io } from './main.js';
-import { ENV, JSON_FLAG, MAX_EXECUTIONS, MAX_STEPS, OUT, PREEMPTIONS, SEED, STRATEGY, command, defineCommand, parseAssignments } from './options.js';
+import { SCENARIO_FILE, ENV, JSON_FLAG, MAX_EXECUTIONS, MAX_STEPS, OUT, PREEMPTIONS, SEED, STRATEGY, command, defineCommand, parseAssignments } from './options.js';
 import { reportFailures } from './emit.js';
+import { loadScenarioFile } from '../scenarios/load.js';
+import type { Scenario } from '../scenarios/scenario.js';
 import { interrupted } from './signals.js';
 import { asTyped } from './terminal.js';
 import { UsageError } from '../core/errors.js';
 
 export const CHECK_PATCH_DECL = defineCommand({
   name: 'check-patch',
-  usage: ['check-patch FILE.ts [--baseline PATH=VARIANT]... [--scenario NAME]... [--env NAME=VALUE]... [options]'],
+  usage: ['check-patch FILE.ts [--baseline PATH=VARIANT]... [--scenario NAME]... [--scenario-file F.ts]... [--env NAME=VALUE]... [options]'],
   description: `Runs the baseline (racewalk's model, or the file's \`baseline\`) and the patched code from FILE
-side by side over every scenario that exercises a patched path, with the same bounds (default:
+side by side over the patch's own scenarios (definePatch({ scenarios })), those of --scenario-file, and
+every built-in scenario that reaches a patched function (every scenario run or skipped is listed,
+with why), with the same bounds (default:
 strategy ${DEFAULT_STRATEGY}, no preemption bound, --max-executions ${CHECK_PATCH_DEFAULTS.maxExecutions}), and prints a table of
 verdicts plus the minimal trace of every violation the patch introduces (their reports go to
 --out). FILE is code: it runs with your rights, like a test file. See docs/patch-workflow.md.`,
   positionals: { name: 'FILE.ts', min: 1, max: 1, what: 'patch file' },
   options: {
     baseline: { kind: 'list', value: 'PATH=VARIANT', help: "a built-in variant the baseline runs for PATH, over the file's own baseline (see 'racewalk list')" },
-    scenario: { kind: 'list', value: 'NAME', help: 'only these scenarios (each must exercise a patched path; default: every one that does)' },
+    scenario: { kind: 'list', value: 'NAME', help: 'only these scenarios (a built-in one must reach a patched function; default: every one that does, and the patch\'s own)' },
+    'scenario-file': { ...SCENARIO_FILE, kind: 'list', help: 'run the patch in the scenarios of this file too (defineScenario, docs/scenarios.md); repeatable' },
     env: ENV,
     strategy: STRATEGY,
     seed: SEED,
@@ -47,7 +52,9 @@ export const CHECK_PATCH = command({
     }
     const baseline = parseAssignments(values.baseline, '--baseline', 'PATH=VARIANT (a built-in variant, see racewalk list)');
     const env = parseAssignments(values.env, '--env', 'NAME=VALUE, e.g. --env tlb=ipi') as Partial<Env>;
-    const patch = await loadPatch(positionals[0]!, { scenarios: values.scenario.length > 0 ? values.scenario : undefined });
+    const extraScenarios: Scenario[] = [];
+    for (const f of values['scenario-file']) extraScenarios.push(...(await loadScenarioFile(f)).scenarios);
+    const patch = await loadPatch(positionals[0]!, { scenarios: values.scenario.length > 0 ? values.scenario : undefined, extraScenarios });
     const outDir = values.out ?? 'reports';
     ensureWritableDir(outDir); // fail now, not after the search
     const diff = await checkPatch(patch, {

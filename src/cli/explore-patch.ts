@@ -7,6 +7,7 @@ import { fmtVariants, verdictCell } from '../patch/render.js';
 import { findReporter } from '../report/index.js';
 import { renderText, verdictLine } from '../report/text.js';
 import { ensureWritableDir, reportStem, writeAll } from '../report/write.js';
+import type { Scenario } from '../scenarios/scenario.js';
 import type { Io } from './main.js';
 import { filesOf, reportFailures } from './emit.js';
 import { asTyped } from './terminal.js';
@@ -14,6 +15,8 @@ import { interrupted } from './signals.js';
 
 export interface ExplorePatchOptions {
   readonly scenario?: string;
+  /** scenarios from --scenario-file, run like the patch's own */
+  readonly extraScenarios?: readonly Scenario[];
   readonly variants: Record<string, string>;
   readonly env: Partial<Env>;
   readonly strategy?: string;
@@ -31,7 +34,7 @@ export interface ExplorePatchOptions {
 }
 
 export async function explorePatchCommand(file: string, o: ExplorePatchOptions, io: Required<Io>): Promise<number> {
-  const patch = await loadPatch(file, { scenarios: o.scenario === undefined ? undefined : [o.scenario] });
+  const patch = await loadPatch(file, { scenarios: o.scenario === undefined ? undefined : [o.scenario], extraScenarios: o.extraScenarios });
   ensureWritableDir(o.outDir); // fail now, not after a long search whose reports cannot be saved
   const reporter = findReporter(o.format ?? 'text');
   const { runs, notApplicable } = await explorePatch(patch, {

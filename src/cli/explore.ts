@@ -10,7 +10,7 @@ import { reportStem, ensureWritableDir } from '../report/write.js';
 import type { Report } from '../report/trace.js';
 import type { Env } from '../kernel/mm.js';
 import {
-  COLOR, ENV, JSON_FLAG, MAX_EXECUTIONS, MAX_STEPS, NO_COLOR, OUT, PREEMPTIONS, QUIET, SCENARIO, SEED, STRATEGY, VARIANT,
+  COLOR, ENV, JSON_FLAG, SCENARIO_FILE, MAX_EXECUTIONS, MAX_STEPS, NO_COLOR, OUT, PREEMPTIONS, QUIET, SCENARIO, SEED, STRATEGY, VARIANT,
   command, defineCommand, parseAssignments, type Values,
 } from './options.js';
 import type { Io } from './main.js';
@@ -19,16 +19,23 @@ import { exitCode, filesOf, reportFailures } from './emit.js';
 import { writeAll } from '../report/write.js';
 import { asTyped, useColor } from './terminal.js';
 import { interrupted } from './signals.js';
+import { kernelProfile, parseRelease } from '../scenarios/profile.js';
+import { resolveScenario } from '../run.js';
+import { blameScenarioFile, loadScenarioFile, pickScenario } from '../scenarios/load.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
+const SCENARIO_FILE_NO_WORKERS = "the file's scenarios live in this process (worker threads load scenarios by name from the built-in list); run it without it";
 const PATCH_NO_WORKERS = 'the patched functions live in this process (worker threads load variants by name from the registry); run the patch without it';
 
 export const EXPLORE_DECL = defineCommand({
   name: 'explore',
-  usage: ['explore [--scenario NAME] [--variant PATH=VARIANT]... [--env NAME=VALUE]... [options]', 'explore --variant-file FILE.ts [--scenario NAME] [options]'],
+  usage: ['explore [--scenario NAME] [--variant PATH=VARIANT]... [--env NAME=VALUE]... [options]', 'explore --scenario-file FILE.ts [--scenario NAME] [options]', 'explore --variant-file FILE.ts [--scenario NAME] [--scenario-file FILE.ts] [options]'],
   description: `Explores interleavings of the scenario's CPUs, minimizes a counterexample (fewest preemptions,
 then fewest steps), prints it (--format, default text) and writes the report
 (<out>/<scenario>[--variants].json, .txt, .md and .html; the JSON, the replay artifact, first).
 Progress goes to stderr: a live status line when stderr is a terminal, a one-line summary otherwise.
+With --scenario-file, explores the scenarios FILE declares with defineScenario (each in turn, or
+--scenario NAME; docs/scenarios.md).
 With --variant-file, runs the patched functions FILE defines against every scenario that
 exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md).
 --shard i/n explores the i-th of n deterministic parts of the run (merge the n reports with
@@ -37,6 +44,8 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     scenario: SCENARIO,
     variant: VARIANT,
     env: ENV,
+    kernel: { kind: 'string', value: 'vX.Y', help: "explore that release as shipped: every reached function runs its variant transcribing vX.Y (explicit --variant wins); the report header names the functions that fall back to the v6.6 model. Documented profiles: v4.5, v5.19, v6.6", refusedWith: { 'variant-file': 'a patch file carries its own era (definePatch range/kernel); run it without --kernel' } },
+    'scenario-file': SCENARIO_FILE,
     'variant-file': { kind: 'string', value: 'FILE.ts', help: 'a patch file (definePatch): run its functions in every scenario that exercises them. It is code and runs with your rights, like a test file' },
     strategy: STRATEGY,
     seed: SEED,
@@ -44,8 +53,8 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     'max-executions': MAX_EXECUTIONS,
     'max-steps': MAX_STEPS,
     'pct-depth': { kind: 'int', value: 'N', help: 'bug depth of the pct strategy', default: 3, min: 1, max: 100 },
-    shard: { kind: 'string', value: 'i/n', help: "explore only the i-th of n deterministic parts of the run (1 <= i <= n; merge with 'racewalk merge')", refusedWith: { 'variant-file': PATCH_NO_WORKERS } },
-    jobs: { kind: 'int', value: 'N', help: 'explore on N worker threads', default: 1, min: 1, max: 64, refusedWith: { 'variant-file': PATCH_NO_WORKERS } },
+    shard: { kind: 'string', value: 'i/n', help: "explore only the i-th of n deterministic parts of the run (1 <= i <= n; merge with 'racewalk merge')", refusedWith: { 'variant-file': PATCH_NO_WORKERS, 'scenario-file': SCENARIO_FILE_NO_WORKERS } },
+    jobs: { kind: 'int', value: 'N', help: 'explore on N worker threads', default: 1, min: 1, max: 64, refusedWith: { 'variant-file': PATCH_NO_WORKERS, 'scenario-file': SCENARIO_FILE_NO_WORKERS } },
     out: OUT,
     format: { kind: 'string', value: 'F', help: 'what is printed on stdout: the report in this format', default: 'text', choices: () => FORMATS, refusedWith: { json: '--json prints the one-line summary instead of a report; give one of them' } },
     json: JSON_FLAG,
@@ -72,12 +81,24 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   const reporter = findReporter(values.format ?? 'text');
   const color = useColor(io.isTTY, values, io.env);
+  const file = values['scenario-file'] === undefined ? null : await loadScenarioFile(values['scenario-file']);
   if (values['variant-file'] !== undefined) {
     // a user-written patch: run it against every scenario that exercises the paths it replaces
     return explorePatchCommand(values['variant-file'], {
-      scenario: values.scenario, variants, env, strategy: values.strategy, seed: values.seed, preemptions, maxExecutions: values['max-executions'], maxSteps: values['max-steps'],
+      scenario: given.has('scenario') ? values.scenario : undefined, extraScenarios: file?.scenarios, variants, env, strategy: values.strategy, seed: values.seed, preemptions, maxExecutions: values['max-executions'], maxSteps: values['max-steps'],
       pctDepth: given.has('pct-depth') ? values['pct-depth'] : undefined, outDir, json: values.json, quiet: values.quiet, format: given.has('format') ? reporter.name : undefined, color,
     }, io);
+  }
+  let scenario: string | Scenario = values.scenario ?? DEFAULT_SCENARIO;
+  if (file !== null) {
+    const picked = pickScenario(file, given.has('scenario') ? values.scenario : undefined);
+    if (picked.length > 1) {
+      // every scenario of the file in turn; the exit code is the worst one
+      let rc = 0;
+      for (const s of picked) rc = Math.max(rc, await exploreCommand({ ...values, scenario: s.name }, new Set([...given, 'scenario']), io));
+      return rc;
+    }
+    scenario = picked[0]!;
   }
   ensureWritableDir(outDir); // fail now, not after a long search whose counterexample cannot be saved
   const started = performance.now();
@@ -86,9 +107,12 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
   const progress = io.progressTTY && !values.quiet && !values.json;
   const pctDepth = given.has('pct-depth') ? values['pct-depth'] : undefined;
   // async: the signal handlers (main) run between executions, and the search stops cleanly
+  // --kernel: the release's variants under the explicit ones (also for worker threads, which load variants by name)
+  const profiled = values.kernel === undefined ? variants : { ...kernelProfile(resolveScenario(scenario), parseRelease(values.kernel)).variants, ...variants };
   const result = await checkJobs(values.jobs, {
-    scenario: values.scenario ?? DEFAULT_SCENARIO,
-    variants,
+    scenario,
+    variants: profiled,
+    kernel: values.kernel,
     env,
     strategy: values.strategy ?? DEFAULT_STRATEGY,
     seed: values.seed,
@@ -111,6 +135,7 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
       : undefined,
   });
   if (progress) io.err('\r' + ' '.repeat(72) + '\r');
+  if (file !== null) blameScenarioFile(file, result);
   const secs = (performance.now() - started) / 1000;
   const { explored } = result;
   // a shard's report carries what its siblings must match, for 'racewalk merge'

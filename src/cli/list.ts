@@ -1,18 +1,21 @@
 import { SCENARIOS } from '../scenarios/index.js';
 import { PATHS } from '../kernel/paths/registry.js';
 import { reachOf } from '../scenarios/reach.js';
-import { DEFAULT_INVARIANTS, kernelAssertions } from '../kernel/invariants.js';
+import { DEFAULT_INVARIANTS, REGRESSION_ORACLES, kernelAssertions } from '../kernel/invariants.js';
 import { STRATEGIES } from '../sched/index.js';
 import { ENV_CHOICES, DEFAULT_ENV } from '../kernel/mm.js';
-import { JSON_FLAG, command, defineCommand } from './options.js';
+import { JSON_FLAG, SCENARIO_FILE, command, defineCommand } from './options.js';
+import { loadScenarioFile } from '../scenarios/load.js';
+import type { Scenario } from '../scenarios/scenario.js';
 import { configLabel, expectations } from '../scenarios/matrix.js';
 import { MUTATION } from '../scenarios/scenario.js';
 import { fmtRange } from '../kernel/contracts.js';
 
-export function listData() {
+export function listData(scenarios: readonly Scenario[] = SCENARIOS) {
   return {
-    scenarios: SCENARIOS.map((s) => ({
+    scenarios: scenarios.map((s) => ({
       name: s.name,
+      ...(s.file !== undefined ? { file: s.file } : {}),
       /** the declared kernel functions the scenario reaches (a variant of any of them applies here) */
       paths: [...reachOf(s)],
       description: s.description,
@@ -40,7 +43,7 @@ export function listData() {
       description: p.description,
       variants: p.variants.map((v) => ({ name: v.name, description: v.description, kernel: v.kernel, range: v.range, provides: [...(v.provides ?? [])] })),
     })),
-    invariants: [...DEFAULT_INVARIANTS.map((i) => ({ name: i.name, description: i.description })), ...kernelAssertions],
+    invariants: [...DEFAULT_INVARIANTS.map((i) => ({ name: i.name, description: i.description, ...(REGRESSION_ORACLES[i.name] !== undefined ? { regressionOracle: REGRESSION_ORACLES[i.name] } : {}) })), ...kernelAssertions],
     strategies: STRATEGIES.map((s) => ({ name: s.name, description: s.description, exhaustive: s.exhaustive })),
     env: Object.entries(ENV_CHOICES).map(([name, c]) => ({ name, values: [...c.values], default: DEFAULT_ENV[name as keyof typeof DEFAULT_ENV], description: c.description })),
   };
@@ -65,10 +68,11 @@ export function scenarioTableMarkdown(): string {
 
 export const LIST_DECL = defineCommand({
   name: 'list',
-  usage: ['list [--json | --markdown]'],
-  description: 'Lists the scenarios (with their known races), the modelled paths and their variants, the invariants,\nthe search strategies and the environment choices.',
+  usage: ['list [--json | --markdown] [--scenario-file FILE.ts]'],
+  description: 'Lists the scenarios (with their known races), the modelled paths and their variants, the invariants,\nthe search strategies and the environment choices. With --scenario-file, the scenarios are that file\'s\n(with the functions each reaches, found by exploring it).',
   options: {
     json: { ...JSON_FLAG, help: 'print everything as one JSON document (the contract other tools build on)' },
+    'scenario-file': SCENARIO_FILE,
     markdown: { kind: 'flag', help: "print README's scenario table: per scenario, its known races (with the fixing commit), clean and not-applicable configurations" },
   },
   exit: '0, or 2 on bad usage.',
@@ -80,8 +84,9 @@ export const LIST = command({
   run: ({ values }, io) => listCommand(values, (s) => io.out(s)),
 });
 
-export function listCommand(values: { readonly json: boolean; readonly markdown?: boolean }, out: (s: string) => void): number {
-  const d = listData();
+export async function listCommand(values: { readonly json: boolean; readonly markdown?: boolean; readonly 'scenario-file'?: string }, out: (s: string) => void): Promise<number> {
+  const file = values['scenario-file'];
+  const d = listData(file === undefined ? SCENARIOS : (await loadScenarioFile(file)).scenarios);
   if (values.markdown) {
     out(scenarioTableMarkdown());
     return 0;
@@ -95,6 +100,7 @@ export function listCommand(values: { readonly json: boolean; readonly markdown?
   for (const s of d.scenarios) {
     lines.push(`  ${s.name}  (Linux ${s.kernel})`);
     lines.push(`      ${s.description}`);
+    if (file !== undefined) lines.push(`      reaches: ${s.paths.join(', ')}`);
     const drives = Object.entries(s.drives);
     if (drives.length > 0) lines.push(`      drives: ${drives.map(([f, how]) => `${f} (${how})`).join('; ')}`);
     for (const c of s.expectations) {
@@ -113,7 +119,10 @@ export function listCommand(values: { readonly json: boolean; readonly markdown?
   lines.push('', `Other replaceable functions (faithful only; a patch file may replace any of them, see racewalk list --json):`);
   for (let i = 0; i < plain.length; i += 6) lines.push(`  ${plain.slice(i, i + 6).map((p) => p.name).join(', ')}`);
   lines.push('', 'Invariants:');
-  for (const i of d.invariants) lines.push(`  ${i.name.padEnd(28)} ${i.description}`);
+  for (const i of d.invariants) {
+    const oracle = 'regressionOracle' in i && i.regressionOracle !== undefined ? ` [regression oracle, not a kernel guarantee: ${i.regressionOracle}]` : '';
+    lines.push(`  ${i.name.padEnd(28)} ${i.description}${oracle}`);
+  }
   lines.push('', 'Strategies:');
   for (const s of d.strategies) lines.push(`  ${s.name.padEnd(12)} ${s.description}`);
   lines.push('', 'Environment (--env NAME=VALUE):');

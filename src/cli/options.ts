@@ -28,7 +28,7 @@ export interface OptionDecl {
   readonly value?: string;
   /** what it does, one line */
   readonly help: string;
-  /** the default, as help shows it (and, for int, the value used) */
+  /** the default, as help shows it (for int, a number is the value used; a string only describes it) */
   readonly default?: string | number;
   /** whole-number range, inclusive (int only) */
   readonly min?: number;
@@ -242,13 +242,15 @@ export function commandHelp(c: CommandDecl<Readonly<Record<string, OptionDecl>>>
 // ---- options several commands share: one declaration each ----
 
 export const SCENARIO = { kind: 'string', value: 'NAME', help: "the scenario to explore (names: 'racewalk list')", default: DEFAULT_SCENARIO } satisfies OptionDecl;
+/** a user's scenario file (docs/scenarios.md) */
+export const SCENARIO_FILE = { kind: 'string', value: 'FILE.ts', help: "a scenario file (defineScenario, docs/scenarios.md): its scenarios, or --scenario NAME of them. It is code and runs with your rights, like a test file" } satisfies OptionDecl;
 export const VARIANT = { kind: 'list', value: 'PATH=VARIANT', help: "run a variant of a modelled path instead of the faithful code (see 'racewalk list')" } satisfies OptionDecl;
 export const ENV = { kind: 'list', value: 'NAME=VALUE', help: "an environment choice, e.g. tlb=ipi (see 'racewalk list')" } satisfies OptionDecl;
 export const STRATEGY = { kind: 'string', value: 'NAME', help: 'the search strategy', default: DEFAULT_STRATEGY, choices: () => STRATEGIES.map((s) => s.name) } satisfies OptionDecl;
 export const SEED = { kind: 'int', value: 'N', help: 'seed of the random and pct strategies', default: 1, min: 0, max: 2 ** 32 - 1 } satisfies OptionDecl;
-export const PREEMPTIONS = { kind: 'int', value: 'N', help: 'preemption bound: schedules switching away from a runnable CPU at most N times (default: no bound)', min: 0, max: 1000 } satisfies OptionDecl;
+export const PREEMPTIONS = { kind: 'int', value: 'N', help: 'preemption bound: only schedules switching away from a runnable CPU at most N times', default: 'no bound', min: 0, max: 1000 } satisfies OptionDecl;
 export const MAX_EXECUTIONS = { kind: 'int', value: 'N', help: 'stop after N executions', default: DEFAULT_MAX_EXECUTIONS, min: 1, max: 1_000_000_000 } satisfies OptionDecl;
-export const MAX_STEPS = { kind: 'int', value: 'N', help: "an execution longer than N steps is the max-steps violation (default: the scenario's, 2000 unless it says)", min: 1, max: 10_000_000 } satisfies OptionDecl;
+export const MAX_STEPS = { kind: 'int', value: 'N', help: 'an execution longer than N steps is the max-steps violation', default: "the scenario's (2000 unless it says)", min: 1, max: 10_000_000 } satisfies OptionDecl;
 export const OUT = { kind: 'string', value: 'DIR', help: 'folder the report files are written to', default: 'reports' } satisfies OptionDecl;
 export const JSON_FLAG = { kind: 'flag', help: 'print a one-line JSON summary on stdout instead of the report' } satisfies OptionDecl;
 export const QUIET = { kind: 'flag', help: 'print only the verdict line' } satisfies OptionDecl;

@@ -9,20 +9,24 @@ import { renderText, replayCommand } from '../report/text.js';
 import { FORMATS, findReporter } from '../report/index.js';
 import { schemaError } from '../report/schema.js';
 import type { Env } from '../kernel/mm.js';
-import { COLOR, ENV, JSON_FLAG, MAX_STEPS, NO_COLOR, SCENARIO, VARIANT, command, defineCommand, parseAssignments, type Values } from './options.js';
+import { COLOR, ENV, JSON_FLAG, MAX_STEPS, NO_COLOR, SCENARIO, SCENARIO_FILE, VARIANT, command, defineCommand, parseAssignments, type Values } from './options.js';
 import { asTyped, sanitizeLine, useColor } from './terminal.js';
 import { notARegularFile } from '../core/files.js';
 import type { Io } from './main.js';
 import { loadPatch } from '../patch/load.js';
 import type { VariantDef } from '../kernel/paths/registry.js';
+import { loadScenarioFile } from '../scenarios/load.js';
+import { isDefinedScenario } from '../scenarios/define.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
 export const REPLAY_DECL = defineCommand({
   name: 'replay',
-  usage: ['replay REPORT.json [--variant-file FILE.ts] [--format F | --json]', 'replay --schedule STRING [--scenario NAME] [--variant PATH=VARIANT]... [--env NAME=VALUE]... [--variant-file FILE.ts] [--format F | --json]'],
+  usage: ['replay REPORT.json [--variant-file FILE.ts] [--scenario-file FILE.ts] [--format F | --json]', 'replay --schedule STRING [--scenario NAME] [--scenario-file FILE.ts] [--variant PATH=VARIANT]... [--env NAME=VALUE]... [--variant-file FILE.ts] [--format F | --json]'],
   description: `Re-runs one schedule and prints the trace step by step with the state each step changed.
 From a report, the scenario, variants and environment are the report's (and the trace is
 checked against it step by step). Add --variant-file FILE when the schedule was found with a
-user's patch (FILE is code: it runs with your rights, like a test file).`,
+user's patch (FILE is code: it runs with your rights, like a test file), and --scenario-file FILE
+when the scenario is one of yours (a report of one names its file and loads it by itself).`,
   positionals: { name: 'REPORT.json', min: 0, max: 1, what: 'report file' },
   options: {
     schedule: { kind: 'string', value: 'STRING', help: 'the schedule to run (rw1:<scenario>:<cpu>x<count>,...), as explore prints it', },
@@ -30,6 +34,7 @@ user's patch (FILE is code: it runs with your rights, like a test file).`,
     variant: VARIANT,
     env: ENV,
     'variant-file': { kind: 'string', value: 'FILE.ts', help: "the patch file the schedule was found with (explore --variant-file)" },
+    'scenario-file': { ...SCENARIO_FILE, help: 'the scenario file that declares the scenario (explore --scenario-file; default: the one a report names)' },
     'max-steps': MAX_STEPS,
     format: { kind: 'string', value: 'F', help: 'print the trace in this format', default: 'text', choices: () => FORMATS, refusedWith: { json: '--json is --format json; give one of them' } },
     json: { ...JSON_FLAG, help: 'print the trace as a JSON report (as --format json)' },
@@ -47,12 +52,16 @@ export const REPLAY = command({
   summary: 're-run one schedule (or a report) and print its trace step by step',
   run: async ({ values, positionals }, io) => {
     // a schedule found with a user's patch replays only with the patch's functions loaded
-    const extra = values['variant-file'] === undefined ? undefined : (await loadPatch(values['variant-file'])).extraVariants;
-    return replay(values, positionals, io, extra);
+    const patch = values['variant-file'] === undefined ? undefined : await loadPatch(values['variant-file']);
+    // a scenario of the user's replays only with the file that declares it loaded
+    const fromReport = positionals.length === 1 && values['scenario-file'] === undefined ? loadReport(positionals[0]!).scenarioFile : undefined;
+    const file = values['scenario-file'] ?? fromReport;
+    const own = [...(file === undefined ? [] : (await loadScenarioFile(file)).scenarios), ...(patch?.scenarios.filter(isDefinedScenario) ?? [])];
+    return replay(values, positionals, io, patch?.extraVariants, own);
   },
 });
 
-function replay(values: ReplayValues, positionals: readonly string[], io: Required<Io>, extraVariants?: Readonly<Record<string, readonly VariantDef[]>>): number {
+function replay(values: ReplayValues, positionals: readonly string[], io: Required<Io>, extraVariants?: Readonly<Record<string, readonly VariantDef[]>>, own: readonly Scenario[] = []): number {
   let scenarioName: string;
   let variants: Record<string, string>;
   let env: Partial<Env>;
@@ -82,7 +91,7 @@ function replay(values: ReplayValues, positionals: readonly string[], io: Requir
   if (parsed.scenario !== scenarioName) {
     throw new UsageError(`the schedule was recorded for scenario '${parsed.scenario}', not '${scenarioName}'`);
   }
-  const program = buildProgram(resolveScenario(scenarioName), { variants, env, extraVariants, maxSteps: values['max-steps'] });
+  const program = buildProgram(own.find((s) => s.name === scenarioName) ?? resolveScenario(scenarioName), { variants, env, extraVariants, maxSteps: values['max-steps'] });
   // no Math.max(...choices): a schedule may have millions of steps, more than a call's arguments
   const highest = parsed.choices.reduce((m, c) => (c > m ? c : m), -1);
   if (highest >= program.threads.length) {

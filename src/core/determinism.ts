@@ -187,6 +187,9 @@ export class DeterminismGuard<W> implements Strategy {
   get wantsWrites(): boolean | undefined {
     return (this.inner as Chooser).wantsWrites;
   }
+  get segments() {
+    return this.inner.segments;
+  }
 
   nextExecution(): boolean {
     if (this.mismatch !== null) return false;

@@ -1,5 +1,5 @@
 import type { Change, Machine } from './machine.js';
-import { ModelError } from './machine.js';
+import { ModelError, resourceId } from './machine.js';
 import type { Checker, Invariant, StepInfo } from './invariant.js';
 import type { GhostEvent, Op, Path, SharedOp } from './op.js';
 
@@ -28,16 +28,25 @@ export interface SchedView {
   nextOp(tid: number): SharedOp | null;
   readonly stepIndex: number;
   readonly threadCount: number;
-  /** memory locations the last step wrote (only for choosers with `wantsWrites`) */
+  /**
+   * memory locations and named resources the last step wrote, including writes by the invariant
+   * checks and ghost deliveries that ran with it (only for choosers with `wantsWrites`)
+   */
   readonly lastWrites: readonly number[];
+  /**
+   * what the last step's world handler, invariant checks and ghost deliveries read (memory
+   * locations and named resources; only for choosers with `wantsWrites`). The op's own access
+   * is not repeated here (footprint.ts adds it).
+   */
+  readonly lastReads: readonly number[];
 }
 
 export interface Chooser {
   /** Pick the next thread; -1 abandons the execution (a sleep-set-blocked DPOR execution). */
   choose(view: SchedView): number;
-  /** ask the machine to report the locations each step writes (`SchedView.lastWrites`) */
+  /** ask the machine to report what each step reads and writes (`SchedView.lastWrites`, `lastReads`) */
   readonly wantsWrites?: boolean;
-  /** after each executed step (DPOR tracks races here) */
+  /** after each executed step, its checks and the ghost events delivered with it (DPOR tracks races here) */
   onStep?(tid: number, op: SharedOp, view: SchedView): void;
 }
 
@@ -68,9 +77,22 @@ export interface ExecResult {
   readonly steps: number;
   readonly trace: readonly TraceStep[] | null;
   readonly threadResults: readonly unknown[];
-  /** the chooser abandoned this execution (sleep-set blocked): not checked at the end */
+  /** the chooser abandoned this execution (sleep-set blocked), or it was interrupted: not checked at the end */
   readonly aborted: boolean;
+  /** `shouldStop` said stop in the middle of this execution (Ctrl-C during a long execution) */
+  readonly interrupted?: boolean;
 }
+
+export interface RunOptions {
+  /**
+   * Polled every STOP_POLL_STEPS steps: true ends the execution at once as interrupted (an
+   * execution can run for millions of steps; a stop request must not wait for its end).
+   */
+  readonly shouldStop?: () => boolean;
+}
+
+/** steps between polls of RunOptions.shouldStop (a poll costs a call; a step ~ a microsecond) */
+export const STOP_POLL_STEPS = 4096;
 
 interface ThreadState {
   gen: Path<unknown>;
@@ -83,13 +105,18 @@ export const NO_DEADLOCK = 'no-deadlock';
 export const MAX_STEPS = 'max-steps';
 
 /** Run one execution of `program`, letting `chooser` pick the thread at every step. */
-export function runExecution<W>(program: Program<W>, chooser: Chooser, record = false): ExecResult {
+export function runExecution<W>(program: Program<W>, chooser: Chooser, record = false, run: RunOptions = {}): ExecResult {
+  const shouldStop = run.shouldStop;
+  let interrupted = false;
   const m = program.newMachine();
   const n = program.threads.length;
   const threads: ThreadState[] = [];
   const checkers: Checker[] = program.invariants.map((inv) => inv.start(m));
   const stepTable = stepDispatch(program, checkers);
   const ghostCheckers = checkers.filter((c) => c.ghost !== undefined);
+  // invariants that keep untracked state: each call reads and writes the invariant's own resource
+  const coarse = coarseResources(program);
+  const ghostCoarse = ghostCheckers.map((c) => coarse[checkers.indexOf(c)]!);
   const choices: number[] = [];
   const trace: TraceStep[] | null = record ? [] : null;
   let notes: string[] | null = null;
@@ -130,7 +157,13 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
 
   const deliverGhost = (tid: number, ev: GhostEvent): void => {
     if (notes !== null) notes.push(describeGhost(ev));
-    for (const c of ghostCheckers) {
+    for (let i = 0; i < ghostCheckers.length; i++) {
+      const c = ghostCheckers[i]!;
+      const r = ghostCoarse[i]!;
+      if (r !== 0) {
+        m.observe(r);
+        m.touch(r);
+      }
       const msg = c.ghost!(tid, ev);
       if (msg !== null) fail(invariantNameOf(program.invariants, checkers, c), msg);
     }
@@ -138,7 +171,11 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
 
   const enabled: number[] = [];
   const lastWrites: number[] = [];
-  if (chooser.wantsWrites === true) m.touched = lastWrites;
+  const lastReads: number[] = [];
+  if (chooser.wantsWrites === true) {
+    m.touched = lastWrites;
+    m.reads = lastReads;
+  }
   let aborted = false;
   let current = -1;
   const view: SchedView = {
@@ -152,6 +189,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
     },
     threadCount: n,
     lastWrites,
+    lastReads,
   };
   const info: StepInfo = { tid: 0, op: null as unknown as SharedOp, before: 0, result: 0, index: 0 };
   let modelError: ExecResult['modelError'] = null;
@@ -179,6 +217,11 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
         fail(NO_DEADLOCK, `no CPU can make progress: ${why.join('; ')}`);
         break;
       }
+      if (shouldStop !== undefined && (stepIndex + 1) % STOP_POLL_STEPS === STOP_POLL_STEPS - 1 && shouldStop()) {
+        interrupted = true;
+        aborted = true;
+        break;
+      }
       if (stepIndex + 1 >= program.maxSteps) {
         fail(MAX_STEPS, `execution exceeded ${program.maxSteps} steps: a path loops without making progress under this schedule (raise --max-steps if the model legitimately needs more)`);
         break;
@@ -194,13 +237,14 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
       }
       stepIndex++;
       const op = t.next!;
-      const before = op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw' ? m.mem[op.loc]! : 0;
+      const before = op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw' ? m.cells[op.loc]! : 0;
       if (record) {
         m.changes = [];
         notes = [];
       }
       let result: number;
       lastWrites.length = 0;
+      lastReads.length = 0;
       try {
         result = m.apply(tid, op);
       } catch (e) {
@@ -217,16 +261,22 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
       const forKind = stepTable.get(op.kind) ?? ALL_STEPS_EMPTY;
       for (let i = 0; i < forKind.length; i++) {
         const c = checkers[forKind[i]!]!;
+        const r = coarse[forKind[i]!]!;
+        if (r !== 0) {
+          m.observe(r);
+          m.touch(r);
+        }
         const msg = c.step!(info);
         if (msg !== null) fail(program.invariants[forKind[i]!]!.name, msg);
       }
-      chooser.onStep?.(tid, op, view);
       try {
         advance(tid, result);
       } catch (e) {
         modelError = { tid, step: stepIndex, error: e };
         break;
       }
+      // after the ghost events delivered with this step: their reads are part of its footprint
+      chooser.onStep?.(tid, op, view);
       if (trace !== null) trace.push({ index: stepIndex, tid, op, result, changes: m.changes!, notes: notes! });
     }
     if (violation === null && modelError === null && !aborted) {
@@ -245,9 +295,11 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
   } finally {
     m.changes = null;
     m.touched = null;
+    m.reads = null;
   }
   return {
     aborted,
+    ...(interrupted ? { interrupted } : {}),
     violation,
     modelError,
     choices,
@@ -258,6 +310,17 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
 }
 
 const ALL_STEPS_EMPTY: readonly number[] = [];
+const coarseCache = new WeakMap<object, number[]>();
+
+/** Per invariant: 0 if its state is tracked, else the resource every call of its checker reads and writes. */
+function coarseResources<W>(program: Program<W>): number[] {
+  let r = coarseCache.get(program);
+  if (r === undefined) {
+    r = program.invariants.map((inv) => (inv.state === 'tracked' ? 0 : resourceId(`invariant:${inv.name}`)));
+    coarseCache.set(program, r);
+  }
+  return r;
+}
 const OP_KINDS: readonly SharedOp['kind'][] = [
   'load', 'store', 'rmw', 'fence', 'lock', 'unlock', 'irq_disable', 'irq_enable', 'rcu_read_lock', 'rcu_read_unlock',
   'ipi_send', 'ipi_wait', 'gp_start', 'gp_wait', 'world', 'await',

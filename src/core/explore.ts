@@ -4,7 +4,7 @@
  * `clean` only when the strategy exhausted its whole space with no bound cutting it.
  */
 import { runExecution, type ExecResult, type Program } from './execution.js';
-import type { Strategy } from '../sched/strategy.js';
+import type { SegmentStats, Strategy } from '../sched/strategy.js';
 
 export type Verdict = 'violation' | 'clean' | 'no-violation-found' | 'model-error';
 
@@ -13,7 +13,10 @@ export interface ExploreOptions {
   /** called every `progressEvery` executions */
   readonly onProgress?: (p: Progress) => void;
   readonly progressEvery?: number;
-  /** polled between executions; true stops the search (Ctrl-C) */
+  /**
+   * polled between executions and every few thousand steps within one; true stops the search
+   * (Ctrl-C), ending a long execution at once as interrupted
+   */
   readonly shouldStop?: () => boolean;
   /** exploreAsync: executions between turns of the event loop (default 64) */
   readonly yieldEvery?: number;
@@ -42,6 +45,8 @@ export interface ExploreResult {
   /** the execution number (1-based) that found it */
   readonly foundAt: number;
   readonly interrupted: boolean;
+  /** for one shard or worker of a split run: what each of its parts explored (sched/shard.ts) */
+  readonly segments?: readonly SegmentStats[];
 }
 
 export function explore<W>(program: Program<W>, strategy: Strategy, opts: ExploreOptions): ExploreResult {
@@ -80,7 +85,12 @@ function* exploring<W>(program: Program<W>, strategy: Strategy, opts: ExploreOpt
       break;
     }
     if (!strategy.nextExecution()) break;
-    const r = runExecution(program, strategy);
+    const r = runExecution(program, strategy, false, { shouldStop: opts.shouldStop });
+    if (r.interrupted === true) {
+      // cut short: neither explored nor counted
+      interrupted = true;
+      break;
+    }
     strategy.endExecution(r);
     executions++;
     steps += r.steps;
@@ -115,5 +125,6 @@ function* exploring<W>(program: Program<W>, strategy: Strategy, opts: ExploreOpt
     failing,
     foundAt: failing === null ? 0 : executions,
     interrupted,
+    ...(strategy.segments !== undefined ? { segments: strategy.segments.map((x) => ({ ...x })) } : {}),
   };
 }

@@ -32,5 +32,18 @@ export interface Invariant<W = unknown> {
    * explorer's hot loop). Omitted: every step.
    */
   readonly stepKinds?: readonly SharedOp['kind'][];
+  /**
+   * Where the checker keeps what it remembers between calls. DPOR orders two steps only if one
+   * writes what the other reads; everything a checker reads through `m.mem`, `m.observe` and
+   * world state that records its reads is part of the footprint of the step it checks, but
+   * closure variables are invisible to it.
+   * - 'tracked': the checker keeps no state of its own outside `m` and GhostMap (core/ghost.ts),
+   *   or only state of one CPU used by that CPU's own calls; DPOR then orders exactly what the
+   *   checker can tell apart.
+   * - omitted (the default, for invariants written without this in mind): every call of the
+   *   checker is taken to read and write one resource private to the invariant, so DPOR orders
+   *   every pair of checked steps of different CPUs. Sound, but explores more.
+   */
+  readonly state?: 'tracked';
   start(m: Machine<W>): Checker;
 }

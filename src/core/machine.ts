@@ -30,8 +30,31 @@ export interface BlockReason {
   readonly why: string;
 }
 
+/**
+ * Resource ids. Memory cells are 0..memSize-1. Other shared state an invariant or a world
+ * handler can read (page metadata, an invariant's own cross-CPU state) gets a stable negative id
+ * from `resourceId`, below the ids the scheduler uses for CPU-local substrate (IRQ, RCU, ...).
+ */
+const resourceIds = new Map<string, number>();
+const FIRST_NAMED_RESOURCE = -1_000_000;
+/** A stable id for a named resource (the same name gives the same id for the whole process). */
+export function resourceId(name: string): number {
+  let id = resourceIds.get(name);
+  if (id === undefined) {
+    id = FIRST_NAMED_RESOURCE - resourceIds.size;
+    resourceIds.set(name, id);
+  }
+  return id;
+}
+/** wildcard: any memory location (>= 0), e.g. a bulk read of `mem` (mem.slice()) */
+export const ALL_MEMORY = -999;
+
 export class Machine<W = unknown> {
-  readonly mem: Float64Array;
+  /**
+   * The memory cells themselves. The machine applies ops to these; everything else (invariants,
+   * world handlers, scenario code) reads `mem`, which records each read while `reads` is set.
+   */
+  readonly cells: Float64Array;
   /** per CPU: irqs disabled (local_irq_save) */
   readonly irqOff: Uint8Array;
   /** per CPU: rcu_read_lock nesting */
@@ -42,9 +65,15 @@ export class Machine<W = unknown> {
   readonly gpPending: Uint32Array;
   /** non-null while a trace is being recorded: the changes of the current step */
   changes: Change[] | null = null;
-  /** memory locations written by the current step, when a strategy asks for them (DPOR) */
+  /** memory locations (and named resources) written by the current step, when a strategy asks for them (DPOR) */
   touched: number[] | null = null;
-  /** ghost events of the current step, delivered to invariants after the step */
+  /**
+   * Memory locations and named resources read through `mem` / `observe` by the current step's
+   * world handler, invariant checks and ghost deliveries, when a strategy asks for them (DPOR):
+   * what an invariant reads becomes part of the footprint of the step it checks.
+   */
+  reads: number[] | null = null;
+  private readonly tracked: Float64Array;
   constructor(
     readonly ncpu: number,
     memSize: number,
@@ -53,17 +82,32 @@ export class Machine<W = unknown> {
     readonly handlers: Readonly<Record<string, WorldHandler<W>>>,
   ) {
     if (ncpu > 31) throw new Error('at most 31 CPUs');
-    this.mem = new Float64Array(memSize);
+    this.cells = new Float64Array(memSize);
+    this.tracked = trackingView(this);
     this.irqOff = new Uint8Array(ncpu);
     this.rcuNest = new Uint16Array(ncpu);
     this.ipiPending = new Uint32Array(ncpu);
     this.gpPending = new Uint32Array(ncpu);
   }
 
+  /** Shared memory as everything outside the machine sees it: reads are recorded while `reads` is set. */
+  get mem(): Float64Array {
+    return this.reads === null ? this.cells : this.tracked;
+  }
+
+  /** Record a read of a named resource (resourceId) by the current step's checks or handler. */
+  observe(res: number): void {
+    if (this.reads !== null) this.reads.push(res);
+  }
+  /** Record a write of a named resource (resourceId): world state a world handler changes. */
+  touch(res: number): void {
+    if (this.touched !== null) this.touched.push(res);
+  }
+
   /** The one way state is written; records the change when a trace is being taken. */
   write(loc: number, value: number): void {
-    const before = this.mem[loc]!;
-    this.mem[loc] = value;
+    const before = this.cells[loc]!;
+    this.cells[loc] = value;
     if (this.touched !== null) this.touched.push(loc);
     if (this.changes !== null && before !== value) {
       this.changes.push({
@@ -83,13 +127,13 @@ export class Machine<W = unknown> {
   enabled(tid: number, op: SharedOp): boolean {
     switch (op.kind) {
       case 'lock':
-        return this.mem[op.loc] === 0;
+        return this.cells[op.loc] === 0;
       case 'ipi_wait':
         return this.ipiPending[tid] === 0;
       case 'gp_wait':
         return this.gpPending[tid] === 0;
       case 'await':
-        return awaitHolds(op.cmp, this.mem[op.loc]!, op.value);
+        return awaitHolds(op.cmp, this.cells[op.loc]!, op.value);
       default:
         return true;
     }
@@ -99,13 +143,13 @@ export class Machine<W = unknown> {
   blockedOn(tid: number, op: SharedOp): string {
     switch (op.kind) {
       case 'lock':
-        return `spinning on ${this.layout.nameOf(op.loc)} held by cpu${this.mem[op.loc]! - 1}`;
+        return `spinning on ${this.layout.nameOf(op.loc)} held by cpu${this.cells[op.loc]! - 1}`;
       case 'ipi_wait':
         return `waiting for its IPI to be taken by ${cpuList(this.ipiPending[tid]!)} (irqs off there)`;
       case 'gp_wait':
         return `waiting for an RCU grace period: ${cpuList(this.gpPending[tid]!)} still in a read-side section`;
       case 'await':
-        return `spinning until ${this.layout.nameOf(op.loc)} satisfies ${awaitCondText(op.cmp, op.value)} (it is ${this.layout.formatValue(op.loc, this.mem[op.loc]!)})`;
+        return `spinning until ${this.layout.nameOf(op.loc)} satisfies ${awaitCondText(op.cmp, op.value)} (it is ${this.layout.formatValue(op.loc, this.cells[op.loc]!)})`;
       default:
         return 'runnable';
     }
@@ -113,7 +157,7 @@ export class Machine<W = unknown> {
 
   /** Apply one shared operation for thread `tid`; returns the value the path receives. */
   apply(tid: number, op: SharedOp): number {
-    const mem = this.mem;
+    const mem = this.cells;
     switch (op.kind) {
       case 'load':
         return mem[op.loc]!;
@@ -163,7 +207,7 @@ export class Machine<W = unknown> {
       case 'ipi_send': {
         // CPUs with irqs on take the IPI at once; the rest hold it until local_irq_enable.
         let pending = 0;
-        for (let c = 0; c < this.ncpu; c++) if (c !== tid && this.irqOff[c] === 1) pending |= 1 << c;
+        for (let c = 0; c < this.ncpu; c++) if (c !== tid && this.irqOff[c] === 1 && (op.targets === undefined || (op.targets >> c) & 1)) pending |= 1 << c;
         this.ipiPending[tid] = pending;
         this.note(`cpu${tid}.ipi`, '-', pending === 0 ? 'taken by all CPUs' : `pending on ${cpuList(pending)}`);
         return 0;
@@ -203,6 +247,40 @@ export class Machine<W = unknown> {
     const bit = 1 << cpu;
     for (let s = 0; s < this.ncpu; s++) if (this.gpPending[s]! & bit) this.gpPending[s]! &= ~bit;
   }
+}
+
+/**
+ * `mem` as seen while reads are recorded: a Proxy over the cells that logs every index read and
+ * turns every index write into Machine.write (so it is recorded as a write too). Anything else
+ * (slice, subarray, iteration) is a read of all memory.
+ */
+function trackingView<W>(m: Machine<W>): Float64Array {
+  const cells = m.cells;
+  return new Proxy(cells, {
+    get(t, k) {
+      if (typeof k === 'string') {
+        const i = +k;
+        if (i >= 0 && (i | 0) === i && i < t.length) {
+          m.reads?.push(i);
+          return t[i];
+        }
+        if (k === 'length') return t.length;
+      }
+      m.reads?.push(ALL_MEMORY);
+      const v = Reflect.get(t, k, t) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+    set(t, k, v) {
+      if (typeof k === 'string') {
+        const i = +k;
+        if (i >= 0 && (i | 0) === i && i < t.length) {
+          m.write(i, v as number);
+          return true;
+        }
+      }
+      return Reflect.set(t, k, v, t);
+    },
+  });
 }
 
 export function rmwResult(kind: RmwKind, old: number, a: number, b: number): number {

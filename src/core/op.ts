@@ -50,10 +50,11 @@ export interface IrqOp { readonly kind: 'irq_disable' | 'irq_enable'; readonly l
 /** rcu_read_lock / rcu_read_unlock on the thread's own CPU. */
 export interface RcuOp { readonly kind: 'rcu_read_lock' | 'rcu_read_unlock'; readonly label: Label }
 /**
- * Send an IPI to every other CPU (a TLB-shootdown IPI, smp_call_function). CPUs with irqs
+ * Send an IPI to every other CPU (smp_call_function), or to the CPUs in `targets` (a bitmask:
+ * smp_call_function_many(mask), as a TLB shootdown to the mm's mm_cpumask). CPUs with irqs
  * enabled take it at once; CPUs with irqs off hold it pending until they re-enable irqs.
  */
-export interface IpiSendOp { readonly kind: 'ipi_send'; readonly label: Label }
+export interface IpiSendOp { readonly kind: 'ipi_send'; readonly label: Label; readonly targets?: number }
 /** Wait until every CPU targeted by this thread's last ipi_send has taken it (wait=1). */
 export interface IpiWaitOp { readonly kind: 'ipi_wait'; readonly label: Label }
 /** Start an RCU grace period: every CPU now in a read-side section (incl. irqs off) must leave it. */

@@ -31,6 +31,9 @@ export interface KernelRange {
 
 export const CURRENT: Version = 'v6.6';
 
+/** `fixedBy` of a known race that no kernel shipped: the variant removes a check on purpose. */
+export const MUTATION = 'deliberate mutation (no kernel shipped it)';
+
 /** 'v5.10' -> [5, 10]; throws on anything else (declarations are checked by a test). */
 export function parseVersion(v: Version): [number, number] {
   const m = /^v(\d+)\.(\d+)$/.exec(v);

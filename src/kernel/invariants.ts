@@ -2,13 +2,21 @@
  * mm invariants, checked by the explorer after every step and at the end of every execution.
  * Each is a property the kernel promises (or relies on); the message of a violation says what
  * broke in kernel terms. Ghost events (`gup_hold`, `gup_pte_read`, ...) come from the paths.
+ *
+ * Soundness under DPOR (README "Exploration"): every invariant here is `state: 'tracked'`. What
+ * a checker reads of memory (`m.mem`) and page metadata (`m.world.pages[pfn].use`/`.gen`) is
+ * recorded into the footprint of the step it checks; what it remembers about another CPU's
+ * events lives in a GhostMap, whose accesses are footprint too. Plain Maps are kept only for
+ * state one CPU writes and only that CPU's own calls read (keyed by tid, noted at each), or
+ * state read only at the end from commutative updates.
  */
 import type { Invariant, StepInfo } from '../core/invariant.js';
 import type { GhostEvent } from '../core/op.js';
+import { GhostMap } from '../core/ghost.js';
 import type { KernelMachine, KernelState } from './world.js';
 import {
   F_MAPCOUNT, F_NR_PAGES_MAPPED, F_PINCOUNT, F_REFCOUNT, F_COMPOUND_HEAD, isTailValue, decodeCompoundHead,
-  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, F_PTL, MM_PAGE_TABLE_LOCK, MM_WRITE_PROTECT_SEQ,
+  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, F_PTL, F_ENTIRE_MAPCOUNT, F_FOLIO_ORDER, MM_PAGE_TABLE_LOCK, MM_WRITE_PROTECT_SEQ,
 } from './world.js';
 import {
   is_migration_entry, pmd_pgtable, pmd_trans_huge, pte_access_permitted, pte_pfn, pte_present, pmd_present, pmd_pfn,
@@ -24,6 +32,7 @@ const cpu = (tid: number): string => `cpu${tid}`;
 
 export const countsNonNegative: KernelInvariant = {
   name: 'refcount-nonnegative',
+  state: 'tracked',
   stepKinds: ['store', 'rmw'],
   description: 'No _refcount or _pincount below zero, no _mapcount below -1 (an over-dropped reference or mapping).',
   start(m) {
@@ -44,13 +53,14 @@ export const countsNonNegative: KernelInvariant = {
 
 export const noGetOnFreePage: KernelInvariant = {
   name: 'no-ref-on-free-page',
+  state: 'tracked',
   stepKinds: ['store', 'rmw'],
   description: 'No reference is taken on a page whose _refcount is 0 (free, or frozen by split/migration): only get_page_unless_zero-style gets may race with freeing.',
   start(m) {
     const L = m.world.L;
     // folio_ref_freeze() (a cmpxchg to 0) by a CPU: that CPU's own page_ref_inc()/page_ref_add()
     // from 0 is its unfreeze (__split_huge_page() restores the head's count so), not a get
-    const frozenBy = new Map<number, number>();
+    const frozenBy = new GhostMap<number, number>(m, 'no-ref-on-free-page:frozenBy');
     return {
       step(s) {
         if ((s.op.kind === 'rmw' || s.op.kind === 'store') && L.fieldOf(s.op.loc) === F_REFCOUNT) {
@@ -74,6 +84,7 @@ export const noGetOnFreePage: KernelInvariant = {
 
 export const noRefOnTail: KernelInvariant = {
   name: 'no-ref-on-tail-page',
+  state: 'tracked',
   stepKinds: ['rmw'],
   description: 'References are taken on the folio (compound head), never on a tail page: a tail page\'s _refcount stays 0.',
   start(m) {
@@ -93,27 +104,30 @@ export const noRefOnTail: KernelInvariant = {
 
 /** per-thread set of pages GUP returned and has not yet released */
 class Holds {
-  readonly byPfn = new Map<number, { tid: number; addr: number }[]>();
+  readonly byPfn: GhostMap<number, readonly { tid: number; addr: number }[]>;
+  constructor(m: KernelMachine, name: string) {
+    this.byPfn = new GhostMap(m, name);
+  }
   hold(tid: number, pfn: number, addr: number): void {
-    const list = this.byPfn.get(pfn) ?? [];
-    list.push({ tid, addr });
-    this.byPfn.set(pfn, list);
+    this.byPfn.set(pfn, [...(this.byPfn.get(pfn) ?? []), { tid, addr }]);
   }
   release(tid: number, pfn: number): void {
     const list = this.byPfn.get(pfn);
     if (list === undefined) return;
     const i = list.findIndex((h) => h.tid === tid);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.byPfn.delete(pfn);
+    const rest = i >= 0 ? [...list.slice(0, i), ...list.slice(i + 1)] : list;
+    if (rest.length === 0) this.byPfn.delete(pfn);
+    else if (rest !== list) this.byPfn.set(pfn, rest);
   }
 }
 
 export const gupPageNotFreed: KernelInvariant = {
   name: 'gup-page-not-freed',
+  state: 'tracked',
   stepKinds: ['world'],
   description: 'A page returned by GUP is not freed (or reused) while the GUP caller holds it.',
   start(m) {
-    const holds = new Holds();
+    const holds = new Holds(m, 'gup-page-not-freed:holds');
     return {
       ghost(tid, ev) {
         if (ev.type === 'gup_hold') holds.hold(tid, ev.pfn as number, ev.addr as number);
@@ -137,9 +151,10 @@ export const gupPageNotFreed: KernelInvariant = {
 
 export const gupReturnsMappedPage: KernelInvariant = {
   name: 'gup-returns-mapped-page',
+  state: 'tracked',
   description: 'GUP keeps a reference only on the page the PTE it read mapped: a page freed and reused after the PTE read must not be returned (the PTE re-check after the speculative reference).',
   start(m) {
-    const stamps = new Map<string, number>();
+    const stamps = new Map<string, number>(); // keyed by tid: written and read by that CPU's own ghosts
     return {
       ghost(tid, ev: GhostEvent) {
         if (ev.type === 'gup_pte_read') {
@@ -162,6 +177,7 @@ export const gupReturnsMappedPage: KernelInvariant = {
 
 export const gupFastProgress: KernelInvariant = {
   name: 'gup-fast-progress',
+  state: 'tracked',
   stepKinds: ['load', 'store', 'rmw'],
   description: 'On a mapping no other CPU touches during the call, with every PTE present and permitted, GUP-fast returns every page.',
   start(m) {
@@ -169,7 +185,13 @@ export const gupFastProgress: KernelInvariant = {
     // "Touched" means GUP accessed a location (PMD, PTE, the folio's _refcount or
     // compound_head) after another CPU wrote it during the call. Defined through GUP's own
     // accesses so that every interleaving of the same trace gives the same verdict.
-    let active: { tid: number; nr: number; touched: boolean; allPresent: boolean; start: number; written: Set<number> } | null = null;
+    // Shared: which CPU is in a GUP-fast call (and which call), read by other CPUs' writes; and
+    // the locations other CPUs wrote during that call, read by the caller's accesses.
+    // Thread-local (keyed by tid, only the caller's own calls use it): the call's details.
+    const active = new GhostMap<0, { tid: number; serial: number }>(m, 'gup-fast-progress:active');
+    const written = new GhostMap<number, number>(m, 'gup-fast-progress:written'); // loc -> call serial
+    const mine = new Map<number, { serial: number; nr: number; touched: boolean; allPresent: boolean; start: number }>();
+    let serial = 0;
     return {
       ghost(tid, ev) {
         if (ev.type === 'gup_fast_begin') {
@@ -188,12 +210,19 @@ export const gupFastProgress: KernelInvariant = {
             }
             if (!pte_access_permitted(m.mem[L.entry(pmd_pgtable(pmd), a % m.world.geo.ptrsPerPte)]!, ev.write === 1)) allPresent = false;
           }
-          active = { tid, nr, touched: false, allPresent, start, written: new Set() };
+          // serials only need to differ between calls of one execution
+          const id = ++serial * 64 + tid;
+          active.set(0, { tid, serial: id });
+          mine.set(tid, { serial: id, nr, touched: false, allPresent, start });
           return null;
         }
-        if (ev.type === 'gup_fast_end' && active !== null && active.tid === tid) {
-          const a = active;
-          active = null;
+        if (ev.type === 'gup_fast_end') {
+          const a = mine.get(tid);
+          if (a === undefined) return null;
+          mine.delete(tid);
+          const cur = active.get(0);
+          if (cur === undefined || cur.serial !== a.serial) return null; // another CPU's call began meanwhile
+          active.delete(0);
           if (!a.touched && a.allPresent && (ev.nr as number) < a.nr) {
             return `GUP-fast on ${cpu(tid)} returned ${ev.nr as number} of ${a.nr} pages at ${fmtAddr(a.start)} although no other CPU touched the mapping during the call and every PTE was present and permitted`;
           }
@@ -201,19 +230,17 @@ export const gupFastProgress: KernelInvariant = {
         return null;
       },
       step(s) {
-        if (active === null) return null;
         const k = s.op.kind;
         if (k !== 'load' && k !== 'store' && k !== 'rmw') return null;
         const loc = locOf(s);
-        if (s.tid !== active.tid) {
-          if (k !== 'load') {
-            const f = L.fieldOf(loc);
-            // mm->write_protect_seq: fork ran under a FOLL_PIN walk, a legitimate reason to back off
-            if (L.entryOwner(loc) >= 0 || f === F_REFCOUNT || f === F_COMPOUND_HEAD || loc === L.mm(MM_WRITE_PROTECT_SEQ)) active.written.add(loc);
-          }
-        } else if (active.written.has(loc)) {
-          active.touched = true;
-        }
+        const a = mine.get(s.tid);
+        if (a !== undefined && written.get(loc) === a.serial) a.touched = true;
+        if (k === 'load') return null;
+        const f = L.fieldOf(loc);
+        // mm->write_protect_seq: fork ran under a FOLL_PIN walk, a legitimate reason to back off
+        if (!(L.entryOwner(loc) >= 0 || f === F_REFCOUNT || f === F_COMPOUND_HEAD || loc === L.mm(MM_WRITE_PROTECT_SEQ))) return null;
+        const cur = active.get(0);
+        if (cur !== undefined && cur.tid !== s.tid) written.set(loc, cur.serial);
         return null;
       },
     };
@@ -222,27 +249,33 @@ export const gupFastProgress: KernelInvariant = {
 
 export const tlbFlushBeforeFree: KernelInvariant = {
   name: 'tlb-flush-before-free',
+  state: 'tracked',
   stepKinds: ['store', 'rmw', 'world'],
   description: 'A page whose PTE/PMD a CPU cleared is not freed before that CPU flushes the TLB: another CPU could still access it through a stale TLB entry.',
   start(m) {
     const L = m.world.L;
-    // per clearing CPU: pfn -> step at which its entry was cleared; that CPU's flush retires them
-    const stale = new Map<number, Map<number, number>>();
-    const staleOf = (tid: number) => {
-      let s = stale.get(tid);
-      if (s === undefined) stale.set(tid, (s = new Map()));
-      return s;
+    // Shared: `${tid}:${pfn}` -> step at which that CPU cleared the page's entry (read by any
+    // CPU's free); the CPU's own list of its keys is thread-local, to retire them at its flush.
+    const stale = new GhostMap<string, number>(m, 'tlb-flush-before-free:stale');
+    const staleKeys = new Map<number, Set<string>>();
+    const markStale = (tid: number, pfn: number, at: number) => {
+      const key = `${tid}:${pfn}`;
+      stale.set(key, at);
+      let ks = staleKeys.get(tid);
+      if (ks === undefined) staleKeys.set(tid, (ks = new Set()));
+      ks.add(key);
     };
     // A PTE table unlinked from its PMD and flushed since (pmdp_collapse_flush) cannot be walked
     // by the MMU any more: clearing its PTEs afterwards leaves no stale TLB entry.
-    const unlinking = new Map<number, Set<number>>(); // tid -> tables it unlinked, not yet flushed
-    const unreachable = new Set<number>();
+    const unlinking = new Map<number, Set<number>>(); // thread-local: tid -> tables it unlinked, not yet flushed
+    const unreachable = new GhostMap<number, true>(m, 'tlb-flush-before-free:unreachable');
     const isTable = (v: number): boolean => !pmd_none(v) && !pmd_trans_huge(v) && !is_migration_entry(v);
     return {
       ghost(tid, ev) {
         if (ev.type === 'tlb_flushed') {
-          stale.get(tid)?.clear();
-          for (const pt of unlinking.get(tid) ?? []) unreachable.add(pt);
+          for (const key of staleKeys.get(tid) ?? []) stale.delete(key);
+          staleKeys.delete(tid);
+          for (const pt of unlinking.get(tid) ?? []) unreachable.set(pt, true);
           unlinking.delete(tid);
         }
         return null;
@@ -262,20 +295,20 @@ export const tlbFlushBeforeFree: KernelInvariant = {
               u.add(pmd_pgtable(before));
             }
             if (pmd_trans_huge(before) && pmd_present(before) && pmd_pfn(after) !== pmd_pfn(before)) {
-              for (let i = 0; i < m.world.geo.ptrsPerPte; i++) staleOf(s.tid).set(pmd_pfn(before) + i, s.index);
+              for (let i = 0; i < m.world.geo.ptrsPerPte; i++) markStale(s.tid, pmd_pfn(before) + i, s.index);
             }
           } else if (unreachable.has(pt)) {
             return null;
           } else if (pte_present(before) && (!pte_present(after) || pte_pfn(after) !== pte_pfn(before))) {
-            staleOf(s.tid).set(pte_pfn(before), s.index);
+            markStale(s.tid, pte_pfn(before), s.index);
           }
           return null;
         }
         if (s.op.kind === 'world' && s.op.name === 'free_pages') {
           const [pfn, order] = s.op.args as [number, number];
           for (let p = pfn; p < pfn + (1 << order); p++) {
-            for (const [t, set] of stale) {
-              const at = set.get(p);
+            for (let t = 0; t < m.ncpu; t++) {
+              const at = stale.get(`${t}:${p}`);
               if (at !== undefined) return `page[${p}] freed by ${cpu(s.tid)} (${s.op.label.fn}) while a TLB may still map it: ${cpu(t)} cleared its PTE at step ${at} and has not flushed the TLB since`;
             }
           }
@@ -288,6 +321,7 @@ export const tlbFlushBeforeFree: KernelInvariant = {
 
 export const noPageTableUseAfterFree: KernelInvariant = {
   name: 'no-page-table-use-after-free',
+  state: 'tracked',
   stepKinds: ['load', 'store', 'rmw'],
   description: 'No CPU reads or writes an entry of a page-table page that has been freed (or reused for something else).',
   start(m) {
@@ -308,19 +342,21 @@ export const noPageTableUseAfterFree: KernelInvariant = {
 
 export const pageTableNotFreedUnderWalker: KernelInvariant = {
   name: 'page-table-not-freed-under-walker',
+  state: 'tracked',
   stepKinds: ['world'],
   description: 'A page-table page is not freed while some CPU still has it mapped (between pte_offset_map() and pte_unmap()): lockless walkers such as GUP-fast rely on the IPI, RCU or TLB-flush protocol that delays the free.',
   start(m) {
-    const mapped = new Map<number, number[]>(); // pt -> tids that have it mapped
+    const mapped = new GhostMap<number, readonly number[]>(m, 'page-table-not-freed-under-walker:mapped'); // pt -> tids that have it mapped
     return {
       ghost(tid, ev) {
         if (ev.type === 'pt_map') {
           const pt = ev.pt as number;
           mapped.set(pt, [...(mapped.get(pt) ?? []), tid]);
         } else if (ev.type === 'pt_unmap') {
-          const list = mapped.get(ev.pt as number);
+          const pt = ev.pt as number;
+          const list = mapped.get(pt);
           const i = list?.indexOf(tid) ?? -1;
-          if (i >= 0) list!.splice(i, 1);
+          if (i >= 0) mapped.set(pt, [...list!.slice(0, i), ...list!.slice(i + 1)]);
         }
         return null;
       },
@@ -341,10 +377,11 @@ export const pageTableNotFreedUnderWalker: KernelInvariant = {
 
 export const gupPageNotCollapsed: KernelInvariant = {
   name: 'gup-page-not-collapsed',
+  state: 'tracked',
   description: 'khugepaged never collapses a page a GUP caller holds: __collapse_huge_page_isolate()\'s refcount check must see every GUP reference, or data written through it is lost when the copy replaces the page.',
   start(m) {
-    const holds = new Holds();
-    const copied = new Map<number, number>(); // pfn -> page generation when collapse copied it
+    const holds = new Holds(m, 'gup-page-not-collapsed:holds');
+    const copied = new GhostMap<number, number>(m, 'gup-page-not-collapsed:copied'); // pfn -> page generation when collapse copied it
     return {
       ghost(tid, ev) {
         const pfn = ev.pfn as number;
@@ -371,16 +408,26 @@ export const gupPageNotCollapsed: KernelInvariant = {
 
 export const pinnedPageNotCowShared: KernelInvariant = {
   name: 'pinned-page-not-cow-shared',
+  state: 'tracked',
   stepKinds: ['store', 'rmw'],
   description: 'A page pinned by FOLL_PIN GUP (pins the call returned) stays PageAnonExclusive while pinned: fork never shares it COW with the child (it copies it instead), so a later write fault cannot replace it under the pin.',
   start(m) {
     const L = m.world.L;
-    const provisional = new Map<number, number[]>(); // tid -> pages pinned during the walk
-    const returned = new Map<number, number>(); // pfn -> tid holding a returned pin
+    const provisional = new Map<number, number[]>(); // thread-local: tid -> pages pinned during its walk
+    const returned = new GhostMap<number, number>(m, 'pinned-page-not-cow-shared:returned'); // pfn -> tid holding a returned pin
     const exclusive = (p: number): boolean => (m.mem[L.flags(p)]! & PG_anon_exclusive) !== 0;
     const isAnon = (p: number): boolean => (m.mem[L.mapping(p)]! & PAGE_MAPPING_ANON) !== 0;
+    // only FOLL_PIN calls pin: a FOLL_GET reference does not keep a page exclusive (migration
+    // and split share it legitimately), so only holds inside a pinning call count
+    const pinning = new Set<number>();
     return {
       ghost(tid, ev) {
+        if (ev.type === 'gup_fast_begin') {
+          if (ev.pin === 1) pinning.add(tid);
+          else pinning.delete(tid);
+          return null;
+        }
+        if (!pinning.has(tid)) return null;
         if (ev.type === 'gup_hold') provisional.set(tid, [...(provisional.get(tid) ?? []), ev.pfn as number]);
         else if (ev.type === 'gup_release') {
           const list = provisional.get(tid);
@@ -431,9 +478,12 @@ function countMappings(m: KernelMachine): { pte: number[]; pmd: number[]; migrat
 
 export const referencesBalanced: KernelInvariant = {
   name: 'references-balanced',
+  state: 'tracked',
   description: 'At the end every folio\'s _refcount equals its mappings plus the references its owners account for, _mapcount matches the page tables, no pin or GUP reference is left, and free pages have _refcount 0.',
   start(m) {
-    const held = new Holds();
+    // read only at the end, from updates that commute (holds and releases per CPU, added
+    // deltas): the same in every order of independent events, so no footprint is needed
+    const held = new Holds({ observe() {}, touch() {} } as unknown as KernelMachine, 'references-balanced:held');
     const extra = new Map<number, number>(m.world.extraRefs);
     return {
       ghost(tid, ev) {
@@ -487,11 +537,12 @@ export const referencesBalanced: KernelInvariant = {
  */
 export const pmdTableUseValidated: KernelInvariant = {
   name: 'pmd-table-use-validated',
+  state: 'tracked',
   stepKinds: ['load', 'store', 'rmw'],
   description: 'A walker uses a PMD value as a page-table pointer only if it is a table, and accesses that table only while the PMD still points to it (unless inside an RCU/irq-off section whose freeing side defers).',
   start(m) {
     const L = m.world.L;
-    const active = new Map<number, { pmdp: number; pmdval: number; pt: number; how: string }[]>();
+    const active = new Map<number, { pmdp: number; pmdval: number; pt: number; how: string }[]>(); // thread-local: tid -> its uses
     return {
       ghost(tid, ev) {
         if (ev.type === 'pmd_table_use') {
@@ -539,9 +590,10 @@ export const pmdTableUseValidated: KernelInvariant = {
  */
 export const walkVisitsOnce: KernelInvariant = {
   name: 'walk-visits-once',
+  state: 'tracked',
   description: 'A page-table walk hands every address of its range to exactly one callback (or skips it by rule) exactly once: a range is neither skipped silently nor visited twice.',
   start() {
-    const walks = new Map<number, { start: number; end: number; seen: number[]; by: string[][] }>();
+    const walks = new Map<number, { start: number; end: number; seen: number[]; by: string[][] }>(); // thread-local: tid -> its walk
     return {
       ghost(tid, ev) {
         if (ev.type === 'walk_begin') {
@@ -577,6 +629,7 @@ export const walkVisitsOnce: KernelInvariant = {
  */
 export const gupNoSpuriousError: KernelInvariant = {
   name: 'gup-no-spurious-error',
+  state: 'tracked',
   description: 'get_user_pages() on an address inside a valid VMA does not fail with an error a retry would not give (e.g. -EBUSY because a PMD changed under FOLL_SPLIT_PMD).',
   start() {
     return {
@@ -598,30 +651,34 @@ export const kernelAssertions: { name: string; description: string }[] = [
 
 /** who holds what from GUP: pfn -> [{tid, folio, addr}] (the folio the reference was taken on) */
 class FolioHolds {
-  readonly byPfn = new Map<number, { tid: number; folio: number; addr: number }[]>();
+  readonly byPfn: GhostMap<number, readonly { tid: number; folio: number; addr: number }[]>;
+  constructor(m: KernelMachine, name: string) {
+    this.byPfn = new GhostMap(m, name);
+  }
   ghost(tid: number, ev: GhostEvent): void {
+    if (ev.type !== 'gup_hold' && ev.type !== 'gup_release') return;
     const pfn = ev.pfn as number;
     if (ev.type === 'gup_hold') {
-      const list = this.byPfn.get(pfn) ?? [];
-      list.push({ tid, folio: (ev.folio as number | undefined) ?? pfn, addr: ev.addr as number });
-      this.byPfn.set(pfn, list);
-    } else if (ev.type === 'gup_release') {
+      this.byPfn.set(pfn, [...(this.byPfn.get(pfn) ?? []), { tid, folio: (ev.folio as number | undefined) ?? pfn, addr: ev.addr as number }]);
+    } else {
       const list = this.byPfn.get(pfn);
       if (list === undefined) return;
       const i = list.findIndex((h) => h.tid === tid);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.byPfn.delete(pfn);
+      const rest = i >= 0 ? [...list.slice(0, i), ...list.slice(i + 1)] : list;
+      if (rest.length === 0) this.byPfn.delete(pfn);
+      else if (rest !== list) this.byPfn.set(pfn, rest);
     }
   }
 }
 
 export const gupFolioNotSplit: KernelInvariant = {
   name: 'gup-folio-not-split',
+  state: 'tracked',
   stepKinds: ['store', 'rmw'],
   description: 'A folio is not split while a GUP caller holds a reference or pin on it: split_huge_page()\'s folio_ref_freeze() at the expected count must fail, else the tails become independent pages whose references the GUP caller does not hold (its unpin/put goes to the wrong page).',
   start(m) {
     const L = m.world.L;
-    const holds = new FolioHolds();
+    const holds = new FolioHolds(m, 'gup-folio-not-split:holds');
     return {
       ghost(tid, ev) {
         holds.ghost(tid, ev);
@@ -651,11 +708,12 @@ export const gupFolioNotSplit: KernelInvariant = {
 
 export const gupPageNotMigrated: KernelInvariant = {
   name: 'gup-page-not-migrated',
+  state: 'tracked',
   description: 'Migration never copies away a page a GUP caller holds: the expected-refcount check (or the PageAnonExclusive share protocol for pins) must see the GUP reference, else what the caller writes through it lands in the old page while the process maps the copy.',
   start(m) {
-    const holds = new FolioHolds();
-    const copied = new Map<number, number>(); // src pfn -> its generation when migration copied it
-    const copiedTo = new Map<number, number>(); // src pfn -> dst pfn
+    const holds = new FolioHolds(m, 'gup-page-not-migrated:holds');
+    const copied = new GhostMap<number, number>(m, 'gup-page-not-migrated:copied'); // src pfn -> its generation when migration copied it
+    const copiedTo = new GhostMap<number, number>(m, 'gup-page-not-migrated:copiedTo'); // src pfn -> dst pfn
     return {
       ghost(tid, ev) {
         holds.ghost(tid, ev);
@@ -685,51 +743,125 @@ function pageTableLockHeld(m: KernelMachine): boolean {
   const { L, geo, pages } = m.world;
   if (m.mem[L.mm(MM_PAGE_TABLE_LOCK)] !== 0) return true;
   for (let p = 0; p < geo.nrPages; p++) {
+    // the lock word first: a page's use is looked at (and so ordered against its allocation
+    // and free) only when its ptl field is set
+    if (m.mem[L.field(p, F_PTL)] === 0) continue;
     const use = pages[p]!.use;
-    if ((use === 'pagetable' || use === 'pmd-table') && m.mem[L.field(p, F_PTL)] !== 0) return true;
+    if (use === 'pagetable' || use === 'pmd-table') return true;
   }
   return false;
 }
 
+/** world operations that only hand out pages with agreeing counts or take pages back (world.ts, paths/rcu.ts) */
+const ALLOCATOR_OPS = new Set(['alloc_pages', 'free_pages', 'tlbi_broadcast', 'call_rcu', 'rcu_gp_init', 'rcu_do_batch']);
+
 export const refcountCoversMapsAndPins: KernelInvariant = {
   name: 'refcount-covers-mapcount-and-pins',
-  stepKinds: ['store', 'rmw', 'unlock'],
+  state: 'tracked',
+  stepKinds: ['store', 'rmw', 'unlock', 'world'],
   description: 'Every folio\'s _refcount is at least its mappings (each page\'s _mapcount + 1, and _entire_mapcount + 1) plus its pins (_pincount of a large folio). Checked after every step at which no CPU holds a page-table lock, and at the end: under the lock the kernel moves them in several steps (__split_huge_pmd_locked() adds the PTE mapcounts before it removes the PMD\'s).',
   start(m) {
     const { L, geo, pages } = m.world;
+    const checkFolio = (p: number): string | null => {
+      const use = pages[p]!.use;
+      if (use !== 'anon' && use !== 'file') return null;
+      if (isTailValue(m.mem[L.compound_head(p)]!)) return null;
+      const large = (m.mem[L.flags(p)]! & PG_head) !== 0;
+      const n = large ? 1 << m.mem[L.folio_order(p)]! : 1;
+      let maps = large ? m.mem[L.entire_mapcount(p)]! + 1 : 0;
+      for (let i = 0; i < n; i++) maps += m.mem[L.mapcount(p + i)]! + 1;
+      const pins = large ? m.mem[L.pincount(p)]! : 0;
+      const ref = m.mem[L.refcount(p)]!;
+      if (ref < maps + pins) {
+        return `page[${p}]._refcount is ${ref}, below its ${maps} mapping(s) plus ${pins} pin(s): a reference was dropped (or the count frozen) while the folio is still mapped or pinned`;
+      }
+      return null;
+    };
+    const masked = new GhostMap<number, true>(m, 'refcount-covers-mapcount-and-pins:masked');
     const check = (): string | null => {
       for (let p = 0; p < geo.nrPages; p++) {
-        const use = pages[p]!.use;
-        if (use !== 'anon' && use !== 'file') continue;
-        if (isTailValue(m.mem[L.compound_head(p)]!)) continue;
-        const large = (m.mem[L.flags(p)]! & PG_head) !== 0;
-        const n = large ? 1 << m.mem[L.folio_order(p)]! : 1;
-        let maps = large ? m.mem[L.entire_mapcount(p)]! + 1 : 0;
-        for (let i = 0; i < n; i++) maps += m.mem[L.mapcount(p + i)]! + 1;
-        const pins = large ? m.mem[L.pincount(p)]! : 0;
-        const ref = m.mem[L.refcount(p)]!;
-        if (ref < maps + pins) {
-          return `page[${p}]._refcount is ${ref}, below its ${maps} mapping(s) plus ${pins} pin(s): a reference was dropped (or the count frozen) while the folio is still mapped or pinned`;
-        }
+        const msg = checkFolio(p);
+        if (msg !== null) return msg;
       }
       return null;
     };
     return {
+      // Where and what is looked at keeps the footprint small (DPOR orders exactly what was
+      // looked at) without changing which executions violate. "Counts disagree while no lock
+      // is held" can start to hold only at a step that lowers a _refcount, raises a mapcount or
+      // pincount, or changes a folio's shape (then that folio is looked at), or at the release
+      // of the last lock held. A step that raises _refcount or lowers a mapcount can only end a
+      // disagreement, so it is not looked at. A folio such a step changes while some lock is
+      // held is not looked at then but remembered (`masked`, ghost state with a footprint) and
+      // looked at when the last lock is released. Allocator operations only set counts that agree (prep_new_page()) or free the
+      // page, so only other world operations make every folio be looked at.
       step(s) {
-        if (!isMemWrite(s) || L.fieldOf(locOf(s)) === -1) {
-          // unlocks end a multi-step update: check then too
-          if (s.op.kind !== 'unlock') return null;
+        // Under a lock a folio is not looked at, only remembered for the unlock. Which is looked
+        // at first, the locks or the counts, only changes what DPOR must order: a lowered
+        // _refcount (GUP's put, lockless) looks at the counts first, a raised mapcount or a
+        // shape change (under the PTL: split, fork) at the locks first.
+        const countsFirst = s.op.kind !== 'world' && L.fieldOf(locOf(s)) === F_REFCOUNT;
+        const look = (p: number): string | null => {
+          if (countsFirst) {
+            const msg = checkFolio(p);
+            if (msg === null) return null;
+            if (!pageTableLockHeld(m)) return `after ${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt}: ${msg}`;
+            if (masked.get(p) === undefined) masked.set(p, true);
+            return null;
+          }
+          if (pageTableLockHeld(m)) {
+            if (masked.get(p) === undefined) masked.set(p, true);
+            return null;
+          }
+          const msg = checkFolio(p);
+          return msg === null ? null : `after ${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt}: ${msg}`;
+        };
+        if (s.op.kind === 'unlock') {
+          if (masked.size === 0 || pageTableLockHeld(m)) return null;
+          for (const [p] of masked) {
+            masked.delete(p);
+            const msg = checkFolio(p);
+            if (msg !== null) return `after ${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt}: ${msg}`;
+          }
+          return null;
         }
-        if (pageTableLockHeld(m)) return null;
-        const msg = check();
-        return msg === null ? null : `after ${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt}: ${msg}`;
+        if (s.op.kind === 'world') {
+          if (ALLOCATOR_OPS.has(s.op.name)) return null;
+          for (let p = 0; p < geo.nrPages; p++) {
+            const r = look(p);
+            if (r !== null) return r;
+          }
+          return null;
+        }
+        const loc = locOf(s);
+        const f = L.fieldOf(loc);
+        const after = m.cells[loc]!;
+        if (f === F_REFCOUNT) {
+          if (after >= s.before) return null;
+        } else if (f === F_MAPCOUNT || f === F_ENTIRE_MAPCOUNT || f === F_PINCOUNT) {
+          if (after <= s.before) return null;
+        } else if (f !== F_COMPOUND_HEAD && f !== F_FLAGS && f !== F_FOLIO_ORDER) return null; // not a count or folio-shape field
+        const p = L.pfnOf(loc);
+        return look(decodeCompoundHead(p, m.mem[L.compound_head(p)]!));
       },
       end: check,
     };
   },
 };
 
+/**
+ * Invariants that are not kernel guarantees but oracles for one historical bug each: a
+ * violation means "this regression is back", not "the kernel broke a promise" (racewalk list
+ * says so). The kernel promises neither that GUP-fast makes progress (it may always fall back
+ * to the slow path) nor that get_user_pages() never fails transiently.
+ */
+export const REGRESSION_ORACLES: Readonly<Record<string, string>> = {
+  'gup-fast-progress': 'the v4.4 GUP-fast that could never take a reference on a PTE-mapped THP tail page (fixed in v4.5)',
+  'gup-no-spurious-error': 'the v6.4 FOLL_SPLIT_PMD -EBUSY on the huge zero page (fixed in v6.5)',
+};
+
 export const DEFAULT_INVARIANTS: readonly KernelInvariant[] = [
+  pinnedPageNotCowShared,
   countsNonNegative,
   noGetOnFreePage,
   noRefOnTail,

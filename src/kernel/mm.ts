@@ -7,10 +7,10 @@ import type { Label, Path } from '../core/op.js';
 import {
   atomic_add_return, atomic_cmpxchg, atomic_set_release, smp_cond_load_acquire,
   atomic_add_unless, atomic_sub_and_test, at, load, READ_ONCE, rcu_read_lock, rcu_read_unlock,
-  smp_call_function_wait, spin_lock, spin_unlock, test_bit, worldOp, ghost, store, xchg,
+  smp_call_function_many, smp_call_function_wait, spin_lock, spin_unlock, test_bit, worldOp, ghost, store, xchg,
 } from './primitives.js';
 import type { Geometry, KernelLayout } from './world.js';
-import { decodeCompoundHead, MM_MMAP_LOCK, PG_head, USE_CODE } from './world.js';
+import { ALL_CPUS, decodeCompoundHead, MM_MMAP_LOCK, PG_head, USE_CODE } from './world.js';
 import { is_pmd_migration_entry, pmd_bad, pmd_none, pmd_pgtable, pmd_trans_huge } from './pgtable.js';
 
 /** Environment choices the races depend on (see README "Environment"). */
@@ -47,6 +47,8 @@ export interface K {
   readonly env: Env;
   /** the mm's PMD table (PGD..PUD folded) */
   readonly pmdTable: number;
+  /** mm_cpumask(mm), a bitmask of CPUs (WorldBuilder.mmCpumask; default every CPU) */
+  readonly mm_cpumask?: number;
   /**
    * The implementation of modelled function `name` selected for this run: `faithful` unless a
    * variant (built-in or user-written) overrides it. Callers use this for every modelled call,
@@ -191,11 +193,12 @@ export function* pte_unmap_unlock(k: K, pt: number, l: Label): Path<void> {
 }
 
 /**
- * flush_tlb_range()/flush_tlb_mm(): with `tlb: ipi` an IPI every other CPU must take (so it
- * waits for CPUs with irqs off); with `tlb: broadcast` a TLBI that waits for nobody.
+ * flush_tlb_range()/flush_tlb_mm(): with `tlb: ipi` an IPI every other CPU of mm_cpumask(mm)
+ * must take (so it waits for those with irqs off); with `tlb: broadcast` a TLBI that waits for nobody.
  */
 export function* flush_tlb_range(k: K, l: Label): Path<void> {
-  if (k.env.tlb === 'ipi') yield* smp_call_function_wait(l);
+  // x86 flush_tlb_mm_range() -> flush_tlb_multi(mm_cpumask(mm), info): only the mm's CPUs
+  if (k.env.tlb === 'ipi') yield* (k.mm_cpumask === undefined || k.mm_cpumask === ALL_CPUS ? smp_call_function_wait(l) : smp_call_function_many(k.mm_cpumask, l));
   else yield* worldOp('tlbi_broadcast', [], l);
   yield* ghost({ type: 'tlb_flushed' }, l);
 }

@@ -134,6 +134,15 @@ export function* smp_call_function_wait(label: Label): Path<void> {
   yield { kind: 'ipi_send', label };
   yield { kind: 'ipi_wait', label };
 }
+/**
+ * smp_call_function_many(mask, func, info, wait=1): IPI the CPUs in `mask` (a bitmask; the
+ * sender is skipped) and wait until each has taken it. A TLB shootdown sends it to the mm's
+ * mm_cpumask: a CPU running another mm with irqs off does not hold the flush up.
+ */
+export function* smp_call_function_many(mask: number, label: Label): Path<void> {
+  yield { kind: 'ipi_send', label, targets: mask };
+  yield { kind: 'ipi_wait', label };
+}
 /** synchronize_rcu(): wait for every read-side section (incl. irqs-off regions) in progress */
 export function* synchronize_rcu(label: Label): Path<void> {
   yield { kind: 'gp_start', label };

@@ -73,6 +73,10 @@ export interface VariantDef<F = unknown> {
   readonly range: KernelRange;
   /** features of the kernel this code brings into every scenario that runs it */
   readonly provides?: readonly FeatureName[];
+  /** not kernel code: a check removed on purpose to show what it is for (never picked by --kernel) */
+  readonly mutation?: true;
+  /** code of one architecture only (x86's own GUP-fast before v4.13): never picked by --kernel */
+  readonly arch?: 'x86';
   readonly fn: F;
 }
 

@@ -1,4 +1,4 @@
-import { Machine, ModelError, type Layout, type WorldHandler } from '../core/machine.js';
+import { Machine, ModelError, resourceId, type Layout, type WorldHandler } from '../core/machine.js';
 import { describeEntry, pfn_pte, pmd_populate_val, pfn_pmd_huge } from './pgtable.js';
 
 /**
@@ -22,6 +22,9 @@ export interface Geometry {
   readonly ptrsPerPte: number;
   readonly ptrsPerPmd: number;
 }
+
+/** mm_cpumask of an mm every CPU runs */
+export const ALL_CPUS = 0x7fffffff;
 
 export const DEFAULT_GEOMETRY: Geometry = { nrPages: 12, ptrsPerPte: 2, ptrsPerPmd: 2 };
 
@@ -88,6 +91,47 @@ export interface PageMeta {
   /** incremented at every allocation: a page reused for something else has a new generation */
   gen: number;
   order: number;
+}
+
+/**
+ * A page's allocator metadata as shared state with a footprint: reading `use`, `gen` or
+ * `order` is a read of the resource `page[pfn].meta`, setting one a write of it. So an
+ * invariant that looks at whether a page table is still a page table (or at a page's
+ * generation) at a walker's step is ordered by DPOR against the free_pages()/alloc_pages()
+ * that changes it, without every invariant having to say so.
+ */
+class TrackedPageMeta implements PageMeta {
+  constructor(
+    private readonly m: KernelMachine,
+    private readonly res: number,
+    private u: PageUse,
+    private g: number,
+    private o: number,
+  ) {}
+  get use(): PageUse {
+    this.m.observe(this.res);
+    return this.u;
+  }
+  set use(v: PageUse) {
+    this.m.touch(this.res);
+    this.u = v;
+  }
+  get gen(): number {
+    this.m.observe(this.res);
+    return this.g;
+  }
+  set gen(v: number) {
+    this.m.touch(this.res);
+    this.g = v;
+  }
+  get order(): number {
+    this.m.observe(this.res);
+    return this.o;
+  }
+  set order(v: number) {
+    this.m.touch(this.res);
+    this.o = v;
+  }
 }
 
 /** Allocator bookkeeping and other non-memory kernel state; changed only by world handlers. */
@@ -300,6 +344,11 @@ export class WorldBuilder {
   private readonly orders = new Map<number, number>();
   private readonly extraRefs = new Map<number, number>();
   readonly pmdTable = 0;
+  /**
+   * mm_cpumask(mm) as a bitmask of CPUs (bit i: cpu i has run this mm): where a TLB-flush IPI
+   * goes (flush_tlb_range with --env tlb=ipi). Default: every CPU.
+   */
+  cpumask = ALL_CPUS;
 
   constructor(readonly geo: Geometry = DEFAULT_GEOMETRY) {
     this.L = new KernelLayout(geo);
@@ -390,6 +439,21 @@ export class WorldBuilder {
   }
 
   /** Declare `n` references on folio `pfn` held by an owner other than a mapping (page cache...). */
+  /**
+   * mm_cpumask(mm): the CPUs this mm runs on (a CPU list, e.g. [0, 1]). x86's flush_tlb_mm_range()
+   * IPIs only these, so a CPU running another mm with irqs off does not hold up this mm's flush.
+   * Default: every CPU. (A CPU whose thread drives another mm is left out of it.)
+   */
+  mmCpumask(cpus: readonly number[]): this {
+    let mask = 0;
+    for (const c of cpus) {
+      if (!Number.isInteger(c) || c < 0 || c > 30) throw new Error(`world: mmCpumask: cpu ${c} is not a CPU number 0..30`);
+      mask |= 1 << c;
+    }
+    this.cpumask = mask;
+    return this;
+  }
+
   extraRef(pfn: number, n: number): this {
     this.extraRefs.set(pfn, (this.extraRefs.get(pfn) ?? 0) + n);
     this.setups.push((m) => m.write(this.L.refcount(pfn), m.mem[this.L.refcount(pfn)]! + n));
@@ -418,11 +482,12 @@ export class WorldBuilder {
     const extraRefs = new Map(this.extraRefs);
     const freeInit: number[] = [];
     for (let p = geo.nrPages - 1; p >= 0; p--) if (!used.has(p)) freeInit.push(p);
+    const metaRes = Array.from({ length: geo.nrPages }, (_, p) => resourceId(`page[${p}].meta`));
     return () => {
       const pages: PageMeta[] = [];
-      for (let p = 0; p < geo.nrPages; p++) pages.push({ use: used.get(p) ?? 'free', gen: 1, order: orders.get(p) ?? 0 });
       const state: KernelState = { geo, L, pages, freeList: [...freeInit], pmdTable: 0, extraRefs };
       const m = new Machine<KernelState>(ncpu, L.size, L, state, handlers);
+      for (let p = 0; p < geo.nrPages; p++) pages.push(new TrackedPageMeta(m, metaRes[p]!, used.get(p) ?? 'free', 1, orders.get(p) ?? 0));
       for (let p = 0; p < geo.nrPages; p++) {
         if (!used.has(p)) {
           m.mem[L.flags(p)] = PG_buddy;

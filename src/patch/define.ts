@@ -8,6 +8,7 @@
 import type { Env, K } from '../kernel/mm.js';
 import type { KernelRange } from '../kernel/contracts.js';
 import type { Path } from '../core/op.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
 /**
  * A variant of a modelled function: a generator function with the same parameters as the
@@ -43,8 +44,12 @@ export interface PatchSpec {
    * (Linux v6.6). `racewalk check-patch --baseline PATH=VARIANT` overrides it.
    */
   readonly baseline?: Readonly<Record<string, string | VariantFn>>;
-  /** Restrict the run to these scenarios (default: every scenario that exercises a patched path). */
-  readonly scenarios?: readonly string[];
+  /**
+   * The interactions the patch was written for, each made with `defineScenario` (always run), and
+   * names of built-in scenarios to restrict the run to. Without names, check-patch also runs every
+   * built-in scenario that reaches a patched function.
+   */
+  readonly scenarios?: readonly (string | Scenario)[];
   /** Environment the patch must be checked in (e.g. `{ tlb: 'ipi' }`); `--env` overrides it. */
   readonly env?: Partial<Env>;
 }

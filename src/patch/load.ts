@@ -11,7 +11,8 @@ import { isAbsolute, normalize, relative, resolve as resolvePath } from 'node:pa
 import { pathToFileURL } from 'node:url';
 import { closest } from '../core/errors.js';
 import { PATHS, findPath, type VariantDef } from '../kernel/paths/registry.js';
-import { SCENARIOS } from '../scenarios/index.js';
+import { SCENARIOS, findScenario } from '../scenarios/index.js';
+import { isDefinedScenario } from '../scenarios/define.js';
 import { declOf } from '../kernel/replaceable.js';
 import { reachOf } from '../scenarios/reach.js';
 import type { Scenario } from '../scenarios/scenario.js';
@@ -47,7 +48,7 @@ let hooksRegistered = false;
 let tsRegistered = false;
 
 /** Make `import ... from 'racewalk/model'` resolve to this racewalk, wherever the file lives. */
-function registerHooks(): void {
+export function registerHooks(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
   // the tree this module runs from: src/ (under tsx or vitest) or dist/ (the built package); the
@@ -68,7 +69,7 @@ function registerHooks(): void {
  * registered the first time one is loaded (under tsx or vitest this module is itself .ts and the
  * loader is already there).
  */
-async function registerTypeScript(file: string): Promise<void> {
+export async function registerTypeScript(file: string): Promise<void> {
   if (tsRegistered || import.meta.url.endsWith('.ts') || !/\.m?ts$/.test(file)) return;
   tsRegistered = true;
   const { register: registerTsx } = await import('tsx/esm/api');
@@ -90,8 +91,10 @@ export function displayName(abs: string): string {
 }
 
 export interface LoadOptions {
-  /** only these scenarios (must exercise a patched path) */
+  /** only these scenarios (a built-in one must exercise a patched path) */
   readonly scenarios?: readonly string[];
+  /** scenarios from --scenario-file, run like the patch's own */
+  readonly extraScenarios?: readonly Scenario[];
 }
 
 export async function loadPatch(file: string, opts: LoadOptions = {}): Promise<LoadedPatch> {
@@ -115,7 +118,7 @@ export async function loadPatch(file: string, opts: LoadOptions = {}): Promise<L
   return resolveSpec(spec, abs, display, source, opts);
 }
 
-function loadError(e: unknown, abs: string, display: string): PatchError {
+export function loadError(e: unknown, abs: string, display: string): PatchError {
   // esbuild: "Transform failed with 1 error:\n/abs/file.ts:2:20: ERROR: Expected ..."
   const errs = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
   if (Array.isArray(errs) && errs.length > 0) {
@@ -207,11 +210,18 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
       fail(`baseline.${path} must be a built-in variant name or a function* transcribing the pre-patch code`, lineOfKey(source, path));
     }
   }
-  const wanted = opts.scenarios ?? spec.scenarios;
+  const own: Scenario[] = [...(spec.scenarios ?? []).filter((s): s is Scenario => typeof s !== 'string'), ...(opts.extraScenarios ?? [])];
+  for (const s of own) {
+    if (!isDefinedScenario(s)) fail(`scenarios: '${(s as { name?: string }).name ?? '?'}' was not made with defineScenario(): wrap it (defineScenario from 'racewalk/model')`, lineOfKey(source, 'scenarios'));
+    if (findScenario(s.name) !== undefined) fail(`scenarios: '${s.name}' is the name of a built-in scenario; give your own scenario another name`, lineOf(source, s.name));
+  }
+  const names = (opts.scenarios ?? spec.scenarios?.filter((s): s is string => typeof s === 'string')) ?? [];
+  const wanted = names.filter((n) => !own.some((s) => s.name === n));
+  const ownPicked = names.length > 0 ? own.filter((s) => names.includes(s.name)) : own;
   const replaced = new Set([...Object.keys(patched), ...Object.keys(baseline)]);
   const exercising = SCENARIOS.filter((s) => reachOf(s).some((p) => replaced.has(p)));
   let scenarios: Scenario[];
-  if (wanted !== undefined && wanted.length > 0) {
+  if (names.length > 0) {
     scenarios = wanted.map((name) => {
       const s = SCENARIOS.find((x) => x.name === name);
       if (s === undefined) {
@@ -224,12 +234,13 @@ function resolveSpec(spec: PatchSpec, abs: string, display: string, source: stri
   } else {
     scenarios = exercising;
   }
+  scenarios = [...ownPicked, ...scenarios];
   if (scenarios.length === 0) {
     fail(`no scenario exercises ${Object.keys(patched).join(', ')} yet, so there is nothing to run it against. No built-in scenario reaches them: write the interaction as a scenario file (docs/scenarios.md) and pass it with --scenario-file`, lineOfKey(source, Object.keys(patched)[0]!));
   }
-  const skipped = SCENARIOS.filter((s) => !scenarios.includes(s)).map((s) => ({
+  const skipped = [...own.filter((s) => !scenarios.includes(s)), ...SCENARIOS.filter((s) => !scenarios.includes(s))].map((s) => ({
     scenario: s.name,
-    reason: exercising.includes(s) ? `reaches ${reachOf(s).filter((p) => replaced.has(p)).join(', ')} but was not selected (${opts.scenarios ? '--scenario' : 'the patch\'s scenarios'})` : `reaches none of ${[...replaced].join(', ')}`,
+    reason: own.includes(s) ? `not selected (${opts.scenarios ? '--scenario' : "the patch's scenarios"})` : exercising.includes(s) ? `reaches ${reachOf(s).filter((p) => replaced.has(p)).join(', ')} but was not selected (${opts.scenarios ? '--scenario' : 'the patch\'s scenarios'})` : `reaches none of ${[...replaced].join(', ')}`,
   }));
   return { file: abs, display, source, spec, patched, baseline, extraVariants: extra, scenarios, skipped, replaced: [...replaced], env: { ...spec.env } };
 }

@@ -190,7 +190,7 @@ export function replayCommand(p: LoadedPatch, r: CheckResult): string {
   const rep = r.report;
   const vs = Object.entries(rep.variants).map(([k, v]) => ` --variant ${k}=${v}`).join('');
   const env = Object.entries(rep.env).map(([k, v]) => ` --env ${k}=${v}`).join('');
-  return `racewalk replay --variant-file ${p.display} --scenario ${rep.scenario}${vs}${env} --schedule ${rep.schedule}`;
+  return `racewalk replay --variant-file ${p.display}${rep.scenarioFile !== undefined ? ` --scenario-file ${rep.scenarioFile}` : ''} --scenario ${rep.scenario}${vs}${env} --schedule ${rep.schedule}`;
 }
 
 /**

@@ -14,8 +14,10 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { check } from '../run.js';
+// the scenario list before run.js: scenario.ts -> reach.ts -> scenarios/index.ts -> each scenario
+// -> scenario.ts is a cycle, which only evaluates when it is entered at scenarios/index.ts
 import { SCENARIOS } from '../scenarios/index.js';
+import { check } from '../run.js';
 import type { KnownRace, Scenario } from '../scenarios/scenario.js';
 import { REPORTERS } from './index.js';
 import { writeFileAtomic, reportStem } from './write.js';

@@ -5,7 +5,7 @@
  */
 import type { Report } from './trace.js';
 import { activeCpus, conflictSummary, idleCpus, layoutLanes, renderLanes, wrap } from './lanes.js';
-import { minimizationLine, verdictLine } from './text.js';
+import { kernelProfileLine, minimizationLine, verdictLine } from './text.js';
 
 export const MD_WIDTH = 80;
 
@@ -23,6 +23,7 @@ export function renderMarkdown(r: Report): string {
   para(title.length + inScenario.length <= MD_WIDTH ? r.description : `${r.scenario}: ${r.description}`);
   out.push('');
   para(`Linux ${r.kernel} model, racewalk ${r.racewalk}; variants: ${vs.length === 0 ? 'all faithful' : vs.map((v) => `\`${v}\``).join(', ')}; env: ${Object.entries(r.env).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`, '- ', 0);
+  if (r.kernelProfile) para(kernelProfileLine(r.kernelProfile) + '.', '- ', 0);
   para(verdictLine(r) + '.', '- ', 0);
   if (r.minimization) para(`${minimizationLine(r)}.`, '- ', 0);
   if (r.invariantDescription) para(`**${r.invariant}**: ${r.invariantDescription}`, '- ', 0);
@@ -48,7 +49,7 @@ export function renderMarkdown(r: Report): string {
     out.push('Replay:');
     out.push('');
     out.push('```sh');
-    out.push(`racewalk replay --scenario ${r.scenario} \\`);
+    out.push(`racewalk replay${r.scenarioFile !== undefined ? ` --scenario-file ${r.scenarioFile}` : ''} --scenario ${r.scenario} \\`);
     for (const [p, v] of Object.entries(r.variants)) out.push(`  --variant ${p}=${v} \\`);
     for (const [k, v] of Object.entries(r.env)) out.push(`  --env ${k}=${v} \\`);
     out.push(`  --schedule ${r.schedule}`);

@@ -24,6 +24,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
   const vs = Object.entries(r.variants);
   out.push(`  variants: ${vs.length === 0 ? 'all faithful' : vs.map(([p, v]) => `${p}=${v}`).join(', ')}`);
   out.push(`  env: ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  if (r.kernelProfile) for (const l of wrap(kernelProfileLine(r.kernelProfile), width - 2, 2)) out.push(`  ${l}`);
   out.push('');
   out.push(verdictLine(r, c));
   if (r.minimization) out.push(`  ${minimizationLine(r)}`);
@@ -71,7 +72,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
 }
 
 export function replayCommand(r: Report): string {
-  return `racewalk replay --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
+  return `racewalk replay${r.scenarioFile !== undefined ? ` --scenario-file ${r.scenarioFile}` : ''} --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
 }
 
 export function minimizationLine(r: Pick<Report, 'minimization'>): string {
@@ -100,6 +101,11 @@ export function verdictLine(r: Pick<Report, 'verdict' | 'invariant' | 'execution
     default:
       return c.yellow(`no violation found within the bounds (${r.bounds.join('; ')}; ${cover}) — not exhaustive`);
   }
+}
+
+/** The report header's line for a --kernel profile: which functions fell back to the v6.6 model. */
+export function kernelProfileLine(p: NonNullable<Report['kernelProfile']>): string {
+  return `kernel profile ${p.release}: ${p.fallback.length === 0 ? `every function reached runs ${p.release} code` : `these reached functions have no ${p.release} transcription and ran their v6.6 model: ${p.fallback.join(', ')}`}`;
 }
 
 /** Said of a violation whose minimal schedule has no preemption (Report.sequential). */

@@ -73,6 +73,8 @@ export interface Report {
   readonly version: number;
   readonly racewalk: string;
   readonly scenario: string;
+  /** the scenario file that declares the scenario (relative to the working folder when inside it); absent for built-in scenarios */
+  readonly scenarioFile?: string;
   readonly description: string;
   readonly kernel: string;
   readonly variants: Readonly<Record<string, string>>;
@@ -102,6 +104,11 @@ export interface Report {
    * another (an interface mismatch), not a race. Null when there is no violation.
    */
   readonly sequential?: boolean | null;
+  /**
+   * `--kernel vX.Y`: the release whose code the variants were picked for, and the functions the
+   * run reached that have no transcription of it (they ran their v6.6 model).
+   */
+  readonly kernelProfile?: { readonly release: string; readonly fallback: readonly string[] } | null;
 }
 
 export function describeOp(op: SharedOp, layout: Layout): string {
@@ -265,6 +272,7 @@ export function buildReport(
     version: REPORT_VERSION,
     racewalk: RACEWALK_VERSION,
     scenario: program.scenario.name,
+    ...(program.scenario.file !== undefined ? { scenarioFile: displayPath(program.scenario.file) } : {}),
     description: program.scenario.description,
     kernel: program.scenario.kernel,
     variants: program.variants,
@@ -297,4 +305,10 @@ export function buildReport(
           },
     sequential: v === null || failing === null ? null : (minimized?.minimized.preemptions ?? countPreemptions(program, failing.choices)) === 0,
   };
+}
+
+/** A file as reports name it: relative to the working folder when inside it. */
+function displayPath(abs: string): string {
+  const cwd = process.cwd();
+  return abs.startsWith(cwd + '/') ? abs.slice(cwd.length + 1) : abs;
 }

@@ -18,7 +18,6 @@ import { page_folio, type K } from '../kernel/mm.js';
 import { PG_dirty } from '../kernel/world.js';
 import { dup_mmap } from '../kernel/paths/fork.js';
 import { do_wp_page } from '../kernel/paths/memory.js';
-import { DEFAULT_INVARIANTS, pinnedPageNotCowShared } from '../kernel/invariants.js';
 import { MM_FLAGS, MMF_HAS_PINNED } from '../kernel/world.js';
 import type { Scenario } from './scenario.js';
 
@@ -29,7 +28,7 @@ import type { Scenario } from './scenario.js';
  */
 function* pin_then_unpin_dirty(k: K, start: number, nr_pages: number): Path<number> {
   const flags = FOLL_PIN | FOLL_WRITE;
-  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: 1 }, at('pin_user_pages_fast', 'begin'));
+  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: 1, pin: 1 }, at('pin_user_pages_fast', 'begin'));
   const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('pin_user_pages_fast', `return ${r.nr}`));
   const fn = 'unpin_user_pages_dirty_lock';
@@ -52,7 +51,6 @@ export const gupFastPinVsFork: Scenario = {
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
   world: (b) => b.pageTable(0, 1).anonFolioPteMapped(4, 0, 1, 0).custom((m, L) => m.write(L.mm(MM_FLAGS), MMF_HAS_PINNED)),
-  invariants: [...DEFAULT_INVARIANTS, pinnedPageNotCowShared],
   threads: (k) => [
     {
       name: 'pin_user_pages_fast(0x0, 1, FOLL_PIN|FOLL_WRITE); unpin_user_pages_dirty_lock()',

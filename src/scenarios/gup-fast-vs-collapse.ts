@@ -45,6 +45,7 @@ export const gupFastVsCollapse: Scenario = {
     },
   ],
   cleanConfigs: [
+    { variants: { gup_huge_pmd: 'x86-get_page' }, note: 'v4.12 x86 GUP-fast of the huge PMD the collapse installs: the new THP is live, references on it are fine' },
     { variants: { gup_pte_range: 'no-pte-recheck' }, note: 'tlb_remove_table_sync_one() waits out the walk before the refcount check' },
     { variants: { gup_pte_range: 'tail-page-ref' }, note: 'v4.4 on order-0 pages' },
     { variants: { gup_pte_range: 'v4.5-compound-head' }, note: 'v4.5 GUP against the v6.6 collapse' },

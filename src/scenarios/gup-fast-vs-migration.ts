@@ -11,7 +11,8 @@
  */
 import { FOLL_GET, FOLL_WRITE, get_user_pages_fast } from '../kernel/paths/gup.js';
 import { migrate_misplaced_folio } from '../kernel/paths/migrate.js';
-import { MUTATION, type Scenario } from './scenario.js';
+import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 
 export const gupFastVsMigration: Scenario = {
   name: 'gup-fast-vs-migration',

@@ -18,7 +18,8 @@ import { FOLL_GET, FOLL_WRITE, get_user_pages_fast } from '../kernel/paths/gup.j
 import { __split_huge_pmd, ANON_VMA } from '../kernel/paths/huge_memory.js';
 import { pmd_offset, type K } from '../kernel/mm.js';
 import { is_pmd_migration_entry, pmd_trans_huge } from '../kernel/pgtable.js';
-import { MUTATION, type Scenario } from './scenario.js';
+import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 
 /**
  * zap_page_range_single() of less than a PMD, v6.6: zap_pmd_range() splits a huge PMD it only

@@ -12,7 +12,8 @@
  */
 import { FOLL_PIN, FOLL_WRITE, get_user_pages_fast } from '../kernel/paths/gup.js';
 import { split_huge_page_caller } from '../kernel/paths/huge_memory.js';
-import { MUTATION, type Scenario } from './scenario.js';
+import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 
 export const gupFastVsSplitHugePage: Scenario = {
   name: 'gup-fast-vs-split-huge-page',
@@ -38,6 +39,12 @@ export const gupFastVsSplitHugePage: Scenario = {
   ],
   knownRaces: [
     {
+      variants: { gup_pte_range: 'no-pte-recheck' },
+      invariant: 'pinned-page-not-cow-shared',
+      fixedBy: MUTATION,
+      note: 'without the PTE re-check GUP keeps a pin taken after try_to_migrate_one() cleared the PTE and PageAnonExclusive (page_try_share_anon_rmap saw no pin yet): the pinned page is shared',
+    },
+    {
       variants: { split_huge_page_to_list: 'no-refcount-check' },
       invariant: 'refcount-covers-mapcount-and-pins',
       fixedBy: MUTATION,
@@ -45,7 +52,6 @@ export const gupFastVsSplitHugePage: Scenario = {
     },
   ],
   cleanConfigs: [
-    { variants: { gup_pte_range: 'no-pte-recheck' }, note: 'the split refuses a pinned folio whatever GUP re-checks' },
     { variants: { gup_pte_range: 'no-pmd-recheck' }, note: 'v5.19 GUP' },
     { variants: {}, note: 'v6.6: try_to_migrate_one() backs off on the pinned anon-exclusive page and folio_ref_freeze(1 + extra_pins) fails (-EAGAIN)' },
     { variants: {}, env: { tlb: 'ipi' }, note: 'v6.6 with an IPI TLB flush (x86 native)' },

@@ -12,7 +12,8 @@
  */
 import { FOLL_PIN, FOLL_WRITE, get_user_pages_fast } from '../kernel/paths/gup.js';
 import { split_huge_page_caller } from '../kernel/paths/huge_memory.js';
-import { MUTATION, type Scenario } from './scenario.js';
+import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 
 export const gupFastVsSplitPmdMappedThp: Scenario = {
   name: 'gup-fast-vs-split-pmd-mapped-thp',

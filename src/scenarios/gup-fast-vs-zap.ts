@@ -12,7 +12,8 @@
 import { at } from '../kernel/primitives.js';
 import { do_anonymous_page, zap_page_range_single } from '../kernel/paths/memory.js';
 import { FOLL_GET, get_user_pages_fast } from '../kernel/paths/gup.js';
-import { MUTATION, type Scenario } from './scenario.js';
+import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 import { ghost } from '../kernel/primitives.js';
 
 export const gupFastVsZap: Scenario = {

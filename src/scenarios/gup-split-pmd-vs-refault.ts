@@ -36,6 +36,7 @@ export const gupSplitPmdVsRefault: Scenario = {
   ],
   knownRaces: [],
   cleanConfigs: [
+    { variants: { follow_page_mask: 'no-walk-bracket' }, note: 'vma_pgtable_walk_begin() only locks hugetlb vmas: without it nothing changes here' },
     { variants: { follow_page_pte: 'v6.4-infallible-map' }, note: 'v6.4 follow_page_pte() under the v6.6 follow_pmd_mask()' },
     { variants: {}, note: 'v6.6: pte_offset_map_lock() returns NULL for the refaulted huge PMD; GUP faults and retries' },
     { variants: { follow_pmd_mask: 'v6.4-foll-split-pmd' }, note: 'v6.4: pmd_bad() (x86: true for a huge PMD) sends GUP back to fault and retry' },

@@ -50,5 +50,6 @@ export const gupSplitPmdZeroVsZap: Scenario = {
     },
   ],
   cleanConfigs: [
+    { variants: { follow_page_mask: 'no-walk-bracket' }, note: 'vma_pgtable_walk_begin() only locks hugetlb vmas: without it nothing changes here' },
     { variants: { follow_page_pte: 'v6.4-infallible-map' }, note: 'the v6.4 follow_page_pte() alone: the zap holds mmap_lock for read and never frees the table' },{ variants: {}, note: 'v6.6: split, pte_alloc(), follow_page_pte() -> NULL -> faultin_page() and retry' }],
 };

@@ -8,7 +8,8 @@ import { zap_huge_pmd } from '../kernel/paths/huge_memory_walkers.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../kernel/paths/mmu_gather.js';
 import { PTE_WALK_OPS, walk_page_range_mmap_read_locked } from '../kernel/paths/pagewalk.js';
 import { fileThpPmdMapped, type Vma } from '../kernel/walkers_world.js';
-import { MUTATION, type Scenario } from './scenario.js';
+import type { Scenario } from './scenario.js';
+import { MUTATION } from '../kernel/contracts.js';
 
 const VMA: Vma = { name: 'file', vm_start: 0, vm_end: 2, vm_flags: 0, anon: false, fileFolio: 4 };
 

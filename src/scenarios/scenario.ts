@@ -3,8 +3,6 @@
  * it is meant to find. `buildProgram` turns a scenario plus variant/env choices into a Program
  * the explorer runs.
  */
-// first: initialized before the import cycle through reach.ts (see mutation.ts)
-export { MUTATION } from './mutation.js';
 import type { Program, ThreadSpec } from '../core/execution.js';
 import type { KernelState, Geometry } from '../kernel/world.js';
 import { WorldBuilder } from '../kernel/world.js';
@@ -47,6 +45,7 @@ export interface KnownRace {
   readonly beyondSampling?: string;
 }
 
+export { MUTATION } from '../kernel/contracts.js';
 
 export interface Scenario {
   readonly name: string;
@@ -71,6 +70,12 @@ export interface Scenario {
   readonly knownRaces: readonly KnownRace[];
   /** configurations that must come out clean (the faithful code, historical fixes) */
   readonly cleanConfigs: readonly CleanConfig[];
+  /**
+   * The module that declares the scenario (absolute path; set by defineScenario): replay
+   * commands of its counterexamples name it (`racewalk replay --scenario-file FILE`).
+   * Built-in scenarios have none.
+   */
+  readonly file?: string;
 }
 
 export interface CleanConfig {
@@ -154,6 +159,7 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     geo: scenario.geometry,
     env,
     pmdTable: builder.pmdTable,
+    mm_cpumask: builder.cpumask,
     impl<F>(name: string, faithful: F): F {
       reached.add(name);
       const f = selected.get(name);
@@ -197,7 +203,7 @@ export function contractViolation(scenario: Scenario, chosen: ReadonlyMap<string
   return checkContracts(scenario.name, features, parties, (party, feature) => {
     const path = party.path;
     const since = FEATURES[feature].since;
-    const fits = (findPath(path)?.variants ?? []).filter((x) => cmpVersion(x.range.to, since) >= 0).map((x) => `${path}=${x.name}`);
+    const fits = (findPath(path)?.variants ?? []).filter((x) => x.mutation !== true && cmpVersion(x.range.to, since) >= 0).map((x) => `${path}=${x.name}`);
     return `Use instead: ${fits.length > 0 ? `the code of a release that has it (${fits.join(', ')})` : 'a variant written for it'}, or a scenario that does not drive it (see 'racewalk list' for what each scenario drives).`;
   });
 }

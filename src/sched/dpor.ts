@@ -23,22 +23,29 @@
  */
 import type { ExecResult, SchedView } from '../core/execution.js';
 import type { SharedOp } from '../core/op.js';
-import { dependent, footprint, type Footprint } from './footprint.js';
+import { dependent, stepFootprint, type Footprint } from './footprint.js';
 import type { Strategy } from './strategy.js';
 
 export interface DporOptions {
   readonly preemptions?: number;
   readonly prefix?: readonly number[];
   readonly prefixSleep?: readonly number[];
+  /** per prefix node: the footprint of each asleep CPU's next step there (missing: it wakes) */
+  readonly prefixSleepFps?: readonly (readonly (Footprint | undefined)[])[];
 }
 
 interface Node {
   /** runnable CPUs here (bitmask) */
   readonly enabled: number;
-  /** every CPU's next operation here (sleeping CPUs keep theirs) */
-  readonly nextOps: readonly (SharedOp | null)[];
   /** the sleep set inherited from the parent (bitmask) */
   readonly sleep: number;
+  /**
+   * per CPU: the exact footprint of its next step here — for the sleeping ones inherited with
+   * the sleep set, for the explored ones recorded when they ran from here. Exact (with what the
+   * step's invariant checks read), never the op's static footprint: a sleeping CPU stays asleep
+   * only while nothing it would read or write changes, its checks' reads included.
+   */
+  readonly fps: (Footprint | undefined)[];
   /** CPUs to explore from here; invariant: done ⊆ backtrack */
   backtrack: number;
   /** CPUs explored (or being explored) from here */
@@ -60,6 +67,12 @@ interface Event {
 }
 
 const bit = (t: number): number => 1 << t;
+
+/** whether a and b conflict on some resource other than `except` (a lock word) */
+function dependentBeyond(a: Footprint, b: Footprint, except: number): boolean {
+  const drop = (xs: readonly number[]) => (xs.includes(except) ? xs.filter((x) => x !== except) : xs);
+  return dependent({ reads: drop(a.reads), writes: drop(a.writes) }, { reads: drop(b.reads), writes: drop(b.writes) });
+}
 const lowest = (mask: number): number => 31 - Math.clz32(mask & -mask);
 
 export class DporStrategy implements Strategy {
@@ -69,6 +82,7 @@ export class DporStrategy implements Strategy {
   private events: Event[] = [];
   private lastOf: number[] = [];
   private pendingSleep = 0;
+  private pendingSleepFps: (Footprint | undefined)[] = [];
   /** per resource: the last event writing it and the events reading it since */
   private index = new Map<number, { w: number; r: number[] }>();
   /** per lock word: the acquire events so far */
@@ -81,11 +95,13 @@ export class DporStrategy implements Strategy {
   private readonly maxPreemptions: number;
   private readonly prefix: readonly number[];
   private readonly prefixSleep: readonly number[];
+  private readonly prefixSleepFps: readonly (readonly (Footprint | undefined)[])[];
 
   constructor(opts: DporOptions = {}) {
     this.maxPreemptions = opts.preemptions ?? Infinity;
     this.prefix = opts.prefix ?? [];
     this.prefixSleep = opts.prefixSleep ?? [];
+    this.prefixSleepFps = opts.prefixSleepFps ?? [];
   }
 
   get complete(): boolean {
@@ -106,6 +122,7 @@ export class DporStrategy implements Strategy {
     this.index = new Map();
     this.acquires = new Map();
     this.pendingSleep = 0;
+    this.pendingSleepFps = [];
     if (!this.started) {
       this.started = true;
       return true;
@@ -140,8 +157,6 @@ export class DporStrategy implements Strategy {
     if (d < this.nodes.length) return this.nodes[d]!.chosen;
     let enabled = 0;
     for (const t of view.enabled) enabled |= bit(t);
-    const nextOps: (SharedOp | null)[] = [];
-    for (let t = 0; t < view.threadCount; t++) nextOps.push(view.nextOp(t));
     const parent = this.nodes[d - 1];
     const preemptionsBefore = parent === undefined ? 0 : this.preemptionsIf(parent, parent.chosen);
     const current = view.current;
@@ -156,20 +171,30 @@ export class DporStrategy implements Strategy {
         return -1;
       }
       t = current >= 0 && (avail & bit(current)) !== 0 ? current : lowest(avail);
-      const node = { enabled, nextOps, sleep: this.pendingSleep, backtrack: 0, done: 0, chosen: t, current, preemptionsBefore };
+      const node = { enabled, fps: [], sleep: this.pendingSleep, backtrack: 0, done: 0, chosen: t, current, preemptionsBefore };
       if (this.preemptionsIf(node, t) > this.maxPreemptions) {
         this.pruned = true;
         return -1;
       }
     }
-    this.nodes.push({ enabled, nextOps, sleep: d < this.prefix.length ? (this.prefixSleep[d] ?? 0) : this.pendingSleep, backtrack: bit(t), done: bit(t), chosen: t, current, preemptionsBefore });
+    const inPrefix = d < this.prefix.length;
+    this.nodes.push({
+      enabled,
+      fps: inPrefix ? [...(this.prefixSleepFps[d] ?? [])] : this.pendingSleepFps,
+      sleep: inPrefix ? (this.prefixSleep[d] ?? 0) : this.pendingSleep,
+      backtrack: bit(t),
+      done: bit(t),
+      chosen: t,
+      current,
+      preemptionsBefore,
+    });
     return t;
   }
 
   onStep(tid: number, op: SharedOp, view: SchedView): void {
     const n = view.threadCount;
     const i = this.events.length;
-    const fp = footprint(op, tid, n, view.lastWrites.slice());
+    const fp = stepFootprint(op, tid, n, view.lastWrites, view.lastReads);
     const prevIdx = this.lastOf[tid];
     const prev = prevIdx === undefined ? undefined : this.events[prevIdx];
     const clock = prev === undefined ? new Int32Array(n) : prev.clock.slice();
@@ -217,27 +242,35 @@ export class DporStrategy implements Strategy {
         this.acquires.set(op.loc, acquires);
       }
       for (const j of preds) {
-        if (isLockOp(this.events[j]!, op.loc)) continue;
+        // the lock word's own release->acquire edges are not races (above); what else the two
+        // steps touch (an invariant's ghost state, memory read by a check) still races
+        if (isLockOp(this.events[j]!, op.loc) && !dependentBeyond(this.events[j]!.fp, fp, op.loc)) continue;
         if (!this.covered(this.events[j]!, preds, prev, j)) this.reverse(j, i, ev);
       }
     } else {
       for (const j of preds) {
         const e = this.events[j]!;
-        if ((e.op.kind === 'lock' || e.op.kind === 'unlock') && !(op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw')) continue;
+        if ((e.op.kind === 'lock' || e.op.kind === 'unlock') && !(op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw') && !dependentBeyond(e.fp, fp, e.op.loc)) continue;
         if (!this.covered(e, preds, prev, j)) this.reverse(j, i, ev);
       }
     }
 
     // the sleep set below this step: earlier explored siblings that commute with this step
     const node = this.nodes[i]!;
+    node.fps[tid] = fp;
     const asleep = (node.sleep | node.done) & ~bit(tid);
     let sleep = 0;
+    const sleepFps: (Footprint | undefined)[] = [];
     for (let m = asleep; m !== 0; m &= m - 1) {
       const q = lowest(m);
-      const nextQ = node.nextOps[q];
-      if (nextQ !== null && nextQ !== undefined && !dependent(footprint(nextQ, q, n), fp)) sleep |= bit(q);
+      const fq = node.fps[q];
+      if (fq !== undefined && !dependent(fq, fp)) {
+        sleep |= bit(q);
+        sleepFps[q] = fq;
+      }
     }
     this.pendingSleep = sleep;
+    this.pendingSleepFps = sleepFps;
     this.events.push(ev);
     this.lastOf[tid] = i;
     for (const r of fp.reads) {

@@ -11,10 +11,15 @@
  * - the page allocator: alloc/free write ALLOC (the free list) and the page fields they set;
  * - a broadcast TLB invalidation writes TLB.
  *
- * An operation not yet executed (a sleeping thread's next op) has a static, conservative
- * footprint: world operations may write any memory (ALL_MEMORY).
+ * An operation not yet executed has a static, conservative footprint: world operations may
+ * write any memory (ALL_MEMORY). An executed step's footprint (`stepFootprint`) is exact and
+ * also holds everything the step's world handler, invariant checks and ghost deliveries read or
+ * wrote (Machine.reads / Machine.touched): an invariant that tells two orders of events apart
+ * reads something one of them writes, so DPOR orders them (soundness by construction, with
+ * no per-invariant reasoning).
  */
 import type { SharedOp } from '../core/op.js';
+import { ALL_MEMORY } from '../core/machine.js';
 
 const IRQ = (c: number) => -1 - c;
 const RCU = (c: number) => -100 - c;
@@ -22,8 +27,7 @@ const IPIQ = (c: number) => -200 - c;
 const GPQ = (c: number) => -300 - c;
 const ALLOC = -400;
 const TLB = -401;
-/** wildcard: any memory location (>= 0) */
-export const ALL_MEMORY = -999;
+export { ALL_MEMORY };
 
 export interface Footprint {
   readonly reads: readonly number[];
@@ -64,7 +68,8 @@ export function footprint(op: SharedOp, tid: number, ncpu: number, writes?: read
     case 'rcu_read_unlock':
       return { reads: [], writes: [RCU(tid)] };
     case 'ipi_send':
-      return { reads: others(ncpu, tid, IRQ), writes: [IPIQ(tid)] };
+      // only the targeted CPUs' irq state decides who must take it
+      return { reads: op.targets === undefined ? others(ncpu, tid, IRQ) : others(ncpu, tid, IRQ).filter((_, i) => (op.targets! >> (i < tid ? i : i + 1)) & 1), writes: [IPIQ(tid)] };
     case 'ipi_wait':
       return { reads: [IPIQ(tid), ...others(ncpu, tid, IRQ)], writes: [] };
     case 'gp_start':
@@ -97,4 +102,20 @@ const overlaps = (a: readonly number[], b: readonly number[]): boolean => {
 export function dependent(a: Footprint, b: Footprint): boolean {
   if (a.writes.length === 0 && b.writes.length === 0) return false;
   return overlaps(a.writes, b.writes) || overlaps(a.writes, b.reads) || overlaps(a.reads, b.writes);
+}
+
+/**
+ * The exact footprint of an executed step: the op's own, plus the resources its world handler,
+ * the invariant checks after it and the ghost events delivered with it read (`reads`) and wrote
+ * (`writes`, which includes the op's own memory writes).
+ */
+export function stepFootprint(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[]): Footprint {
+  const own = footprint(op, tid, ncpu, writes);
+  if (reads.length === 0 && writes.length === 0) return own;
+  const w = own.writes.slice();
+  for (const x of writes) if (!w.includes(x)) w.push(x);
+  const r: number[] = [];
+  for (const x of own.reads) if (!w.includes(x)) r.push(x);
+  for (const x of reads) if (!w.includes(x) && !r.includes(x)) r.push(x);
+  return { reads: r, writes: w };
 }

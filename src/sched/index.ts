@@ -6,6 +6,7 @@ import { IterativePreemptionStrategy } from './iterative.js';
 import { RandomStrategy } from './random.js';
 import { PctStrategy } from './pct.js';
 import type { Strategy } from './strategy.js';
+import type { Footprint } from './footprint.js';
 
 export interface StrategyOptions {
   readonly seed: number;
@@ -19,6 +20,8 @@ export interface StrategyOptions {
   readonly prefixPreemptions?: number;
   /** per prefix node, the CPUs asleep there (sleep-set bitmask; for DPOR below a shard prefix) */
   readonly prefixSleep?: readonly number[];
+  /** per prefix node, the exact footprint of each asleep CPU's next step there */
+  readonly prefixSleepFps?: readonly (readonly (Footprint | undefined)[])[];
 }
 
 export interface StrategyDef {
@@ -41,13 +44,13 @@ export const STRATEGIES: StrategyDef[] = [
     description: 'DPOR with iterative preemption bounding (0, 1, 2, …): counterexamples with few preemptions first, exhaustive once a level prunes nothing',
     exhaustive: true,
     create: (o) =>
-      new IterativePreemptionStrategy(o.preemptions, { prefix: o.prefix, prefixPreemptions: o.prefixPreemptions }, (b, p) => new DporStrategy({ preemptions: b, prefix: p.prefix, prefixSleep: o.prefixSleep }), 'iterative-dpor'),
+      new IterativePreemptionStrategy(o.preemptions, { prefix: o.prefix, prefixPreemptions: o.prefixPreemptions }, (b, p) => new DporStrategy({ preemptions: b, prefix: p.prefix, prefixSleep: o.prefixSleep, prefixSleepFps: o.prefixSleepFps }), 'iterative-dpor'),
   },
   {
     name: 'dpor',
     description: 'source-DPOR with sleep sets: every Mazurkiewicz class of interleavings at least once, without re-exploring equivalent ones; exhaustive when it completes (optionally --preemptions N)',
     exhaustive: true,
-    create: (o) => new DporStrategy({ preemptions: o.preemptions, prefix: o.prefix, prefixSleep: o.prefixSleep }),
+    create: (o) => new DporStrategy({ preemptions: o.preemptions, prefix: o.prefix, prefixSleep: o.prefixSleep, prefixSleepFps: o.prefixSleepFps }),
   },
   {
     name: 'dfs',

@@ -2,9 +2,11 @@
  * `--jobs N`: one run explored by N worker threads, each a shard of it (shard.ts), merged here.
  * Workers load the TypeScript sources through tsx, as the CLI does (no build step).
  *
- * The run's --max-executions is split evenly among the workers. The first violation any
- * worker finds stops the others; the merged verdict is clean only if every worker exhausted its
- * part.
+ * The run's --max-executions is split evenly among the workers. The result does not depend on
+ * timing: each worker explores its parts (shard prefixes) in a fixed order, a violation in part
+ * k stops the parts above k in every worker but never a part below it, and the merge reports the
+ * violation of the lowest part with the counts of the parts up to it (shard.ts mergeSummaries).
+ * The merged verdict is clean only if every worker exhausted its part.
  */
 import { Worker } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
@@ -48,8 +50,9 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
     maxSteps: opts.maxSteps,
     determinismEvery: opts.determinismEvery,
   };
-  const stop = new SharedArrayBuffer(4);
+  const stop = new SharedArrayBuffer(8);
   const flag = new Int32Array(stop);
+  flag[1] = 0x7fffffff; // no violation yet
   const progress: Progress[] = [];
   const poll = setInterval(() => {
     if (opts.shouldStop?.() === true) Atomics.store(flag, 0, 1);
@@ -76,8 +79,6 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
               }
             } else if (m.type === 'done') {
               result = m.summary!;
-              // one counterexample is enough: stop the other workers
-              if (result.failingChoices !== null) Atomics.store(flag, 0, 1);
             }
           });
           worker.on('error', (e) => {

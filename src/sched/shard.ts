@@ -22,10 +22,10 @@
 import { runExecution, ScheduleError, type ExecResult, type Program, type SchedView } from '../core/execution.js';
 import type { ExploreResult, Verdict } from '../core/explore.js';
 import type { SharedOp } from '../core/op.js';
-import { dependent, footprint, type Footprint } from './footprint.js';
+import { dependent, stepFootprint, type Footprint } from './footprint.js';
 import { UsageError } from '../core/errors.js';
 import { findStrategy, type StrategyDef, type StrategyOptions } from './index.js';
-import type { Strategy } from './strategy.js';
+import type { Cutoff, SegmentStats, Strategy } from './strategy.js';
 import { ReplayStrategy } from './replay.js';
 
 /** `--shard i/n`, 1-based as vitest and playwright number shards. */
@@ -49,6 +49,8 @@ export interface Prefix {
   readonly preemptions: number;
   /** with sleep sets: per prefix node, the CPUs asleep there (bitmask) */
   readonly asleep?: readonly number[];
+  /** with sleep sets: per prefix node, the exact footprint of each asleep CPU's next step there */
+  readonly asleepFps?: readonly (readonly (Footprint | undefined)[])[];
 }
 
 export interface PrefixTree {
@@ -66,20 +68,17 @@ class Expander {
   enabled: readonly number[] | null = null;
   current = -1;
   readonly wantsWrites = true;
-  /** footprint of each step taken */
+  /** exact footprint of each step taken (with its invariant checks' reads) */
   readonly fps: Footprint[] = [];
-  /** every CPU's next op at the cut */
-  ops: (SharedOp | null)[] = [];
   constructor(private readonly prefix: readonly number[]) {}
   onStep(tid: number, op: SharedOp, view: SchedView): void {
-    this.fps.push(footprint(op, tid, view.threadCount, view.lastWrites.slice()));
+    this.fps.push(stepFootprint(op, tid, view.threadCount, view.lastWrites, view.lastReads));
   }
   choose(view: SchedView): number {
     const i = view.stepIndex;
     if (i < this.prefix.length) return this.prefix[i]!;
     this.enabled = [...view.enabled];
     this.current = view.current;
-    for (let t = 0; t < view.threadCount; t++) this.ops.push(view.nextOp(t));
     throw new PrefixCut('prefix cut');
   }
 }
@@ -89,8 +88,12 @@ interface Leaf {
   readonly open: boolean;
   /** per prefix node d: CPUs asleep there (its sleep set plus the siblings explored before) */
   readonly asleep: readonly number[];
-  /** at the parent node: every CPU's next op, and the CPUs asleep there (for this leaf's sleep set) */
-  readonly parentOps: readonly (SharedOp | null)[];
+  /**
+   * per prefix node d: the footprint of each asleep CPU's next step there. One array per node,
+   * shared by its children: an explored sibling's entry is filled in when that sibling's own
+   * leaf is expanded (its last step is the step in question).
+   */
+  readonly asleepFps: (Footprint | undefined)[][];
 }
 
 /**
@@ -104,13 +107,27 @@ interface Leaf {
  * and not branched on, and each leaf carries the sleep sets of its nodes (`Prefix.asleep`) for
  * the strategy below it. Without them every shard's DPOR would re-explore nearly every class:
  * the first steps of different CPUs almost always commute, so almost every class has
- * linearizations starting with each CPU.
+ * linearizations starting with each CPU. "Commutes" uses the exact footprint of the asleep
+ * CPU's step as it ran in its sibling branch, invariant checks' reads included (as DPOR's own
+ * sleep sets do), so a CPU whose check would see a change is woken.
  */
 export function enumeratePrefixes<W>(program: Program<W>, minLeaves: number, opts: { maxDepth?: number; sleepSets?: boolean } = {}): PrefixTree {
   const maxDepth = opts.maxDepth ?? 64;
   const sleepSets = opts.sleepSets === true;
-  let leaves: Leaf[] = [{ p: { choices: [], preemptions: 0 }, open: true, asleep: [], parentOps: [] }];
+  let leaves: Leaf[] = [{ p: { choices: [], preemptions: 0 }, open: true, asleep: [], asleepFps: [] }];
   let depth = 0;
+  const expand = (l: Leaf): Expander => {
+    const x = new Expander(l.p.choices);
+    try {
+      runExecution(program, x);
+    } catch (e) {
+      if (!(e instanceof PrefixCut)) throw e;
+    }
+    // this leaf's last step is the step its later siblings' sleep sets need the footprint of
+    const d = l.p.choices.length;
+    if (d > 0 && x.fps.length >= d) l.asleepFps[d - 1]![l.p.choices[d - 1]!] = x.fps[d - 1];
+    return x;
+  };
   while (leaves.length < minLeaves && depth < maxDepth && leaves.some((l) => l.open)) {
     const next: Leaf[] = [];
     for (const l of leaves) {
@@ -118,12 +135,7 @@ export function enumeratePrefixes<W>(program: Program<W>, minLeaves: number, opt
         next.push(l);
         continue;
       }
-      const x = new Expander(l.p.choices);
-      try {
-        runExecution(program, x);
-      } catch (e) {
-        if (!(e instanceof PrefixCut)) throw e;
-      }
+      const x = expand(l);
       if (x.enabled === null) {
         next.push({ ...l, open: false }); // the execution ended within the prefix
         continue;
@@ -131,25 +143,31 @@ export function enumeratePrefixes<W>(program: Program<W>, minLeaves: number, opt
       // this node's sleep set: CPUs asleep at the parent whose next step commutes with the step taken
       const d = l.p.choices.length;
       let sleep = 0;
+      const fpsHere: (Footprint | undefined)[] = [];
       if (sleepSets && d > 0) {
         const taken = l.p.choices[d - 1]!;
         const fp = x.fps[d - 1]!;
         for (let m = l.asleep[d - 1]! & ~(1 << taken); m !== 0; m &= m - 1) {
           const q = 31 - Math.clz32(m & -m);
-          const op = l.parentOps[q];
-          if (op !== null && op !== undefined && !dependent(footprint(op, q, x.ops.length), fp)) sleep |= 1 << q;
+          const fq = l.asleepFps[d - 1]![q];
+          if (fq !== undefined && !dependent(fq, fp)) {
+            sleep |= 1 << q;
+            fpsHere[q] = fq;
+          }
         }
       }
       const curEnabled = x.enabled.includes(x.current);
+      const asleepFps = [...l.asleepFps, fpsHere];
       let explored = 0;
       for (const tid of x.enabled) {
         if ((sleep & (1 << tid)) !== 0) continue; // covered below an earlier sibling
         const preempt = x.current >= 0 && curEnabled && tid !== x.current ? 1 : 0;
+        const asleep = [...l.asleep, sleep | explored];
         next.push({
-          p: { choices: [...l.p.choices, tid], preemptions: l.p.preemptions + preempt, asleep: sleepSets ? [...l.asleep, sleep | explored] : undefined },
+          p: { choices: [...l.p.choices, tid], preemptions: l.p.preemptions + preempt, asleep: sleepSets ? asleep : undefined, asleepFps: sleepSets ? asleepFps : undefined },
           open: true,
-          asleep: [...l.asleep, sleep | explored],
-          parentOps: x.ops,
+          asleep,
+          asleepFps,
         });
         if (sleepSets) explored |= 1 << tid;
       }
@@ -158,6 +176,8 @@ export function enumeratePrefixes<W>(program: Program<W>, minLeaves: number, opt
     leaves = next;
     depth++;
   }
+  // the last level's leaves were not expanded: run each once for the footprint of its last step
+  if (sleepSets) for (const l of leaves) if (l.open) expand(l);
   return { depth, prefixes: leaves.map((l) => l.p) };
 }
 
@@ -219,12 +239,101 @@ export function shardSeed(seed: number, g: number): number {
  * The strategy for one shard (or one worker's part of it): for an exhaustive strategy, a
  * ShardStrategy over the owned prefixes; for a sampling one, the strategy with its own seed.
  */
-export function createShardStrategy<W>(program: Program<W>, def: StrategyDef, sopts: StrategyOptions, run: ShardRun): Strategy {
+export function createShardStrategy<W>(program: Program<W>, def: StrategyDef, sopts: StrategyOptions, run: ShardRun, cutoff?: Cutoff): Strategy {
   const worker = run.worker ?? { index: 0, count: 1 };
-  if (!def.exhaustive) return def.create({ ...sopts, seed: shardSeed(sopts.seed, run.index - 1 + run.count * worker.index) });
+  if (!def.exhaustive) {
+    const g = run.index - 1 + run.count * worker.index;
+    return new SegmentStrategy(def.create({ ...sopts, seed: shardSeed(sopts.seed, g) }), g, cutoff);
+  }
   const tree = enumeratePrefixes(program, (run.prefixesPerShard ?? 8) * run.count, { sleepSets: PARTIAL_ORDER.has(def.name) });
-  const owned = tree.prefixes.filter((_, j) => j % run.count === run.index - 1 && Math.floor(j / run.count) % worker.count === worker.index);
-  return new ShardStrategy(def, sopts, owned, tree);
+  const owned: { p: Prefix; index: number }[] = [];
+  tree.prefixes.forEach((p, j) => {
+    if (j % run.count === run.index - 1 && Math.floor(j / run.count) % worker.count === worker.index) owned.push({ p, index: j });
+  });
+  return new ShardStrategy(def, sopts, owned, tree, cutoff);
+}
+
+/** Per-segment accounting shared by ShardStrategy and SegmentStrategy. */
+class Segments {
+  readonly list: SegmentStats[] = [];
+  cur: SegmentStats | null = null;
+  cut = false;
+  constructor(private readonly cutoff: Cutoff | undefined) {}
+  /** start segment `key`; false if a lower one already has a violation (cut off) */
+  begin(key: number): boolean {
+    if (this.cutoff !== undefined && key > this.cutoff.best()) {
+      this.cut = true;
+      this.cur = null;
+      return false;
+    }
+    this.cur = { key, executions: 0, steps: 0, maxDepth: 0, sleepBlocked: 0, complete: false, failing: false };
+    this.list.push(this.cur);
+    return true;
+  }
+  /** whether the current segment may go on */
+  mayContinue(): boolean {
+    if (this.cur === null || this.cutoff === undefined || this.cur.key <= this.cutoff.best()) return true;
+    this.cut = true;
+    return false;
+  }
+  end(r: ExecResult, blockedSoFar: number): void {
+    const c = this.cur;
+    if (c === null) return;
+    c.executions++;
+    c.steps += r.steps;
+    if (r.steps > c.maxDepth) c.maxDepth = r.steps;
+    c.sleepBlocked = blockedSoFar;
+    if (r.violation !== null || r.modelError !== null) {
+      c.failing = true;
+      this.cutoff?.found(c.key);
+    }
+  }
+}
+
+/** A sampling strategy as one segment of a split run (key: its sub-shard number). */
+class SegmentStrategy implements Strategy {
+  private readonly seg: Segments;
+  private started = false;
+  constructor(private readonly inner: Strategy, private readonly key: number, cutoff?: Cutoff) {
+    this.seg = new Segments(cutoff);
+  }
+  get name() {
+    return this.inner.name;
+  }
+  get complete() {
+    return this.inner.complete && !this.seg.cut;
+  }
+  get bounds() {
+    return this.seg.cut ? [...this.inner.bounds, 'cut off: a lower part of the run found a violation'] : this.inner.bounds;
+  }
+  get sleepBlocked() {
+    return this.inner.sleepBlocked;
+  }
+  get segments() {
+    return this.seg.list;
+  }
+  get wantsWrites() {
+    return this.inner.wantsWrites;
+  }
+  nextExecution(): boolean {
+    if (!this.started) {
+      this.started = true;
+      if (!this.seg.begin(this.key)) return false;
+    } else if (!this.seg.mayContinue()) return false;
+    const more = this.inner.nextExecution();
+    if (!more && this.seg.cur !== null) this.seg.cur.complete = true;
+    return more;
+  }
+  choose(view: SchedView): number {
+    return this.inner.choose(view);
+  }
+  onStep(tid: number, op: SharedOp, view: SchedView): void {
+    this.inner.onStep?.(tid, op, view);
+  }
+  endExecution(r: ExecResult): void {
+    this.inner.endExecution(r);
+    this.seg.end(r, this.inner.sleepBlocked ?? 0);
+  }
 }
 
 /** strategies that promise one execution per Mazurkiewicz class, not every interleaving */
@@ -244,27 +353,33 @@ export class ShardStrategy implements Strategy {
   private readonly bound = new Set<string>();
   private finished = false;
   private blockedBefore = 0;
+  private readonly seg: Segments;
+  /** the segment key of each strategy the task generator yields */
+  private nextKey = 0;
   /** owned prefixes explored completely */
   done = 0;
 
   constructor(
     def: StrategyDef,
     private readonly sopts: StrategyOptions,
-    readonly owned: readonly Prefix[],
+    readonly owned: readonly { readonly p: Prefix; readonly index: number }[],
     readonly tree: PrefixTree,
+    cutoff?: Cutoff,
   ) {
+    this.seg = new Segments(cutoff);
     this.name = def.name;
     const level = LEVELLED[def.name];
     this.tasks = level !== undefined ? this.levels(findStrategy(level)) : this.each(def);
   }
 
   private create(def: StrategyDef, p: Prefix, preemptions: number): Strategy {
-    return new PrefixGuard(def.create({ ...this.sopts, preemptions, prefix: p.choices, prefixPreemptions: p.preemptions, prefixSleep: p.asleep }), p.choices);
+    return new PrefixGuard(def.create({ ...this.sopts, preemptions, prefix: p.choices, prefixPreemptions: p.preemptions, prefixSleep: p.asleep, prefixSleepFps: p.asleepFps }), p.choices);
   }
 
   private *each(def: StrategyDef): Generator<Strategy, void, void> {
-    for (const p of this.owned) {
+    for (const { p, index } of this.owned) {
       const s = this.create(def, p, this.sopts.preemptions);
+      this.nextKey = index;
       yield s;
       for (const b of s.bounds) this.bound.add(b);
       this.done++;
@@ -277,12 +392,15 @@ export class ShardStrategy implements Strategy {
    */
   private *levels(dfs: StrategyDef): Generator<Strategy, void, void> {
     let remaining = this.owned;
+    const P = this.tree.prefixes.length;
     for (let level = 0; remaining.length > 0; level++) {
-      const next: Prefix[] = [];
-      for (const p of remaining) {
-        const s = this.create(dfs, p, level);
+      const next: { p: Prefix; index: number }[] = [];
+      for (const o of remaining) {
+        const s = this.create(dfs, o.p, level);
+        // (level, prefix) in the order every worker explores them
+        this.nextKey = level * P + o.index;
         yield s;
-        if (s.bounds.length > 0) next.push(p);
+        if (s.bounds.length > 0) next.push(o);
         else this.done++;
       }
       if (next.length > 0 && level >= this.sopts.preemptions) {
@@ -294,10 +412,10 @@ export class ShardStrategy implements Strategy {
   }
 
   get complete(): boolean {
-    return this.finished;
+    return this.finished && !this.seg.cut;
   }
   get bounds(): readonly string[] {
-    return [...this.bound];
+    return this.seg.cut ? [...this.bound, 'cut off: a lower part of the run found a violation'] : [...this.bound];
   }
   get sleepBlocked(): number {
     return this.blockedBefore + (this.cur?.sleepBlocked ?? 0);
@@ -307,13 +425,21 @@ export class ShardStrategy implements Strategy {
   get wantsWrites(): boolean {
     return this.cur?.wantsWrites === true;
   }
+  get segments(): readonly SegmentStats[] {
+    return this.seg.list;
+  }
 
   nextExecution(): boolean {
     for (;;) {
       if (this.finished) return false;
       if (this.cur !== null) {
+        if (!this.seg.mayContinue()) {
+          this.finished = true;
+          return false;
+        }
         if (this.cur.nextExecution()) return true;
         this.blockedBefore += this.cur.sleepBlocked ?? 0;
+        if (this.seg.cur !== null) this.seg.cur.complete = true;
       }
       // the current prefix is exhausted (the generator records its bounds when resumed)
       const t = this.tasks.next();
@@ -323,6 +449,10 @@ export class ShardStrategy implements Strategy {
         return false;
       }
       this.cur = t.value;
+      if (!this.seg.begin(this.nextKey)) {
+        this.finished = true;
+        return false;
+      }
     }
   }
   choose(view: SchedView): number {
@@ -333,6 +463,7 @@ export class ShardStrategy implements Strategy {
   }
   endExecution(r: ExecResult): void {
     this.cur!.endExecution(r);
+    this.seg.end(r, this.cur!.sleepBlocked ?? 0);
   }
 }
 
@@ -355,16 +486,30 @@ function switches(choices: readonly number[]): number {
 }
 
 /**
- * Merge the parts of one run. A violation in any part is the run's violation (the one with the
- * fewest CPU switches, then the fewest steps, then the lowest part, so the merge is
- * deterministic); the run is clean only if every part is clean and exhaustive and none is
- * missing (`expected` parts).
+ * Merge the parts of one run. A violation in any part is the run's violation. When every part
+ * reports its segments (shard prefixes, each worker's stream), the winner is the violation of
+ * the lowest segment key and the counts are those of the segments up to it: every segment below
+ * the winner is explored completely in every run (the cut-off only stops segments above it), so
+ * the counterexample and the counts do not depend on which worker finished first. Without
+ * segments (older shard reports): the violation with the fewest CPU switches, then the fewest
+ * steps, then the lowest part. The run is clean only if every part is clean and exhaustive and
+ * none is missing (`expected` parts).
  */
 export function mergeSummaries(parts: readonly ShardSummary[], expected: number, missing: readonly string[] = []): ShardSummary & { readonly winner: number } {
   let winner = -1;
+  let winnerKey = Infinity;
+  const segmented = parts.length > 0 && parts.every((p) => p.segments !== undefined);
   for (let i = 0; i < parts.length; i++) {
     const c = parts[i]!.failingChoices;
     if (c === null) continue;
+    if (segmented) {
+      const key = Math.min(...parts[i]!.segments!.filter((s) => s.failing).map((s) => s.key));
+      if (key < winnerKey || (key === winnerKey && winner < 0)) {
+        winnerKey = key;
+        winner = i;
+      }
+      continue;
+    }
     const w = winner < 0 ? null : parts[winner]!.failingChoices!;
     if (w === null || switches(c) < switches(w) || (switches(c) === switches(w) && c.length < w.length)) winner = i;
   }
@@ -372,23 +517,27 @@ export function mergeSummaries(parts: readonly ShardSummary[], expected: number,
   for (const p of parts) for (const b of p.bounds) bounds.add(b.startsWith('stopped after') ? 'stopped at --max-executions' : b);
   if (parts.length < expected) bounds.add(`only ${parts.length} of ${expected} shards explored${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
   const exhaustive = winner < 0 && parts.length === expected && parts.every((p) => p.exhaustive);
-  const sum = (f: (p: ShardSummary) => number) => parts.reduce((a, p) => a + f(p), 0);
+  const counted = segmented && winner >= 0 ? parts.flatMap((p) => p.segments!).filter((s) => s.key <= winnerKey) : null;
+  const sum = (f: (p: ShardSummary) => number, g: (s: SegmentStats) => number) => (counted !== null ? counted.reduce((a, s) => a + g(s), 0) : parts.reduce((a, p) => a + f(p), 0));
   let verdict: Verdict;
   if (winner >= 0) verdict = parts[winner]!.verdict;
   else verdict = exhaustive ? 'clean' : 'no-violation-found';
+  const executions = sum((p) => p.executions, (s) => s.executions);
+  const segments = segmented ? parts.flatMap((p) => p.segments!).sort((a, b) => a.key - b.key) : undefined;
   return {
     verdict,
     strategy: parts[0]?.strategy ?? '',
-    executions: sum((p) => p.executions),
-    steps: sum((p) => p.steps),
-    maxDepth: parts.reduce((a, p) => Math.max(a, p.maxDepth), 0),
+    executions,
+    steps: sum((p) => p.steps, (s) => s.steps),
+    maxDepth: counted !== null ? counted.reduce((a, s) => Math.max(a, s.maxDepth), 0) : parts.reduce((a, p) => Math.max(a, p.maxDepth), 0),
     exhaustive,
-    // after a violation, 'interrupted' only means the other parts were stopped early
-    bounds: exhaustive ? [] : [...bounds].filter((b) => winner < 0 || b !== 'interrupted'),
-    sleepBlocked: sum((p) => p.sleepBlocked),
+    // after a violation, 'interrupted' and the cut-off only mean the other parts were stopped early
+    bounds: exhaustive ? [] : [...bounds].filter((b) => winner < 0 || (b !== 'interrupted' && !b.startsWith('cut off'))),
+    sleepBlocked: sum((p) => p.sleepBlocked, (s) => s.sleepBlocked),
     interrupted: parts.some((p) => p.interrupted),
-    foundAt: winner < 0 ? 0 : parts[winner]!.foundAt,
+    foundAt: winner < 0 ? 0 : counted !== null ? executions : parts[winner]!.foundAt,
     failingChoices: winner < 0 ? null : parts[winner]!.failingChoices,
+    ...(segments !== undefined ? { segments } : {}),
     winner,
   };
 }

@@ -267,7 +267,7 @@ export const put_user_page = replaceable(function* put_user_page(k: K, page: num
  * use the pages, then release them (put_page / unpin_user_pages).
  */
 export const get_user_pages_fast = replaceable(function* get_user_pages_fast(k: K, start: number, nr_pages: number, gup_flags: number): Path<GupResult> {
-  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: (gup_flags & FOLL_WRITE) !== 0 ? 1 : 0 }, at('get_user_pages_fast', 'begin'));
+  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: (gup_flags & FOLL_WRITE) !== 0 ? 1 : 0, pin: (gup_flags & FOLL_PIN) !== 0 ? 1 : 0 }, at('get_user_pages_fast', 'begin'));
   const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, gup_flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('get_user_pages_fast', `return ${r.nr}`));
   for (const page of r.pages) {

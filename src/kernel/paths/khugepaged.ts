@@ -455,9 +455,9 @@ function* retract_one(k: K, addr: number, how: RetractFree): Path<number> {
 variantsOf(() => collapse_huge_page, [
   {
     name: 'no-sync-one',
-    description: 'before 2ba99c5e0881: no tlb_remove_table_sync_one() after pmdp_collapse_flush(); a GUP-fast may still be inside the detached table',
+    description: 'before "mm/khugepaged: fix GUP-fast interaction by sending IPI" (v6.1): no tlb_remove_table_sync_one() after pmdp_collapse_flush(); a GUP-fast may still be inside the detached table',
     range: { from: 'v4.5', to: 'v6.0' },
-    kernel: 'v6.0 (fixed by 2ba99c5e0881, v6.1)',
+    kernel: 'v6.0 (fixed in v6.1 by "mm/khugepaged: fix GUP-fast interaction by sending IPI")',
     fn: collapse_huge_page_v6_0,
   },
 ]);
@@ -467,14 +467,14 @@ variantsOf(() => retract_page_tables, [
     name: 'v6.1-sync-one',
     description: 'v6.1..v6.5 collapse_and_free_pmd(): tlb_remove_table_sync_one(); pte_free()',
     range: { from: 'v6.1', to: 'v6.4' },
-    kernel: 'v6.1 (2ba99c5e0881)',
+    kernel: 'v6.1..v6.4 (after "mm/khugepaged: fix GUP-fast interaction by sending IPI", v6.1)',
     fn: retract_page_tables_v6_1,
   },
   {
     name: 'v6.0-pte-free',
     description: 'v6.0 collapse_and_free_pmd(): pte_free() right after pmdp_collapse_flush(), relying on the flush to wait for GUP-fast (violation unless --env tlb=ipi)',
-    range: { from: 'v6.0', to: 'v6.0' },
-    kernel: 'v6.0 (fixed by 2ba99c5e0881, v6.1)',
+    range: { from: 'v5.19', to: 'v6.0' },
+    kernel: 'v5.19..v6.0 (fixed in v6.1 by "mm/khugepaged: fix GUP-fast interaction by sending IPI")',
     fn: retract_page_tables_v6_0,
   },
 ]);

@@ -26,6 +26,7 @@ variantsOf(() => folio_migrate_mapping, [
     name: 'no-refcount-check',
     description: 'no folio_ref_count() != expected_count check: migrates a folio GUP holds, so data written through the reference is lost (not a kernel commit)',
     range: { from: 'v6.6', to: 'v6.6' },
+    mutation: true,
     kernel: 'v6.6, expected-count check removed',
     fn: folio_migrate_mapping_no_refcount_check,
   },

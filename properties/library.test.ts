@@ -77,7 +77,7 @@ beforeAll(() => {
   const f = readdirSync(tmp).find((x) => x.endsWith('.tgz'));
   if (f === undefined) throw new Error(`npm pack wrote no tarball:\n${show(pack)}`);
   tgz = join(tmp, f);
-}, 300_000);
+}, 600_000);
 
 describe('racewalk as an npm package', () => {
   test('the tarball ships built JavaScript with declarations, the loader entries, the schemas, LICENSE; no tests', () => {
@@ -91,7 +91,7 @@ describe('racewalk as an npm package', () => {
     expect(files.filter((f) => /\.test\.(ts|js)$/.test(f))).toEqual([]);
     // no checkout marker: the installed CLI never falls back to the sources
     expect(files).not.toContain('package/tsconfig.build.json');
-  });
+  }, 300_000);
 
   test('plain Node ESM imports racewalk, racewalk/model and the schemas with no TypeScript loader installed; the CLI starts without one', (ctx) => {
     const dir = consumer('node-esm', { dependencies: { racewalk: `file:${tgz}` } });
@@ -121,7 +121,7 @@ describe('racewalk as an npm package', () => {
     const explore = run(join(dir, 'node_modules', '.bin', 'racewalk'), ['explore', '--scenario', 'gup-fast-vs-zap', '--jobs', '2', '--json', '--out', join(tmp, 'node-esm-reports')], dir);
     expect(explore.status, show(explore)).toBe(0);
     expect(JSON.parse(explore.stdout)).toMatchObject({ verdict: 'clean', exhaustive: true });
-  });
+  }, 300_000);
 
   test("tsc with the settings 'tsc --init' writes accepts racewalk's declarations (and with skipLibCheck off)", (ctx) => {
     const dir = consumer('tsc-init', { devDependencies: { racewalk: `file:${tgz}`, typescript: readDevDep('typescript') } });
@@ -144,7 +144,7 @@ describe('racewalk as an npm package', () => {
     expect(strict.status, show(strict)).toBe(0);
     const noSkip = run('node', [tsc, '--noEmit', '-p', '.', '--skipLibCheck', 'false'], dir);
     expect(noSkip.stdout.split('\n').filter((l) => l.includes('node_modules/racewalk/')), show(noSkip)).toEqual([]);
-  });
+  }, 300_000);
 
   test('vitest: examples/user-suite type-checks and runs green against the tarball; the installed CLI checks a .ts patch from its folder', (ctx) => {
     const dir = join(tmp, 'user-suite');
@@ -165,7 +165,7 @@ describe('racewalk as an npm package', () => {
     const cli = run(join(dir, 'node_modules', '.bin', 'racewalk'), ['check-patch', 'my-patch.ts', '--scenario', 'gup-fast-vs-zap', '--json', '--out', join(tmp, 'reports')], dir);
     expect(cli.status, show(cli)).toBe(0);
     expect(JSON.parse(cli.stdout).rows[0]).toMatchObject({ scenario: 'gup-fast-vs-zap', status: 'fixed' });
-  });
+  }, 300_000);
 });
 
 function readDevDep(name: string): string {

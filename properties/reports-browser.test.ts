@@ -5,7 +5,7 @@
  * never installs system packages); without it this suite skips and says why.
  */
 import { describe, expect, test, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CORPUS_DIR, raceStem } from '../src/report/generate.js';
@@ -15,6 +15,10 @@ import type { BrowserContext } from 'playwright-core';
 import type { Report } from '../src/report/trace.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** where the width screenshots go (a person looks at them; the test measures them) */
+const SHOTS = process.env.RACEWALK_SHOTS ?? join(tmpdir(), 'racewalk-shots');
+mkdirSync(SHOTS, { recursive: true });
+const cpusOf = (f: string): number => (JSON.parse(readFileSync(join(resolve(CORPUS_DIR), f.replace(/\.html$/, '.json')), 'utf8')) as Report).threads.length;
 
 /**
  * null when chromium is there, else why the suite skips. A test never installs system packages:
@@ -31,6 +35,17 @@ if (why !== null) console.warn(`SKIPPING the headless-browser tests of the HTML 
 // the code generates, so this suite does not explore again)
 const dir = resolve(CORPUS_DIR);
 const pages = SCENARIOS.flatMap((s) => s.knownRaces.map((r) => `${raceStem(s.name, r)}.html`)).filter((f) => existsSync(join(dir, f)));
+
+
+/** Run in the page (a string: the test is not compiled with the DOM library). */
+const MEASURE = String.raw`(() => {
+        const boxes = (sel) => [...document.querySelectorAll(sel)].map((e) => e.getBoundingClientRect());
+        const heads = boxes('.heads .lh');
+        const overlap = heads.some((a, i) => heads.some((b, j) => j > i && a.right > b.left + 0.5 && b.right > a.left + 0.5));
+        // a lane's text stays in its cell (no text wider than the cell it sits in)
+        const spill = [...document.querySelectorAll('.cell.on .fn, .cell.on .stmt, .lh')].filter((e) => e.scrollWidth > e.clientWidth + 1).length;
+        return { scroll: document.documentElement.scrollWidth, inner: window.innerWidth, overlap, spill, ghosts: document.querySelectorAll('.cell .ghost').length, rawGhosts: [...document.querySelectorAll('.cell')].filter((c) => /\[[a-z_]+( |\])/.test(c.textContent ?? '')).length };
+})()`;
 
 describe.skipIf(why !== null)('HTML reports in headless chromium', () => {
   let ctx: BrowserContext;
@@ -60,6 +75,30 @@ describe.skipIf(why !== null)('HTML reports in headless chromium', () => {
     for (const f of pages) expect(links).toContain(f);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  // readable from 800 px up: screenshots at three widths of the report with the most CPUs, kept
+  // in SHOTS for a person to look at; measured here: nothing overflows sideways, lane headers
+  // and function names stay inside their lanes, flag sets wrap only at '|', ghost events are
+  // drawn as racewalk's annotations apart from kernel state
+  test('the report with the most CPUs at 800, 1280 and 1920 px: no overlap, no sideways overflow, annotations apart', async () => {
+    const widest = [...pages].sort((a, b) => cpusOf(b) - cpusOf(a) || a.localeCompare(b))[0]!;
+    for (const width of [800, 1280, 1920]) {
+      const page = await ctx.newPage();
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(pathToFileURL(join(dir, widest)).href, { waitUntil: 'load' });
+      const m = (await page.evaluate(MEASURE)) as { scroll: number; inner: number; overlap: boolean; spill: number; ghosts: number; rawGhosts: number };
+      await page.screenshot({ path: join(SHOTS, `report-${width}-top.png`) });
+      // and the lanes, where the steps are
+      await page.evaluate('window.scrollTo(0, document.getElementById("lanes").offsetTop)');
+      await page.screenshot({ path: join(SHOTS, `report-${width}.png`) });
+      expect(m.scroll, `${widest} at ${width} px scrolls sideways`).toBeLessThanOrEqual(m.inner);
+      expect(m.overlap, `${widest} at ${width} px: lane headers overlap`).toBe(false);
+      expect(m.spill, `${widest} at ${width} px: text spills out of its lane`).toBe(0);
+      expect(m.rawGhosts, 'ghost events shown raw, as if kernel state').toBe(0);
+      await page.close();
+    }
+    console.log(`screenshots of ${widest}: ${SHOTS}/report-{800,1280,1920}.png`);
   });
 
   for (const [i, f] of pages.entries()) {

@@ -140,7 +140,7 @@ describe('replay names the step where a changed model diverges', () => {
     writeFileSync(path, JSON.stringify(r));
     const out = await cli(['replay', path]);
     expect(out.code).toBe(2);
-    expect(out.err).toMatch(/trace\[0\]\.cpus: expected array/);
+    expect(out.err).toMatch(/trace\[0\]\.cpus: must be array/);
   });
 });
 

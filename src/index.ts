@@ -4,8 +4,8 @@
  * builder, the paths and their variants, the scenarios, the invariants, schedule arbitraries for
  * fast-check that shrink, and `check` / `checkPatch` returning structured results.
  *
- * The package ships TypeScript sources (no build step): run them through tsx, or vitest (which
- * transforms them itself).
+ * The package ships compiled JavaScript with declarations (dist/): plain Node, tsc, vitest,
+ * bundlers and TypeScript loaders all consume it as they consume any ESM package.
  *
  * ```ts
  * import { check, program, runPoints, assertClean, preemptionPoints } from 'racewalk';
@@ -15,6 +15,12 @@
  * ```
  * @module
  */
+
+// The scenario registry is evaluated first: scenarios/scenario.ts -> reach.ts -> scenarios/index.ts
+// is an import cycle, and a scenario file that reads a value of scenario.ts at load time
+// (MUTATION) fails with a TDZ error when scenario.ts is reached before the registry (plain Node
+// ESM importing 'racewalk'; properties/library.test.ts checks it).
+import './scenarios/index.js';
 
 // ---- the modelling vocabulary: primitives, helpers, world, paths, definePatch ----
 export * from './model.js';

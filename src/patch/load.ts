@@ -76,6 +76,15 @@ export async function registerTypeScript(file: string): Promise<void> {
   registerTsx();
 }
 
+/**
+ * Call before `import()` of any user file (patch or scenario file): under the built CLI it
+ * registers tsx for a .ts file, and always the hooks that resolve `racewalk` to this racewalk.
+ */
+export async function prepareUserImport(abs: string): Promise<void> {
+  await registerTypeScript(abs);
+  registerHooks();
+}
+
 export function displayName(abs: string): string {
   const rel = relative(process.cwd(), abs);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
@@ -97,8 +106,7 @@ export async function loadPatch(file: string, opts: LoadOptions = {}): Promise<L
   if (problem !== null) throw new PatchError(display, null, null, `${problem}: give the path of a patch file, a TypeScript (or JavaScript) module that does \`export default definePatch({ ... })\``);
   if (!/\.(ts|mts|js|mjs)$/.test(abs)) throw new PatchError(display, null, null, 'a patch file is a .ts (or .mts, .js, .mjs) module');
   const source = readFileSync(abs, 'utf8');
-  await registerTypeScript(abs);
-  registerHooks();
+  await prepareUserImport(abs);
   let mod: { default?: unknown };
   try {
     // the file: URL of exactly this file (hooks.mjs keeps it as it is: never a sibling .ts)

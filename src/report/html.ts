@@ -8,7 +8,8 @@
  */
 import type { Report, ReportStep } from './trace.js';
 import { minimizationLine, replayCommand, verdictLine } from './text.js';
-import { changeText } from './lanes.js';
+import { changeText, readText } from './lanes.js';
+import { describeGhostNote, GHOST_MEANINGS } from './ghosts.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -38,16 +39,31 @@ function scheduleSvg(r: Report): string {
   return out.join('');
 }
 
+/** Escaped, with a break opportunity after each `|` of a flag set (head|lru|locked). */
+function escFlags(t: string): string {
+  return esc(t).replace(/\|/g, '|<wbr>');
+}
+
 function stepCell(s: ReportStep, newFn: boolean): string {
-  const res = s.result !== '' ? ` <span class="res">= ${esc(s.result)}</span>` : '';
+  // `= v` only for the value of the C expression; a memory read is labelled as one (lanes.ts)
+  const res = s.kind === 'world' && s.result !== '' ? ` <span class="res">= ${esc(s.result)}</span>` : '';
+  const rd = readText(s);
+  const read = rd !== null ? `<div class="rd">${escFlags(rd)}</div>` : '';
   const fn = newFn ? `<div class="fn">${esc(s.fn)}()</div>` : '';
   const ch = s.changes
     .map((c) => {
       const t = changeText(c.before, c.after);
-      return `<div class="ch">${esc(c.what)}: ${t.includes(' -> ') ? `${esc(c.before)} → <b>${esc(c.after)}</b>` : `<b>${esc(t)}</b>`}</div>`;
+      return `<div class="ch">${esc(c.what)}: ${t.includes(' -> ') ? `${escFlags(c.before)} → <b>${escFlags(c.after)}</b>` : `<b>${escFlags(t)}</b>`}</div>`;
     })
     .join('');
-  return `${fn}<div class="stmt"><code>${esc(s.stmt)}</code>${res}</div>${ch}`;
+  const ghosts = s.notes
+    .map((n) => {
+      const g = describeGhostNote(n);
+      if (g === null) return n.endsWith(' FAILED') ? `<div class="bad">${esc(n)}</div>` : '';
+      return `<div class="ghost" title="racewalk annotation, not kernel state"><span class="tag">racewalk</span> ${esc(g.type)}${g.fields ? ` <span class="gf">${esc(g.fields)}</span>` : ''}<div class="gm">${esc(g.meaning)}</div></div>`;
+    })
+    .join('');
+  return `${fn}<div class="stmt"><code>${esc(s.stmt)}</code>${res}</div>${read}${ch}${ghosts}`;
 }
 
 export function renderHtml(r: Report): string {
@@ -101,7 +117,7 @@ h1 { font-size:18px; margin:0 0 4px; }
 .verdict { font-weight:600; color:${r.verdict === 'violation' || r.verdict === 'model-error' ? 'var(--violb)' : '#1a7f37'}; margin:2px 0 8px; }
 .msg { background:var(--viol); border-left:4px solid var(--violb); padding:6px 10px; margin:6px 0; }
 dl { display:grid; grid-template-columns:max-content 1fr; gap:2px 12px; margin:6px 0 0; font-size:13px; }
-dt { color:var(--mut); } dd { margin:0; word-break:break-all; }
+dt { color:var(--mut); } dd { margin:0; overflow-wrap:anywhere; }
 dd code, .mono { font-family:ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size:12.5px; }
 .strip { display:block; margin:10px 0 2px; }
 .strip .sl { font:11px ui-monospace, monospace; fill:var(--mut); }
@@ -116,7 +132,7 @@ main { display:grid; grid-template-columns:minmax(0,1fr) 380px; gap:0; align-ite
 #lanes { padding:0 0 40px; }
 .heads, .row { display:grid; grid-template-columns:52px ${cols}; }
 .heads { position:sticky; top:0; background:var(--bg); z-index:2; border-bottom:2px solid var(--line); }
-.lh { padding:6px 10px; font-weight:600; font-size:13px; border-top:4px solid var(--lc); }
+.lh { padding:6px 10px; font-weight:600; font-size:13px; border-top:4px solid var(--lc); min-width:0; overflow-wrap:anywhere; }
 .lh .idle { font-weight:400; color:var(--mut); font-size:12px; }
 .row { border-bottom:1px solid #f0f2f4; cursor:pointer; }
 .row:hover { background:#f6f8fa; }
@@ -127,12 +143,19 @@ main { display:grid; grid-template-columns:minmax(0,1fr) 380px; gap:0; align-ite
 .row.sel .cell.on { background:var(--sel); outline:2px solid #0969da; outline-offset:-2px; }
 .row.partner .cell.on { outline:2px dashed var(--confb); outline-offset:-2px; }
 .num { padding:4px 8px; text-align:right; color:var(--mut); font:12px ui-monospace, monospace; }
-.cell { padding:3px 10px; border-left:1px solid var(--line); min-height:24px; }
+.cell { padding:3px 10px; border-left:1px solid var(--line); min-height:24px; min-width:0; }
 .cell.on { border-left:3px solid var(--lc); }
-.fn { font:600 12.5px ui-monospace, monospace; color:var(--lc); }
-.stmt code { font:12.5px ui-monospace, monospace; white-space:pre-wrap; word-break:break-word; }
+.fn { font:600 12.5px ui-monospace, monospace; color:var(--lc); overflow-wrap:anywhere; }
+.stmt code { font:12.5px ui-monospace, monospace; white-space:pre-wrap; overflow-wrap:anywhere; }
 .res { font:12.5px ui-monospace, monospace; color:#0550ae; }
-.ch { font:12px ui-monospace, monospace; color:#9a6700; padding-left:14px; word-break:break-word; }
+.ch { font:12px ui-monospace, monospace; color:#9a6700; padding-left:14px; overflow-wrap:break-word; }
+.rd { font:12px ui-monospace, monospace; color:var(--mut); padding-left:14px; overflow-wrap:break-word; }
+.bad { font:12px ui-monospace, monospace; color:var(--violb); padding-left:14px; }
+/* racewalk's own annotations (ghost events): apart from kernel state, with what they mean */
+.ghost { margin:2px 0 2px 14px; padding:1px 6px; border:1px dashed #8250df; border-radius:4px; background:#fbefff; color:#6639ba; font:italic 12px system-ui, sans-serif; overflow-wrap:anywhere; }
+.ghost .tag { font:600 10px system-ui, sans-serif; text-transform:uppercase; letter-spacing:.05em; font-style:normal; }
+.ghost .gf { font:12px ui-monospace, monospace; font-style:normal; }
+.ghost .gm { color:#8250df; }
 aside { position:sticky; top:0; max-height:100vh; overflow:auto; border-left:1px solid var(--line); padding:12px 14px; background:#fbfcfd; font-size:13px; }
 aside h2 { font-size:14px; margin:0 0 6px; }
 aside h3 { font-size:12px; text-transform:uppercase; letter-spacing:.04em; color:var(--mut); margin:12px 0 4px; }
@@ -142,6 +165,13 @@ aside td:first-child { color:var(--mut); white-space:nowrap; }
 aside tr.changed td { background:#fff8c5; font-weight:600; }
 aside a { color:#0969da; cursor:pointer; text-decoration:underline; }
 .hint { color:var(--mut); font-size:12px; }
+/* narrow windows (from 800 px): the state panel leaves the side and docks at the bottom, so the
+   lanes get the full width */
+@media (max-width: 1199px) {
+  main { grid-template-columns:minmax(0,1fr); }
+  #lanes { padding-bottom:36vh; }
+  aside { position:fixed; left:0; right:0; bottom:0; top:auto; max-height:34vh; border-left:0; border-top:2px solid var(--line); box-shadow:0 -2px 8px rgba(0,0,0,.08); z-index:3; }
+}
 </style>
 </head>
 <body>
@@ -162,6 +192,7 @@ ${rows.join('\n')}
 </main>
 <script type="application/json" id="racewalk-report">${scriptJson(r)}</script>
 <script>
+var GHOSTS = ${scriptJson(GHOST_MEANINGS)};
 ${CLIENT_JS}
 </script>
 </body>
@@ -203,9 +234,12 @@ const CLIENT_JS = String.raw`(function () {
     var s = trace[i]; if (!s) return;
     panel.textContent = '';
     panel.appendChild(el('h2', 'step ' + s.step + ' · cpu' + s.cpu + (s.step === report.violationStep ? ' · violation detected' : '')));
-    panel.appendChild(table([['function', s.fn + '()'], ['statement', s.stmt], ['operation', s.op], ['ordering', s.order], ['object', s.object || '-'], ['read', s.read == null ? '-' : s.read], ['written', s.written == null ? '-' : s.written], ['result', s.result || '-']]));
+    panel.appendChild(table([['function', s.fn + '()'], ['statement', s.stmt], ['operation', s.op], ['ordering', s.order], ['object', s.object || '-'], ['read from memory', s.read == null ? '-' : s.read], ['written', s.written == null ? '-' : s.written]].concat(s.kind === 'world' && s.result ? [['returns', s.result]] : [])));
     if (s.changes.length) { panel.appendChild(el('h3', 'changed')); panel.appendChild(table(s.changes.map(function (c) { return [c.what, c.before + ' → ' + c.after]; }))); }
-    if (s.notes.length) { panel.appendChild(el('h3', 'notes')); s.notes.forEach(function (n) { panel.appendChild(el('div', n, 'mono')); }); }
+    var ghosts = s.notes.filter(function (n) { return /^\[/.test(n); });
+    var other = s.notes.filter(function (n) { return !/^\[/.test(n); });
+    if (ghosts.length) { panel.appendChild(el('h3', 'racewalk annotations (not kernel state)')); ghosts.forEach(function (n) { var m = /^\[([A-Za-z0-9_]+)(?: (.*))?\]$/.exec(n); var t = m ? m[1] : n; panel.appendChild(el('div', t + (m && m[2] ? ' ' + m[2] : '') + ' — ' + (GHOSTS[t] || 'a racewalk annotation (instrumentation for the invariants)'), 'ghost')); }); }
+    if (other.length) { panel.appendChild(el('h3', 'notes')); other.forEach(function (n) { panel.appendChild(el('div', n, 'mono')); }); }
     if (s.conflicts && s.conflicts.length) {
       panel.appendChild(el('h3', 'conflicts with'));
       var d = el('div');

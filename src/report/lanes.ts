@@ -5,8 +5,9 @@
  * value it read, then the state it changed. Cells wrap within their lane, so any width works.
  */
 import type { Report, ReportStep } from './trace.js';
+import { ghostLine } from './ghosts.js';
 
-export type Style = 'plain' | 'fn' | 'stmt' | 'change' | 'note' | 'bad' | 'head';
+export type Style = 'plain' | 'fn' | 'stmt' | 'read' | 'change' | 'note' | 'bad' | 'head';
 
 export interface Seg {
   readonly text: string;
@@ -79,17 +80,32 @@ export function changeText(before: string, after: string): string {
   return `${before} -> ${after}`;
 }
 
+/**
+ * What the step read from memory, labelled as a raw read: `read page[4].compound_head: 0`, and for
+ * an RMW the value it returned (the change it made is a change line). null when it read nothing.
+ */
+export function readText(s: ReportStep): string | null {
+  if (s.kind === undefined) return s.result !== '' ? `result: ${s.result}` : null; // older version-1 reports
+  if (s.kind === 'world' || s.read === undefined || s.read === null || s.object === undefined || s.object === null) return null;
+  return `${s.kind === 'rmw' ? 'atomic read' : 'read'} ${s.object}: ${s.read}`;
+}
+
 /** The text of a step as its lane shows it, line by line with styles (not yet wrapped). */
 export function stepSegments(s: ReportStep, newFn: boolean, opts: Pick<LaneOptions, 'notes' | 'cpuState'>): Seg[] {
   const segs: Seg[] = [];
   if (newFn) segs.push({ text: `${s.fn}():`, style: 'fn' });
-  segs.push({ text: `  ${s.stmt}${s.result !== '' ? ` = ${s.result}` : ''}`, style: 'stmt' });
+  // `= v` only where v is the value of the C expression (alloc_pages() returns it); a value the
+  // step read from memory is labelled as the read it is (`folio = page_folio(page)` reads
+  // page->compound_head: the 0 it reads is not the folio)
+  segs.push({ text: `  ${s.stmt}${s.kind === 'world' && s.result !== '' ? ` = ${s.result}` : ''}`, style: 'stmt' });
+  const read = readText(s);
+  if (read !== null) segs.push({ text: `    ${read}`, style: 'read' });
   // the lane already says which CPU: its own per-CPU state reads without the prefix
   const own = `cpu${s.cpu}.`;
   for (const ch of s.changes) if (opts.cpuState !== false || !/^cpu\d+\./.test(ch.what)) segs.push({ text: `    ${ch.what.startsWith(own) ? ch.what.slice(own.length) : ch.what}: ${changeText(ch.before, ch.after)}`, style: 'change' });
   for (const n of s.notes) {
     if (n.endsWith(' FAILED')) segs.push({ text: `    ${n}`, style: 'bad' });
-    else if (opts.notes && n.startsWith('[')) segs.push({ text: `    ${n}`, style: 'note' });
+    else if (opts.notes && n.startsWith('[')) segs.push({ text: `    ${ghostLine(n) ?? n}`, style: 'note' });
   }
   return segs;
 }

@@ -37,8 +37,10 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
           return c.cyan(sg.text);
         case 'change':
           return c.yellow(sg.text);
-        case 'note':
+        case 'read':
           return c.dim(sg.text);
+        case 'note':
+          return c.magenta(sg.text); // racewalk's annotations, apart from kernel state
         case 'bad':
           return c.red(sg.text);
         case 'head':

@@ -232,7 +232,10 @@ describe('DPOR on the kernel scenarios', () => {
   }
   test('most clean configurations finish within the budget', () => {
     console.log(`not exhausted within ${KERNEL_CAP} executions: ${unfinished.join('; ') || 'none'}`);
-    expect(unfinished.length).toBeLessThanOrEqual(12);
+    // a scale canary, not a verdict (an unfinished configuration is never reported clean): since
+    // every invariant's reads are footprint (dpor-soundness.test.ts), the fork, split, migration
+    // and split-and-zap configurations have more classes than this cap; 18 measured (issue 15)
+    expect(unfinished.length).toBeLessThanOrEqual(20);
   });
 });
 

@@ -51,6 +51,7 @@ export const REPLAY = command({
   decl: REPLAY_DECL,
   summary: 're-run one schedule (or a report) and print its trace step by step',
   run: async ({ values, positionals }, io) => {
+    if (positionals.length > 0) refuseReportOverrides(values);
     // a schedule found with a user's patch replays only with the patch's functions loaded
     const patch = values['variant-file'] === undefined ? undefined : await loadPatch(values['variant-file']);
     // a scenario of the user's replays only with the file that declares it loaded
@@ -61,6 +62,14 @@ export const REPLAY = command({
   },
 });
 
+/** From a report, everything but the patch file is the report's: say so (before reading any file) rather than ignore it. */
+function refuseReportOverrides(values: ReplayValues): void {
+  for (const o of ['schedule', 'scenario', 'variant', 'env'] as const) {
+    const v = values[o];
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) throw new UsageError(`give either a report file or --scenario/--schedule/--variant/--env, not both (got --${o}): a report names its own ${o === 'variant' ? 'variants' : o}`);
+  }
+}
+
 function replay(values: ReplayValues, positionals: readonly string[], io: Required<Io>, extraVariants?: Readonly<Record<string, readonly VariantDef[]>>, own: readonly Scenario[] = []): number {
   let scenarioName: string;
   let variants: Record<string, string>;
@@ -69,11 +78,6 @@ function replay(values: ReplayValues, positionals: readonly string[], io: Requir
   let recorded: Report | null = null;
   if (positionals.length > 0) {
     const file = positionals[0]!;
-    // from a report, everything but the patch file is the report's: say so rather than ignore it
-    for (const o of ['schedule', 'scenario', 'variant', 'env'] as const) {
-      const v = values[o];
-      if (v !== undefined && !(Array.isArray(v) && v.length === 0)) throw new UsageError(`give either a report file or --scenario/--schedule/--variant/--env, not both (got --${o}): a report names its own ${o === 'variant' ? 'variants' : o}`);
-    }
     recorded = loadReport(file);
     if (recorded.schedule === null) throw new UsageError(`report '${file}' has no counterexample to replay (verdict: ${recorded.verdict})`);
     scenarioName = recorded.scenario;

@@ -8,7 +8,9 @@
  * recorded into the footprint of the step it checks; what it remembers about another CPU's
  * events lives in a GhostMap, whose accesses are footprint too. Plain Maps are kept only for
  * state one CPU writes and only that CPU's own calls read (keyed by tid, noted at each), or
- * state read only at the end from commutative updates.
+ * state read only at the end from commutative updates, or state written only at a write of a
+ * memory location and read only at an access of that same location (gup-fast-progress's last
+ * writer), which adds no order DPOR does not already keep between those two accesses.
  */
 import type { Invariant, StepInfo } from '../core/invariant.js';
 import type { GhostEvent } from '../core/op.js';
@@ -16,7 +18,7 @@ import { GhostMap } from '../core/ghost.js';
 import type { KernelMachine, KernelState } from './world.js';
 import {
   F_MAPCOUNT, F_NR_PAGES_MAPPED, F_PINCOUNT, F_REFCOUNT, F_COMPOUND_HEAD, isTailValue, decodeCompoundHead,
-  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, F_PTL, F_ENTIRE_MAPCOUNT, F_FOLIO_ORDER, MM_PAGE_TABLE_LOCK, MM_WRITE_PROTECT_SEQ,
+  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, MM_WRITE_PROTECT_SEQ,
 } from './world.js';
 import {
   is_migration_entry, pmd_pgtable, pmd_trans_huge, pte_access_permitted, pte_pfn, pte_present, pmd_present, pmd_pfn,
@@ -179,18 +181,19 @@ export const gupFastProgress: KernelInvariant = {
   name: 'gup-fast-progress',
   state: 'tracked',
   stepKinds: ['load', 'store', 'rmw'],
-  description: 'On a mapping no other CPU touches during the call, with every PTE present and permitted, GUP-fast returns every page.',
+  description: 'GUP-fast that sees only the mapping as it was before any CPU ran (every PTE present and permitted), and none of its accesses reads a value written since, returns every page.',
   start(m) {
     const L = m.world.L;
-    // "Touched" means GUP accessed a location (PMD, PTE, the folio's _refcount or
-    // compound_head) after another CPU wrote it during the call. Defined through GUP's own
-    // accesses so that every interleaving of the same trace gives the same verdict.
-    // Shared: which CPU is in a GUP-fast call (and which call), read by other CPUs' writes; and
-    // the locations other CPUs wrote during that call, read by the caller's accesses.
-    // Thread-local (keyed by tid, only the caller's own calls use it): the call's details.
-    const active = new GhostMap<0, { tid: number; serial: number }>(m, 'gup-fast-progress:active');
-    const written = new GhostMap<number, number>(m, 'gup-fast-progress:written'); // loc -> call serial
-    const mine = new Map<number, { serial: number; nr: number; touched: boolean; allPresent: boolean; start: number }>();
+    // Defined through GUP's own reads-from, which every interleaving of one trace shares, so the
+    // verdict needs no footprint beyond GUP's own accesses: "the mapping GUP saw" is the memory
+    // before any CPU ran, and a call is disturbed when one of its accesses reads a location last
+    // written by another CPU, or by its own CPU outside the call. `lastWriter` changes only at a
+    // write of the location and is read only at an access of it, which DPOR orders already.
+    // (Before: "another CPU wrote it during the call" made every write of other CPUs read which
+    // call was active, which ordered it against GUP's begin and end and multiplied executions.)
+    const initial = m.cells.slice();
+    const lastWriter = new Map<number, number>(); // loc -> call serial of the writer, or -1 - tid outside a call
+    const mine = new Map<number, { serial: number; nr: number; disturbed: boolean; allPresent: boolean; start: number }>();
     let serial = 0;
     return {
       ghost(tid, ev) {
@@ -199,7 +202,7 @@ export const gupFastProgress: KernelInvariant = {
           const nr = ev.nr as number;
           let allPresent = true;
           for (let a = start; a < start + nr; a++) {
-            const pmd = m.mem[L.entry(m.world.pmdTable, Math.floor(a / m.world.geo.ptrsPerPte))]!;
+            const pmd = initial[L.entry(m.world.pmdTable, Math.floor(a / m.world.geo.ptrsPerPte))]!;
             if (pmd_trans_huge(pmd)) {
               if (!pte_access_permitted(pmd, ev.write === 1)) allPresent = false;
               continue;
@@ -208,23 +211,18 @@ export const gupFastProgress: KernelInvariant = {
               allPresent = false;
               continue;
             }
-            if (!pte_access_permitted(m.mem[L.entry(pmd_pgtable(pmd), a % m.world.geo.ptrsPerPte)]!, ev.write === 1)) allPresent = false;
+            if (!pte_access_permitted(initial[L.entry(pmd_pgtable(pmd), a % m.world.geo.ptrsPerPte)]!, ev.write === 1)) allPresent = false;
           }
           // serials only need to differ between calls of one execution
-          const id = ++serial * 64 + tid;
-          active.set(0, { tid, serial: id });
-          mine.set(tid, { serial: id, nr, touched: false, allPresent, start });
+          mine.set(tid, { serial: ++serial * 64 + tid, nr, disturbed: false, allPresent, start });
           return null;
         }
         if (ev.type === 'gup_fast_end') {
           const a = mine.get(tid);
           if (a === undefined) return null;
           mine.delete(tid);
-          const cur = active.get(0);
-          if (cur === undefined || cur.serial !== a.serial) return null; // another CPU's call began meanwhile
-          active.delete(0);
-          if (!a.touched && a.allPresent && (ev.nr as number) < a.nr) {
-            return `GUP-fast on ${cpu(tid)} returned ${ev.nr as number} of ${a.nr} pages at ${fmtAddr(a.start)} although no other CPU touched the mapping during the call and every PTE was present and permitted`;
+          if (!a.disturbed && a.allPresent && (ev.nr as number) < a.nr) {
+            return `GUP-fast on ${cpu(tid)} returned ${ev.nr as number} of ${a.nr} pages at ${fmtAddr(a.start)} although every PTE was present and permitted and none of its reads saw a value another CPU wrote: it fails without concurrency`;
           }
         }
         return null;
@@ -234,13 +232,10 @@ export const gupFastProgress: KernelInvariant = {
         if (k !== 'load' && k !== 'store' && k !== 'rmw') return null;
         const loc = locOf(s);
         const a = mine.get(s.tid);
-        if (a !== undefined && written.get(loc) === a.serial) a.touched = true;
-        if (k === 'load') return null;
-        const f = L.fieldOf(loc);
-        // mm->write_protect_seq: fork ran under a FOLL_PIN walk, a legitimate reason to back off
-        if (!(L.entryOwner(loc) >= 0 || f === F_REFCOUNT || f === F_COMPOUND_HEAD || loc === L.mm(MM_WRITE_PROTECT_SEQ))) return null;
-        const cur = active.get(0);
-        if (cur !== undefined && cur.tid !== s.tid) written.set(loc, cur.serial);
+        const w = lastWriter.get(loc);
+        if (a !== undefined && w !== undefined && w !== a.serial) a.disturbed = true;
+        if (k === 'load' || (k === 'rmw' && m.cells[loc] === s.before)) return null;
+        lastWriter.set(loc, a !== undefined ? a.serial : -1 - s.tid);
         return null;
       },
     };
@@ -735,22 +730,6 @@ export const gupPageNotMigrated: KernelInvariant = {
   },
 };
 
-/**
- * Whether any CPU holds a page-table lock (a PTE table's or the PMD table's split ptlock, or
- * mm->page_table_lock): under one the kernel moves references and mapcounts in several steps.
- */
-function pageTableLockHeld(m: KernelMachine): boolean {
-  const { L, geo, pages } = m.world;
-  if (m.mem[L.mm(MM_PAGE_TABLE_LOCK)] !== 0) return true;
-  for (let p = 0; p < geo.nrPages; p++) {
-    // the lock word first: a page's use is looked at (and so ordered against its allocation
-    // and free) only when its ptl field is set
-    if (m.mem[L.field(p, F_PTL)] === 0) continue;
-    const use = pages[p]!.use;
-    if (use === 'pagetable' || use === 'pmd-table') return true;
-  }
-  return false;
-}
 
 /** world operations that only hand out pages with agreeing counts or take pages back (world.ts, paths/rcu.ts) */
 const ALLOCATOR_OPS = new Set(['alloc_pages', 'free_pages', 'tlbi_broadcast', 'call_rcu', 'rcu_gp_init', 'rcu_do_batch']);
@@ -758,8 +737,8 @@ const ALLOCATOR_OPS = new Set(['alloc_pages', 'free_pages', 'tlbi_broadcast', 'c
 export const refcountCoversMapsAndPins: KernelInvariant = {
   name: 'refcount-covers-mapcount-and-pins',
   state: 'tracked',
-  stepKinds: ['store', 'rmw', 'unlock', 'world'],
-  description: 'Every folio\'s _refcount is at least its mappings (each page\'s _mapcount + 1, and _entire_mapcount + 1) plus its pins (_pincount of a large folio). Checked after every step at which no CPU holds a page-table lock, and at the end: under the lock the kernel moves them in several steps (__split_huge_pmd_locked() adds the PTE mapcounts before it removes the PMD\'s).',
+  stepKinds: ['store', 'rmw', 'world'],
+  description: 'No folio\'s _refcount reaches zero (frozen by folio_ref_freeze() or dropped by its last put) while the folio is still mapped (a page\'s _mapcount or the _entire_mapcount is >= 0) or pinned (_pincount of a large folio); and at the end every folio\'s _refcount is at least its mappings plus its pins.',
   start(m) {
     const { L, geo, pages } = m.world;
     const checkFolio = (p: number): string | null => {
@@ -777,74 +756,39 @@ export const refcountCoversMapsAndPins: KernelInvariant = {
       }
       return null;
     };
-    const masked = new GhostMap<number, true>(m, 'refcount-covers-mapcount-and-pins:masked');
-    const check = (): string | null => {
-      for (let p = 0; p < geo.nrPages; p++) {
-        const msg = checkFolio(p);
-        if (msg !== null) return msg;
-      }
-      return null;
-    };
     return {
-      // Where and what is looked at keeps the footprint small (DPOR orders exactly what was
-      // looked at) without changing which executions violate. "Counts disagree while no lock
-      // is held" can start to hold only at a step that lowers a _refcount, raises a mapcount or
-      // pincount, or changes a folio's shape (then that folio is looked at), or at the release
-      // of the last lock held. A step that raises _refcount or lowers a mapcount can only end a
-      // disagreement, so it is not looked at. A folio such a step changes while some lock is
-      // held is not looked at then but remembered (`masked`, ghost state with a footprint) and
-      // looked at when the last lock is released. Allocator operations only set counts that agree (prep_new_page()) or free the
-      // page, so only other world operations make every folio be looked at.
+      // Looked at only where the kernel's rule bites: a folio whose _refcount reaches zero is
+      // frozen or about to be freed, and must not be mapped or pinned then (split and migration
+      // freeze only after unmapping, and refuse a pinned folio). A transient dip that does not
+      // reach zero is not a state the kernel acts on; a lost reference that persists is caught
+      // when the count later reaches zero under a mapping, or at the end. So a step is looked
+      // at only when it lowers a _refcount to 0, which keeps the footprint to that folio at
+      // that step: checking the counts after every step (the old definition, gated on no
+      // page-table lock being held) made every lockless get/put of GUP read the mapcounts
+      // split and zap write, and multiplied the executions DPOR must run by 10 to 60.
       step(s) {
-        // Under a lock a folio is not looked at, only remembered for the unlock. Which is looked
-        // at first, the locks or the counts, only changes what DPOR must order: a lowered
-        // _refcount (GUP's put, lockless) looks at the counts first, a raised mapcount or a
-        // shape change (under the PTL: split, fork) at the locks first.
-        const countsFirst = s.op.kind !== 'world' && L.fieldOf(locOf(s)) === F_REFCOUNT;
-        const look = (p: number): string | null => {
-          if (countsFirst) {
-            const msg = checkFolio(p);
-            if (msg === null) return null;
-            if (!pageTableLockHeld(m)) return `after ${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt}: ${msg}`;
-            if (masked.get(p) === undefined) masked.set(p, true);
-            return null;
-          }
-          if (pageTableLockHeld(m)) {
-            if (masked.get(p) === undefined) masked.set(p, true);
-            return null;
-          }
-          const msg = checkFolio(p);
-          return msg === null ? null : `after ${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt}: ${msg}`;
-        };
-        if (s.op.kind === 'unlock') {
-          if (masked.size === 0 || pageTableLockHeld(m)) return null;
-          for (const [p] of masked) {
-            masked.delete(p);
+        if (s.op.kind === 'world') {
+          // allocator operations hand out pages with agreeing counts or take free pages back
+          if (ALLOCATOR_OPS.has(s.op.name)) return null;
+          for (let p = 0; p < geo.nrPages; p++) {
+            if (m.mem[L.refcount(p)] !== 0) continue;
             const msg = checkFolio(p);
             if (msg !== null) return `after ${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt}: ${msg}`;
           }
           return null;
         }
-        if (s.op.kind === 'world') {
-          if (ALLOCATOR_OPS.has(s.op.name)) return null;
-          for (let p = 0; p < geo.nrPages; p++) {
-            const r = look(p);
-            if (r !== null) return r;
-          }
-          return null;
-        }
         const loc = locOf(s);
-        const f = L.fieldOf(loc);
-        const after = m.cells[loc]!;
-        if (f === F_REFCOUNT) {
-          if (after >= s.before) return null;
-        } else if (f === F_MAPCOUNT || f === F_ENTIRE_MAPCOUNT || f === F_PINCOUNT) {
-          if (after <= s.before) return null;
-        } else if (f !== F_COMPOUND_HEAD && f !== F_FLAGS && f !== F_FOLIO_ORDER) return null; // not a count or folio-shape field
-        const p = L.pfnOf(loc);
-        return look(decodeCompoundHead(p, m.mem[L.compound_head(p)]!));
+        if (L.fieldOf(loc) !== F_REFCOUNT || m.cells[loc] !== 0 || s.before <= 0) return null;
+        const msg = checkFolio(L.pfnOf(loc));
+        return msg === null ? null : `after ${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt}: ${msg}`;
       },
-      end: check,
+      end() {
+        for (let p = 0; p < geo.nrPages; p++) {
+          const msg = checkFolio(p);
+          if (msg !== null) return msg;
+        }
+        return null;
+      },
     };
   },
 };

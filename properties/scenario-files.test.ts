@@ -53,14 +53,14 @@ describe('a scenario file from the CLI', () => {
   test('explore: the v5.12 try_get_compound_head() is found racing from scratch, and the printed replay command reproduces it', async () => {
     const r = await racewalk(['explore', '--variant-file', BUGGY, '--scenario-file', SCEN, '--scenario', 'gup-tail-vs-split', '--out', out, '--quiet']);
     expect(r.code, r.out + r.err).toBe(1);
-    expect(r.out).toMatch(/gup-tail-vs-split: VIOLATION of refcount-nonnegative/);
+    expect(r.out).toMatch(/gup-tail-vs-split: VIOLATION of refcount-covers-mapcount-and-pins/);
     const replay = /replay: (?:npx )?racewalk (replay [^\n]+)/.exec(r.out)?.[1];
     expect(replay, r.out).toBeDefined();
     expect(replay).toContain(`--scenario-file ${SCEN}`);
     expect(replay).toContain(`--variant-file ${BUGGY}`);
     const again = await racewalk(replay!.split(' '));
     expect(again.code, again.out + again.err).toBe(1);
-    expect(again.out).toMatch(/refcount-nonnegative/);
+    expect(again.out).toMatch(/refcount-covers-mapcount-and-pins/);
   }, 300_000);
 
   test('check-patch: the fix, with the scenario it carries, turns the violation into a clean exhaustive run', async () => {
@@ -69,7 +69,7 @@ describe('a scenario file from the CLI', () => {
     const d = JSON.parse(r.out);
     expect(d.rows).toHaveLength(1);
     expect(d.rows[0]).toMatchObject({ scenario: 'gup-tail-vs-split', status: 'fixed', reaches: ['try_get_folio'] });
-    expect(d.rows[0].baseline.invariant).toBe('refcount-nonnegative');
+    expect(d.rows[0].baseline.invariant).toBe('refcount-covers-mapcount-and-pins');
     expect(d.rows[0].patched).toMatchObject({ verdict: 'clean', exhaustive: true });
     // every built-in scenario is accounted for: skipped, with why
     expect(d.skipped.length).toBe(20);

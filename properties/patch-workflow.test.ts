@@ -5,34 +5,13 @@
  * outside the repository, come back as exit 2 with the file and line.
  */
 import { describe, expect, test } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { racewalk } from './cli-process.js';
 
 const repo = resolve(import.meta.dirname, '..');
-const bin = join(repo, 'bin', 'racewalk.mjs');
 const doc = readFileSync(join(repo, 'docs', 'patch-workflow.md'), 'utf8');
-
-interface Run {
-  readonly code: number | null;
-  readonly out: string;
-  readonly err: string;
-}
-
-function racewalk(args: string[], cwd = repo): Promise<Run> {
-  return new Promise((done, fail) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    for (const k of Object.keys(env)) if (k.startsWith('VITEST')) delete env[k];
-    const p = spawn(process.execPath, [bin, ...args], { cwd, env });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', fail);
-    p.on('close', (code) => done({ code, out, err }));
-  });
-}
 
 /** Execution counts and step numbers move as the explorer improves; the shape must not. */
 const norm = (l: string): string =>

@@ -9,34 +9,13 @@
  * in its fixed form.
  */
 import { describe, expect, test } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { racewalk } from './cli-process.js';
 
 const repo = resolve(import.meta.dirname, '..');
-const bin = join(repo, 'bin', 'racewalk.mjs');
 const out = mkdtempSync(join(tmpdir(), 'racewalk-scenario-files-'));
-
-interface Run {
-  readonly code: number | null;
-  readonly out: string;
-  readonly err: string;
-}
-
-function racewalk(args: string[], cwd = repo): Promise<Run> {
-  return new Promise((done, fail) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    for (const k of Object.keys(env)) if (k.startsWith('VITEST')) delete env[k];
-    const p = spawn(process.execPath, [bin, ...args], { cwd, env });
-    let o = '';
-    let e = '';
-    p.stdout.on('data', (d) => (o += d));
-    p.stderr.on('data', (d) => (e += d));
-    p.on('error', fail);
-    p.on('close', (code) => done({ code, out: o, err: e }));
-  });
-}
 
 const SCEN = 'examples/scenarios/gup-tail-vs-split.ts';
 const BUGGY = 'examples/scenarios/try-get-folio-v5.12.ts';

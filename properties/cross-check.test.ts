@@ -24,12 +24,24 @@ const SMALL = [
 const OPTS = { dporCap: 800, dfsCap: 800, boundedCap: 800, samples: 60, shards: [2, 3] } as const;
 
 const totals = { cases: 0, compared: 0, tooBig: 0, mutants: 0, mutantsViolating: 0, shardRuns: 0, dporExecutions: 0, shardExecutions: 0 };
+/** the move-a-store mutants (delay-store and hoist-store): generated, compared, violating */
+const moved = { generated: 0, compared: 0, violating: 0, delay: 0, delayViolating: 0, hoist: 0, hoistViolating: 0 };
 const add = (r: CrossCheckSummary) => {
   totals.cases += r.cases.length;
   totals.compared += r.compared;
   totals.tooBig += r.tooBig;
   totals.mutants += r.mutants;
   totals.mutantsViolating += r.mutantsViolating;
+  for (const k of ['delay-store', 'hoist-store'] as const) {
+    const c = r.byKind[k];
+    moved.generated += c.generated;
+    moved.compared += c.compared;
+    moved.violating += c.violating;
+  }
+  moved.delay += r.byKind['delay-store'].generated;
+  moved.delayViolating += r.byKind['delay-store'].violating;
+  moved.hoist += r.byKind['hoist-store'].generated;
+  moved.hoistViolating += r.byKind['hoist-store'].violating;
   for (const c of r.cases) {
     if (c.tooBig) continue;
     totals.dporExecutions += c.dpor.executions;
@@ -49,7 +61,7 @@ describe('cross-check: DPOR against DFS, bounded DFS, PCT, random and shards', (
     });
   }
   afterAll(() => {
-    console.log(`cross-check: ${JSON.stringify(totals)}`);
+    console.log(`cross-check: ${JSON.stringify(totals)} move-a-store: ${JSON.stringify(moved)}`);
   });
   test('the suite compared enough cases, and the mutations mattered', () => {
     // runs after the scenario tests (vitest runs a file's tests in order)

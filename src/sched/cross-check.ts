@@ -30,7 +30,8 @@
  *   next op names the store's own location (load, store, RMW, await, lock, unlock), and when the
  *   thread ends; so the thread still reads its own write (store forwarding) and a store never
  *   passes an access to its location. The checks and ghost events the path yields between the
- *   store and its next shared op stay with the store (a ghost reports the step before it).
+ *   store and its next shared op stay with the store (a ghost reports the step before it), and
+ *   those of the k-th op stay with that op: the store is issued just before the (k+1)-th op.
  *   The path gets 0 for the store at once, which is what the machine returns for a store.
  *   Generated where the default run's next k ops do not name the location (else the mutant
  *   would be the original, or the k-1 mutant).
@@ -165,7 +166,7 @@ function* delayed(inner: Path<unknown>, m: Extract<Mutation, { kind: 'delay-stor
       continue;
     }
     collecting = false;
-    if (held !== null && locOf(op) === held.op.loc) yield* flush();
+    if (held !== null && (left === 0 || locOf(op) === held.op.loc)) yield* flush();
     if (op.kind === 'store' && sameLabel(op.label, m.store.label) && ++seen === m.store.n) {
       held = { op, locals: [] };
       collecting = true;
@@ -174,7 +175,8 @@ function* delayed(inner: Path<unknown>, m: Extract<Mutation, { kind: 'delay-stor
       continue;
     }
     v = yield op;
-    if (held !== null && --left === 0) yield* flush();
+    // after the k-th op: its own checks and ghost events first, the store before the next shared op
+    if (held !== null) left--;
   }
 }
 

@@ -68,24 +68,24 @@ describe('cross-check: DPOR against DFS, bounded DFS, PCT, random and shards', (
   });
   test('the suite compared enough cases, and the mutations mattered', () => {
     // runs after the scenario tests (vitest runs a file's tests in order). Measured: 121 cases,
-    // all compared, 84 mutants, 24 violating; 242 shard runs
+    // all compared, 84 mutants, 26 violating; 242 shard runs
     expect(totals.compared).toBeGreaterThanOrEqual(100);
     expect(totals.mutants).toBeGreaterThanOrEqual(70);
     // a mutant that no search can tell from the original checks nothing: most must violate
     expect(totals.mutantsViolating).toBeGreaterThanOrEqual(18);
   });
   test('the move-a-store mutants were compared, and some of the moves are races', () => {
-    // Measured: 38 move-a-store mutants (32 delay-store, 6 hoist-store), all 38 compared, 4
+    // Measured: 38 move-a-store mutants (32 delay-store, 6 hoist-store), all 38 compared, 6
     // violating: pmd_populate() sunk past spin_unlock(ptl) in __split_huge_pmd (pagewalk-vs-split,
-    // k = 1 and 2: VM_BUG_ON) and free_pmd_range()'s pud_clear() sunk past tlb_flush() and
-    // release_pages() (hugetlb-walk-vs-unshare and gup-hugetlb-vs-unshare, k = 2:
-    // tlb-flush-before-free). No hoist-store mutant violates: the 6 stores they hoist (pte
+    // k = 1 and 2: VM_BUG_ON) and free_pmd_range()'s pud_clear() sunk past tlb_flush() (and
+    // release_pages()) in hugetlb-walk-vs-unshare and gup-hugetlb-vs-unshare, k = 1 and 2:
+    // tlb-flush-before-free. No hoist-store mutant violates: the 6 stores they hoist (pte
     // stores of a new, unpublished page table; pud_clear() above huge_pmd_unshare()'s
     // page_count() check) are not observable early in these worlds.
     expect(moved.generated).toBeGreaterThanOrEqual(30);
     expect(moved.hoist).toBeGreaterThanOrEqual(4);
     expect(moved.compared).toBe(moved.generated);
-    expect(moved.violating).toBeGreaterThanOrEqual(3);
-    expect(moved.delayViolating).toBeGreaterThanOrEqual(3);
+    expect(moved.violating).toBeGreaterThanOrEqual(5);
+    expect(moved.delayViolating).toBeGreaterThanOrEqual(5);
   });
 });

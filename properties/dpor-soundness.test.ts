@@ -71,6 +71,45 @@ describe('a patch: v6.6 retract_page_tables() without spin_lock(ptl) (pmd-table-
   }
 });
 
+// ------------------------------------------------------------------ class counts of merged shards
+
+// The shards above stop at the first violation, so their execution counts say nothing about
+// coverage. On clean exhaustive runs the counts do: DFS shards partition the interleavings (the
+// merged count is the unsharded count, exactly), while DPOR restricted to a prefix loses the
+// reduction across prefixes (src/sched/shard.ts), so its merged count is at least the classes
+// the unsharded run needed and, with a few prefixes per shard, not far above. Measured: DFS
+// 953 = 953 (50+903, 124+706+123); DPOR pagewalk-vs-retract 40 unsharded, 48 / 55 / 66 merged
+// over 1 / 2 / 3 shards; gup-slow-vs-retract 1108, 1116 / 1124 / 1134.
+describe('merged shards state their class counts (issue 11)', () => {
+  test('smaps-walk-vs-split, DFS: merged over 1, 2 and 3 shards = the unsharded 953 interleavings', () => {
+    const opts: CheckOptions = { scenario: 'smaps-walk-vs-split', strategy: 'dfs' };
+    const whole = check({ ...opts, ...quiet }).explored;
+    expect(whole.verdict).toBe('clean');
+    expect(whole.exhaustive).toBe(true);
+    expect(whole.executions).toBeGreaterThan(100);
+    for (const n of [1, 2, 3]) {
+      const m = sharded(opts, n);
+      expect(m.verdict, `${n} shards`).toBe('clean');
+      expect(m.exhaustive).toBe(true);
+      expect(m.executions, `${n} shards`).toBe(whole.executions);
+    }
+  });
+  for (const scenario of ['pagewalk-vs-retract', 'gup-slow-vs-retract']) {
+    test(`${scenario}, DPOR: merged over 1, 2 and 3 shards clean and exhaustive, with at least the unsharded count`, () => {
+      const opts: CheckOptions = { scenario };
+      const whole = check({ ...opts, ...quiet }).explored;
+      expect(whole.verdict).toBe('clean');
+      for (const n of [1, 2, 3]) {
+        const m = sharded(opts, n);
+        expect(m.verdict, `${n} shards`).toBe('clean');
+        expect(m.exhaustive).toBe(true);
+        expect(m.executions, `${n} shards: ${m.executions} merged, ${whole.executions} unsharded`).toBeGreaterThanOrEqual(whole.executions);
+        expect(m.executions, `${n} shards: ${m.executions} merged, ${whole.executions} unsharded`).toBeLessThanOrEqual(2 * whole.executions);
+      }
+    });
+  }
+});
+
 // ------------------------------------------------------------------ determinism of --jobs
 
 describe('--jobs is deterministic: the counterexample and the counts do not depend on timing', () => {

@@ -130,7 +130,7 @@ export function replayRecorded(program: BuiltProgram, choices: readonly number[]
 
 /**
  * The cross-check (sched/cross-check.ts) over scenarios: each scenario's faithful configuration
- * (with its generated sync-dropping mutants), its clean configurations and its known races.
+ * (with its generated sync-dropping and move-a-store mutants), its clean configurations and its known races.
  * `racewalk explore --cross-check`, the property suite and the benchmark run this.
  */
 export function crossCheckScenarios(opts: { scenarios?: readonly string[]; mutants?: boolean; onCase?: (r: CaseResult) => void } & CrossCheckOptions = {}): CrossCheckSummary {
@@ -152,9 +152,17 @@ export function crossCheckScenarios(opts: { scenarios?: readonly string[]; mutan
   return crossCheck(cases, opts, opts.onCase);
 }
 
+/** `drop-lock 17/17/7, ..., delay-store 32/32/4, hoist-store 6/6/0` */
+export function formatKinds(r: CrossCheckSummary): string {
+  return Object.entries(r.byKind)
+    .map(([k, c]) => `${k} ${c.generated}/${c.compared}/${c.violating}`)
+    .join(', ');
+}
+
 /** One paragraph per disagreement, then the counts: what `--cross-check` prints. */
 export function formatCrossCheck(r: CrossCheckSummary): string {
   const lines = r.disagreements.map((d) => `  DISAGREEMENT ${d}`);
   lines.push(`  cross-check: ${r.cases.length} cases (${r.mutants} generated mutants, ${r.mutantsViolating} of them violating), ${r.compared} compared, ${r.tooBig} too big for DPOR's budget, ${r.disagreements.length} disagreements`);
+  lines.push(`  mutants by kind (generated/compared/violating): ${formatKinds(r)}`);
   return lines.join('\n') + '\n';
 }

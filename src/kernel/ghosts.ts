@@ -98,8 +98,13 @@ export function* ghost(event: KernelGhost, label: Label): Path<void> {
 // ---- user-declared ghost events ----
 
 /** The declared ghost types, built-in first, then those user files declared (defineGhost). */
-const declared = new Map<string, GhostDecl & { readonly builtin: boolean }>(
-  Object.entries(KERNEL_GHOSTS).map(([name, d]) => [name, { ...(d as GhostDecl), builtin: true }]),
+interface Declared extends GhostDecl {
+  readonly builtin: boolean;
+  /** the fields as a list, for checking an event without allocating */
+  readonly list: readonly (readonly [string, GhostFieldKind])[];
+}
+const declared = new Map<string, Declared>(
+  Object.entries(KERNEL_GHOSTS).map(([name, d]) => [name, { ...(d as GhostDecl), builtin: true, list: Object.entries(d.fields) }]),
 );
 
 /** A ghost type declared by a user's file: emit it, and narrow to it in an invariant. */
@@ -146,7 +151,7 @@ export function defineGhost<const T extends string, const D extends GhostDecl>(t
       throw new UsageError(`defineGhost('${type}'): already declared with another meaning or fields (${prev.meaning}; fields ${JSON.stringify(prev.fields)})`);
     }
   } else {
-    declared.set(type, { meaning: decl.meaning, fields: decl.fields ?? {}, builtin: false });
+    declared.set(type, { meaning: decl.meaning, fields: decl.fields ?? {}, builtin: false, list: Object.entries(decl.fields ?? {}) });
   }
   return {
     type,
@@ -181,17 +186,24 @@ export function ghostProblem(ev: unknown): string | null {
     const c = closest(type, known);
     return `ghost event '${type}' is not declared.${c !== null ? ` Did you mean '${c}'?` : ''} Known: ${known.join(', ')} (a file declares its own with defineGhost(name, { meaning, fields }))`;
   }
-  for (const [f, kind] of Object.entries(d.fields)) {
+  // once per emitted event: no allocation unless something is wrong
+  let present = 0;
+  for (let i = 0; i < d.list.length; i++) {
+    const [f, kind] = d.list[i]!;
     const v = e[f];
     const optional = kind === 'number?' || kind === 'string?';
     if (v === undefined) {
       if (optional) continue;
       return `ghost event '${type}' lacks its field '${f}' (${type} has ${fieldList(d)})`;
     }
+    present++;
     const want = Array.isArray(kind) ? 'one of' : (kind as string).replace('?', '');
     const ok = Array.isArray(kind) ? kind.includes(v as string) : want === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === 'string';
     if (!ok) return `ghost event '${type}' has ${f}=${safeJson(v)}, not ${Array.isArray(kind) ? `one of ${kind.join(', ')}` : `a ${want}`}`;
   }
+  let own = 0;
+  for (const f in e) if (Object.hasOwn(e, f)) own++;
+  if (own === present + 1) return null;
   for (const f of Object.keys(e)) {
     if (f !== 'type' && !Object.hasOwn(d.fields, f)) return `ghost event '${type}' has a field '${f}' it does not declare (${type} has ${fieldList(d)})`;
   }

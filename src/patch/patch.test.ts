@@ -62,12 +62,14 @@ describe('guard', () => {
     [{ kind: 'load', loc: 3, order: 'once' }, /without a label/],
     [{ kind: 'store', loc: 3, value: undefined, order: 'once', label }, /stores undefined/],
     [42, /not an operation/],
+    [{ kind: 'ghost', event: { type: 'gup_hodl', addr: 0, pfn: 4, folio: 4 }, label }, /ghost event 'gup_hodl' is not declared\. Did you mean 'gup_hold'\?/],
+    [{ kind: 'ghost', event: { type: 'gup_hold', pfn: 4 }, label }, /'gup_hold' lacks its field 'addr'/],
   ])('rejects %j', (op, msg) => {
     expect(() => checkOp(op, 'gup_pte_range', 100)).toThrow(msg);
   });
   test('accepts well-formed ops, local ones included', () => {
     checkOp({ kind: 'load', loc: 3, order: 'once', label }, 'gup_pte_range', 100);
-    checkOp({ kind: 'ghost', event: { type: 'gup_hold', pfn: 4 }, label }, 'gup_pte_range', 100);
+    checkOp({ kind: 'ghost', event: { type: 'gup_hold', addr: 0, pfn: 4, folio: 4 }, label }, 'gup_pte_range', 100);
   });
   test('a variant that is not a generator is named', () => {
     const g = guardVariant('gup_pte_range', (() => 7) as never);

@@ -1,4 +1,7 @@
 import { describe, expect, test } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runExecution, type ExecResult } from '../core/execution.js';
 import type { Op, Path } from '../core/op.js';
 import { ReplayStrategy } from '../sched/replay.js';
@@ -162,5 +165,35 @@ describe('a variant that forgets what an invariant needs fails loudly', () => {
       yield { kind: 'ghost', event: { type: 'gup_fast_end', nr: 0 }, label: at('mine', 'return 0') };
     }));
     expect(errorOf(r)).toMatch(/gup_fast_end \(nr=0\) without a gup_fast_begin/);
+  });
+});
+
+describe('in a scenario file', () => {
+  const write = (body: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'racewalk-ghosts-'));
+    const file = join(dir, 'mine.ts');
+    writeFileSync(file, body);
+    return file;
+  };
+  const head = "import { defineScenario, defineGhost, at } from 'racewalk/model';\n";
+  const scenario = (emit: string) => `export default defineScenario({
+  name: 'ghost-file', description: 'a file with its own ghost', kernel: 'v6.6',
+  geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 }, world: (b) => b,
+  threads: () => [{ name: 't', *start() { ${emit} } }],
+});
+`;
+
+  test('a file declaring its own ghost type runs', async () => {
+    const { loadScenarioFile } = await import('../scenarios/load.js');
+    const file = write(`${head}const hint = defineGhost('test_file_hint', { meaning: 'the file says hello', fields: { n: 'number' } });\n${scenario("yield* hint.emit({ n: 1 }, at('t', 'hello'));")}`);
+    const f = await loadScenarioFile(file);
+    const r = runOnce(f.scenarios[0]!);
+    expect(r.modelError).toBeNull();
+    expect(ghostMeaning('test_file_hint')).toBe('the file says hello');
+  });
+  test('a file redeclaring a kernel ghost is refused when it is loaded, naming the file', async () => {
+    const { loadScenarioFile } = await import('../scenarios/load.js');
+    const file = write(`${head}defineGhost('gup_release', { meaning: 'mine', fields: { pfn: 'number' } });\n${scenario('')}`);
+    await expect(loadScenarioFile(file)).rejects.toThrow(/'gup_release' is a ghost event of racewalk's kernel model/);
   });
 });

@@ -103,9 +103,16 @@ interface Declared extends GhostDecl {
   /** the fields as a list, for checking an event without allocating */
   readonly list: readonly (readonly [string, GhostFieldKind])[];
 }
-const declared = new Map<string, Declared>(
-  Object.entries(KERNEL_GHOSTS).map(([name, d]) => [name, { ...(d as GhostDecl), builtin: true, list: Object.entries(d.fields) }]),
-);
+/**
+ * One registry per process, shared by every copy of racewalk loaded in it (`Symbol.for`, as the
+ * patch and scenario brands): a user's file whose `racewalk/model` resolves to another copy (the
+ * built dist/ next to the sources) declares into the registry the running copy checks against.
+ */
+const REGISTRY: unique symbol = Symbol.for('racewalk.ghosts') as never;
+const declared: Map<string, Declared> = ((globalThis as { [REGISTRY]?: Map<string, Declared> })[REGISTRY] ??= new Map());
+for (const [name, d] of Object.entries(KERNEL_GHOSTS)) {
+  if (!declared.has(name)) declared.set(name, { ...(d as GhostDecl), builtin: true, list: Object.entries(d.fields) });
+}
 
 /** A ghost type declared by a user's file: emit it, and narrow to it in an invariant. */
 export interface UserGhost<T extends string, D extends GhostDecl> {

@@ -231,6 +231,15 @@ function safeJson(v: unknown): string {
 
 // ---- what one thread's events must agree on ----
 
+/** A thread emitted a ghost event that is not declared, is malformed, or contradicts its others. */
+export class GhostError extends ModelError {
+  constructor(message: string) {
+    super(message);
+    // still a ModelError (a model error verdict) but named for what it is, as NondeterminismError
+    Object.defineProperty(this, 'name', { value: 'GhostError' });
+  }
+}
+
 /**
  * Per thread, the events that only make sense together: a GUP-fast call hands back exactly the
  * pages it emitted `gup_hold` for (net of the `gup_release`s of its own unwinding, e.g.
@@ -297,11 +306,11 @@ export function checkGhosts(spec: ThreadSpec, tid: number): ThreadSpec {
           const r = inner.next(v);
           if (r.done === true) {
             const msg = proto.end();
-            if (msg !== null) throw new ModelError(msg);
+            if (msg !== null) throw new GhostError(msg);
           } else if (r.value.kind === 'ghost') {
             const ev = r.value.event;
             const msg = ghostProblem(ev) ?? proto.event(ev);
-            if (msg !== null) throw new ModelError(`${r.value.label.fn}: ${msg}`);
+            if (msg !== null) throw new GhostError(`${r.value.label.fn}: ${msg}`);
           }
           return r;
         },

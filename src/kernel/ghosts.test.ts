@@ -160,6 +160,20 @@ describe('a variant that forgets what an invariant needs fails loudly', () => {
     }));
     expect(errorOf(r)).toMatch(/cpu0 ended inside the walk of \[0, 2\): walk_begin without walk_end/);
   });
+  test('pt_map without pt_unmap, and pt_unmap or pmd_table_done without their start, are model errors', () => {
+    const mapOnly = runOnce(oneThread('map-only', function* () {
+      yield { kind: 'ghost', event: { type: 'pt_map', pt: 1 }, label: at('pte_offset_map', 'map') };
+    }));
+    expect(errorOf(mapOnly)).toMatch(/cpu0 ended with page table page\[1\] still mapped: pt_map without pt_unmap/);
+    const unmapOnly = runOnce(oneThread('unmap-only', function* () {
+      yield { kind: 'ghost', event: { type: 'pt_unmap', pt: 1 }, label: at('pte_unmap', 'unmap') };
+    }));
+    expect(errorOf(unmapOnly)).toMatch(/pt_unmap of page table page\[1\] without a pt_map of it/);
+    const doneOnly = runOnce(oneThread('done-only', function* () {
+      yield { kind: 'ghost', event: { type: 'pmd_table_done', pmdp: 3 }, label: at('walk', 'done') };
+    }));
+    expect(errorOf(doneOnly)).toMatch(/pmd_table_done for the PMD at 3 without a pmd_table_use of it/);
+  });
   test('gup_fast_end without gup_fast_begin is a model error', () => {
     const r = runOnce(oneThread('end-only', function* () {
       yield { kind: 'ghost', event: { type: 'gup_fast_end', nr: 0 }, label: at('mine', 'return 0') };

@@ -8,7 +8,8 @@
  * checks every kernel program runs on what its threads emit (`checkGhosts`, used by
  * buildProgram): an undeclared type or a malformed event is a model error naming it, and so is
  * a thread whose events contradict each other (a GUP-fast call that returns more pages than it
- * emitted `gup_hold` for, a `gup_fast_begin` or `walk_begin` never closed). A variant that
+ * emitted `gup_hold` for, a `gup_fast_begin`, `walk_begin`, `pt_map` or `pmd_table_use` never
+ * closed, or closed without being opened). A variant that
  * forgets to emit what an invariant needs then fails loudly instead of coming out clean.
  *
  * The engine (src/core/, src/sched/) stays kernel-agnostic: it carries `GhostEvent`, a type name
@@ -244,7 +245,8 @@ export class GhostError extends ModelError {
  * Per thread, the events that only make sense together: a GUP-fast call hands back exactly the
  * pages it emitted `gup_hold` for (net of the `gup_release`s of its own unwinding, e.g.
  * unpin_user_pages_lockless()), `gup_fast_begin`/`gup_fast_end` and `walk_begin`/`walk_end`
- * pair up, and a thread does not end inside either. The invariants read these pairs (which
+ * pair up, unnested, `pt_unmap` and `pmd_table_done` close a `pt_map`/`pmd_table_use` of the same
+ * table, and a thread does not end with any of them open. The invariants read these pairs (which
  * pages a call returned, which range a walk covers); without this check a variant that skips an
  * emit would switch an invariant off and come out clean. Thread-local: it reads nothing shared,
  * so it adds nothing to what DPOR must order.
@@ -252,6 +254,10 @@ export class GhostError extends ModelError {
 class GhostProtocol {
   private gup: { start: number; nr: number; held: number } | null = null;
   private walk: { start: number; end: number } | null = null;
+  /** page tables this thread has mapped (pt_map) and not unmapped, with how often */
+  private readonly mapped = new Map<number, number>();
+  /** PMDs whose table this thread uses (pmd_table_use) and is not done with */
+  private readonly using = new Map<number, number>();
 
   constructor(private readonly tid: number) {}
 
@@ -278,6 +284,20 @@ class GhostProtocol {
     } else if (isGhost(ev, 'walk_end')) {
       if (this.walk === null) return `${where} emitted walk_end without a walk_begin`;
       this.walk = null;
+    } else if (isGhost(ev, 'pt_map')) {
+      this.mapped.set(ev.pt, (this.mapped.get(ev.pt) ?? 0) + 1);
+    } else if (isGhost(ev, 'pt_unmap')) {
+      const n = this.mapped.get(ev.pt) ?? 0;
+      if (n === 0) return `${where} emitted pt_unmap of page table page[${ev.pt}] without a pt_map of it: the invariants never knew it was mapped`;
+      if (n === 1) this.mapped.delete(ev.pt);
+      else this.mapped.set(ev.pt, n - 1);
+    } else if (isGhost(ev, 'pmd_table_use')) {
+      this.using.set(ev.pmdp, (this.using.get(ev.pmdp) ?? 0) + 1);
+    } else if (isGhost(ev, 'pmd_table_done')) {
+      const n = this.using.get(ev.pmdp) ?? 0;
+      if (n === 0) return `${where} emitted pmd_table_done for the PMD at ${ev.pmdp} without a pmd_table_use of it: the invariants never checked that use`;
+      if (n === 1) this.using.delete(ev.pmdp);
+      else this.using.set(ev.pmdp, n - 1);
     }
     return null;
   }
@@ -286,6 +306,8 @@ class GhostProtocol {
     const where = `cpu${this.tid}`;
     if (this.gup !== null) return `${where} ended inside the GUP-fast call begun at ${this.gup.start}: gup_fast_begin without gup_fast_end (the invariants never learn what it returned)`;
     if (this.walk !== null) return `${where} ended inside the walk of [${this.walk.start}, ${this.walk.end}): walk_begin without walk_end (the invariants never check its coverage)`;
+    for (const pt of this.mapped.keys()) return `${where} ended with page table page[${pt}] still mapped: pt_map without pt_unmap`;
+    for (const pmdp of this.using.keys()) return `${where} ended still using the page table of the PMD at ${pmdp}: pmd_table_use without pmd_table_done`;
     return null;
   }
 }

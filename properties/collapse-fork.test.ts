@@ -13,6 +13,7 @@ import { pmd_pgtable, pmd_trans_huge, pmd_pfn } from '../src/kernel/pgtable.js';
 import type { BuiltProgram } from '../src/scenarios/scenario.js';
 import { findStrategy } from '../src/sched/index.js';
 import { describeFailure, program } from './helpers.js';
+import { isGhost } from '../src/kernel/ghosts.js';
 
 /** Every execution of an exhaustive DPOR search (sleep-set-blocked ones skipped). */
 function forEachExecution(p: BuiltProgram, f: (r: ExecResult) => void, max = 50_000): number {
@@ -97,15 +98,15 @@ describe('fork and the COW write fault', () => {
       const walking = new Set<number>();
       return {
         ghost(_tid, ev) {
-          if (ev.type === 'gup_hold') walking.add(ev.pfn as number);
-          else if (ev.type === 'gup_fast_end') {
+          if (isGhost(ev, 'gup_hold')) walking.add(ev.pfn);
+          else if (isGhost(ev, 'gup_fast_end')) {
             for (const p of walking) pinned.add(p);
             walking.clear();
-          } else if (ev.type === 'gup_release') {
-            pinned.delete(ev.pfn as number);
-            walking.delete(ev.pfn as number);
-          } else if (ev.type === 'cow_copy' && pinned.has(ev.pfn as number)) {
-            return `do_wp_page copied page[${ev.pfn as number}] to page[${ev.into as number}] while it is pinned: the parent no longer maps the pinned page`;
+          } else if (isGhost(ev, 'gup_release')) {
+            pinned.delete(ev.pfn);
+            walking.delete(ev.pfn);
+          } else if (isGhost(ev, 'cow_copy') && pinned.has(ev.pfn)) {
+            return `do_wp_page copied page[${ev.pfn}] to page[${ev.into}] while it is pinned: the parent no longer maps the pinned page`;
           }
           return null;
         },

@@ -19,6 +19,7 @@ import { PG_anon_exclusive, PG_head } from '../src/kernel/world.js';
 import type { K } from '../src/kernel/mm.js';
 import { pte_pfn, pte_present } from '../src/kernel/pgtable.js';
 import { ghost, at } from '../src/kernel/primitives.js';
+import { defineGhost } from '../src/kernel/ghosts.js';
 import { FOLL_GET, FOLL_PIN, FOLL_WRITE, get_user_pages_fast, lockless_pages_from_mm, put_user_page, unpin_user_page } from '../src/kernel/paths/gup.js';
 import { EAGAIN, split_huge_page_caller } from '../src/kernel/paths/huge_memory.js';
 import { migrate_misplaced_folio } from '../src/kernel/paths/migrate.js';
@@ -168,6 +169,9 @@ describe('migration alone', () => {
   }
 });
 
+/** the test's own ghost event: what split_huge_page() returned */
+const splitRet = defineGhost('split_ret', { meaning: 'split_huge_page() returned ret (0: split, -EAGAIN: refused)', fields: { ret: 'number' } });
+
 describe('split_huge_page against GUP-fast, any schedule', () => {
   test('the return value says whether the folio was split, and every invariant holds', () => {
     const p = probe();
@@ -183,7 +187,7 @@ describe('split_huge_page against GUP-fast, any schedule', () => {
           name: 'split_folio(page[4])',
           *start() {
             const ret = yield* split_huge_page_caller(k, 4, 0);
-            yield* ghost({ type: 'split_ret', ret }, at('test', 'return'));
+            yield* splitRet.emit({ ret }, at('test', 'return'));
             return ret;
           },
         },

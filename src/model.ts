@@ -84,5 +84,14 @@ export {
 } from './kernel/walkers_world.js';
 export type { Scenario, KnownRace, CleanConfig } from './scenarios/scenario.js';
 export type { ThreadSpec } from './core/execution.js';
+/**
+ * Ghost events (src/kernel/ghosts.ts): the kernel's declared ones (`ghost({ type: 'gup_hold', ... })`
+ * is typed by them, `isGhost(ev, 'gup_hold')` narrows in an invariant), and `defineGhost(name,
+ * { meaning, fields })` for a file's own; a name the kernel declares is refused.
+ */
+export {
+  KERNEL_GHOSTS, isGhost, defineGhost, ghostMeaning,
+  type KernelGhost, type KernelGhostOf, type KernelGhostType, type UserGhost, type GhostDecl, type GhostFieldKind,
+} from './kernel/ghosts.js';
 /** The invariants every built-in scenario checks; a scenario adds its own with `[...DEFAULT_INVARIANTS, mine]`. */
 export { DEFAULT_INVARIANTS, type KernelInvariant } from './kernel/invariants.js';

@@ -118,6 +118,11 @@ export interface CheckOp { readonly kind: 'check'; readonly ok: boolean; readonl
  * not a scheduling point. Processed atomically with the thread's preceding shared step.
  */
 export interface GhostOp { readonly kind: 'ghost'; readonly event: GhostEvent; readonly label: Label }
+/**
+ * A ghost event as the engine carries it: a type name and fields, nothing more. The engine does
+ * not know what any type means; the world that emits them declares them and checks them (the
+ * kernel model: src/kernel/ghosts.ts, whose `ghost()` and `isGhost()` are typed).
+ */
 export interface GhostEvent { readonly type: string; readonly [key: string]: unknown }
 
 export type SharedOp =

@@ -14,6 +14,7 @@
  */
 import type { Invariant, StepInfo } from '../core/invariant.js';
 import type { GhostEvent } from '../core/op.js';
+import { isGhost } from './ghosts.js';
 import { GhostMap } from '../core/ghost.js';
 import type { KernelMachine, KernelState } from './world.js';
 import {
@@ -132,8 +133,8 @@ export const gupPageNotFreed: KernelInvariant = {
     const holds = new Holds(m, 'gup-page-not-freed:holds');
     return {
       ghost(tid, ev) {
-        if (ev.type === 'gup_hold') holds.hold(tid, ev.pfn as number, ev.addr as number);
-        else if (ev.type === 'gup_release') holds.release(tid, ev.pfn as number);
+        if (isGhost(ev, 'gup_hold')) holds.hold(tid, ev.pfn, ev.addr);
+        else if (isGhost(ev, 'gup_release')) holds.release(tid, ev.pfn);
         return null;
       },
       step(s) {
@@ -159,13 +160,13 @@ export const gupReturnsMappedPage: KernelInvariant = {
     const stamps = new Map<string, number>(); // keyed by tid: written and read by that CPU's own ghosts
     return {
       ghost(tid, ev: GhostEvent) {
-        if (ev.type === 'gup_pte_read') {
-          stamps.set(`${tid}:${ev.addr as number}`, m.world.pages[ev.pfn as number]!.gen);
+        if (isGhost(ev, 'gup_pte_read')) {
+          stamps.set(`${tid}:${ev.addr}`, m.world.pages[ev.pfn]!.gen);
           return null;
         }
-        if (ev.type !== 'gup_hold') return null;
-        const pfn = ev.pfn as number;
-        const addr = ev.addr as number;
+        if (!isGhost(ev, 'gup_hold')) return null;
+        const pfn = ev.pfn;
+        const addr = ev.addr;
         const then = stamps.get(`${tid}:${addr}`);
         const now = m.world.pages[pfn]!.gen;
         if (then !== undefined && then !== now) {
@@ -197,9 +198,9 @@ export const gupFastProgress: KernelInvariant = {
     let serial = 0;
     return {
       ghost(tid, ev) {
-        if (ev.type === 'gup_fast_begin') {
-          const start = ev.start as number;
-          const nr = ev.nr as number;
+        if (isGhost(ev, 'gup_fast_begin')) {
+          const start = ev.start;
+          const nr = ev.nr;
           let allPresent = true;
           for (let a = start; a < start + nr; a++) {
             const pmd = initial[L.entry(m.world.pmdTable, Math.floor(a / m.world.geo.ptrsPerPte))]!;
@@ -217,12 +218,12 @@ export const gupFastProgress: KernelInvariant = {
           mine.set(tid, { serial: ++serial * 64 + tid, nr, disturbed: false, allPresent, start });
           return null;
         }
-        if (ev.type === 'gup_fast_end') {
+        if (isGhost(ev, 'gup_fast_end')) {
           const a = mine.get(tid);
           if (a === undefined) return null;
           mine.delete(tid);
-          if (!a.disturbed && a.allPresent && (ev.nr as number) < a.nr) {
-            return `GUP-fast on ${cpu(tid)} returned ${ev.nr as number} of ${a.nr} pages at ${fmtAddr(a.start)} although every PTE was present and permitted and none of its reads saw a value another CPU wrote: it fails without concurrency`;
+          if (!a.disturbed && a.allPresent && ev.nr < a.nr) {
+            return `GUP-fast on ${cpu(tid)} returned ${ev.nr} of ${a.nr} pages at ${fmtAddr(a.start)} although every PTE was present and permitted and none of its reads saw a value another CPU wrote: it fails without concurrency`;
           }
         }
         return null;
@@ -267,7 +268,7 @@ export const tlbFlushBeforeFree: KernelInvariant = {
     const isTable = (v: number): boolean => !pmd_none(v) && !pmd_trans_huge(v) && !is_migration_entry(v);
     return {
       ghost(tid, ev) {
-        if (ev.type === 'tlb_flushed') {
+        if (isGhost(ev, 'tlb_flushed')) {
           for (const key of staleKeys.get(tid) ?? []) stale.delete(key);
           staleKeys.delete(tid);
           for (const pt of unlinking.get(tid) ?? []) unreachable.set(pt, true);
@@ -344,11 +345,11 @@ export const pageTableNotFreedUnderWalker: KernelInvariant = {
     const mapped = new GhostMap<number, readonly number[]>(m, 'page-table-not-freed-under-walker:mapped'); // pt -> tids that have it mapped
     return {
       ghost(tid, ev) {
-        if (ev.type === 'pt_map') {
-          const pt = ev.pt as number;
+        if (isGhost(ev, 'pt_map')) {
+          const pt = ev.pt;
           mapped.set(pt, [...(mapped.get(pt) ?? []), tid]);
-        } else if (ev.type === 'pt_unmap') {
-          const pt = ev.pt as number;
+        } else if (isGhost(ev, 'pt_unmap')) {
+          const pt = ev.pt;
           const list = mapped.get(pt);
           const i = list?.indexOf(tid) ?? -1;
           if (i >= 0) mapped.set(pt, [...list!.slice(0, i), ...list!.slice(i + 1)]);
@@ -379,16 +380,17 @@ export const gupPageNotCollapsed: KernelInvariant = {
     const copied = new GhostMap<number, number>(m, 'gup-page-not-collapsed:copied'); // pfn -> page generation when collapse copied it
     return {
       ghost(tid, ev) {
-        const pfn = ev.pfn as number;
-        if (ev.type === 'gup_release') holds.release(tid, pfn);
-        else if (ev.type === 'gup_hold') {
-          holds.hold(tid, pfn, ev.addr as number);
+        if (isGhost(ev, 'gup_release')) holds.release(tid, ev.pfn);
+        else if (isGhost(ev, 'gup_hold')) {
+          const pfn = ev.pfn;
+          holds.hold(tid, pfn, ev.addr);
           if (copied.get(pfn) === m.world.pages[pfn]!.gen) {
-            return `GUP on ${cpu(tid)} returned page[${pfn}] for ${fmtAddr(ev.addr as number)} after khugepaged copied it into the new THP and unmapped it: writes through this reference are lost`;
+            return `GUP on ${cpu(tid)} returned page[${pfn}] for ${fmtAddr(ev.addr)} after khugepaged copied it into the new THP and unmapped it: writes through this reference are lost`;
           }
-        } else if (ev.type === 'collapse_copy' || ev.type === 'collapse_replaced') {
+        } else if (isGhost(ev, 'collapse_copy') || isGhost(ev, 'collapse_replaced')) {
           // at the copy, and again when collapse drops the page's reference (ordered against
           // GUP's get and put of it, so DPOR cannot reorder the race away)
+          const pfn = ev.pfn;
           copied.set(pfn, m.world.pages[pfn]!.gen);
           const h = holds.byPfn.get(pfn);
           if (h !== undefined && h.length > 0) {
@@ -417,19 +419,19 @@ export const pinnedPageNotCowShared: KernelInvariant = {
     const pinning = new Set<number>();
     return {
       ghost(tid, ev) {
-        if (ev.type === 'gup_fast_begin') {
+        if (isGhost(ev, 'gup_fast_begin')) {
           if (ev.pin === 1) pinning.add(tid);
           else pinning.delete(tid);
           return null;
         }
         if (!pinning.has(tid)) return null;
-        if (ev.type === 'gup_hold') provisional.set(tid, [...(provisional.get(tid) ?? []), ev.pfn as number]);
-        else if (ev.type === 'gup_release') {
+        if (isGhost(ev, 'gup_hold')) provisional.set(tid, [...(provisional.get(tid) ?? []), ev.pfn]);
+        else if (isGhost(ev, 'gup_release')) {
           const list = provisional.get(tid);
-          const i = list?.indexOf(ev.pfn as number) ?? -1;
+          const i = list?.indexOf(ev.pfn) ?? -1;
           if (i >= 0) list!.splice(i, 1);
-          else if (returned.get(ev.pfn as number) === tid) returned.delete(ev.pfn as number);
-        } else if (ev.type === 'gup_fast_end') {
+          else if (returned.get(ev.pfn) === tid) returned.delete(ev.pfn);
+        } else if (isGhost(ev, 'gup_fast_end')) {
           for (const p of provisional.get(tid) ?? []) {
             returned.set(p, tid);
             if (isAnon(p) && !exclusive(p)) return `FOLL_PIN GUP on ${cpu(tid)} returned page[${p}] pinned while it is not PageAnonExclusive: it is shared COW (fork duplicated its mapping), so a write fault will replace it under the pin`;
@@ -482,9 +484,9 @@ export const referencesBalanced: KernelInvariant = {
     const extra = new Map<number, number>(m.world.extraRefs);
     return {
       ghost(tid, ev) {
-        if (ev.type === 'gup_hold') held.hold(tid, ev.pfn as number, ev.addr as number);
-        else if (ev.type === 'gup_release') held.release(tid, ev.pfn as number);
-        else if (ev.type === 'extra_ref') extra.set(ev.pfn as number, (extra.get(ev.pfn as number) ?? 0) + (ev.delta as number));
+        if (isGhost(ev, 'gup_hold')) held.hold(tid, ev.pfn, ev.addr);
+        else if (isGhost(ev, 'gup_release')) held.release(tid, ev.pfn);
+        else if (isGhost(ev, 'extra_ref')) extra.set(ev.pfn, (extra.get(ev.pfn) ?? 0) + ev.delta);
         return null;
       },
       end() {
@@ -540,19 +542,19 @@ export const pmdTableUseValidated: KernelInvariant = {
     const active = new Map<number, { pmdp: number; pmdval: number; pt: number; how: string }[]>(); // thread-local: tid -> its uses
     return {
       ghost(tid, ev) {
-        if (ev.type === 'pmd_table_use') {
-          const pmdp = ev.pmdp as number;
-          const pmdval = ev.pmdval as number;
+        if (isGhost(ev, 'pmd_table_use')) {
+          const pmdp = ev.pmdp;
+          const pmdval = ev.pmdval;
           if (pmd_none(pmdval) || pmd_trans_huge(pmdval) || !pmd_present(pmdval) || is_migration_entry(pmdval)) {
             return `${cpu(tid)} used ${L.nameOf(pmdp)} = ${L.formatValue(pmdp, pmdval)} as a page-table pointer: it is not a page table (an unstable PMD was not re-validated)`;
           }
           const list = active.get(tid) ?? [];
-          list.push({ pmdp, pmdval, pt: pmd_pgtable(pmdval), how: ev.how as string });
+          list.push({ pmdp, pmdval, pt: pmd_pgtable(pmdval), how: ev.how });
           active.set(tid, list);
-        } else if (ev.type === 'pmd_table_done') {
+        } else if (isGhost(ev, 'pmd_table_done')) {
           const list = active.get(tid);
           if (list !== undefined) {
-            const i = list.findIndex((u) => u.pmdp === (ev.pmdp as number));
+            const i = list.findIndex((u) => u.pmdp === ev.pmdp);
             if (i >= 0) list.splice(i, 1);
           }
         }
@@ -591,24 +593,24 @@ export const walkVisitsOnce: KernelInvariant = {
     const walks = new Map<number, { start: number; end: number; seen: number[]; by: string[][] }>(); // thread-local: tid -> its walk
     return {
       ghost(tid, ev) {
-        if (ev.type === 'walk_begin') {
-          const start = ev.start as number;
-          const end = ev.end as number;
+        if (isGhost(ev, 'walk_begin')) {
+          const start = ev.start;
+          const end = ev.end;
           walks.set(tid, { start, end, seen: new Array<number>(end - start).fill(0), by: Array.from({ length: end - start }, () => []) });
-        } else if (ev.type === 'walk_visit') {
+        } else if (isGhost(ev, 'walk_visit')) {
           const w = walks.get(tid);
           if (w === undefined) return null;
-          for (let a = ev.start as number; a < (ev.end as number); a++) {
+          for (let a = ev.start; a < ev.end; a++) {
             if (a < w.start || a >= w.end) continue;
             w.seen[a - w.start]!++;
-            w.by[a - w.start]!.push(ev.by as string);
+            w.by[a - w.start]!.push(ev.by);
             if (w.seen[a - w.start]! > 1) return `${cpu(tid)}'s walk handed ${fmtAddr(a)} to its callbacks twice (${w.by[a - w.start]!.join(', ')})`;
           }
-        } else if (ev.type === 'walk_end') {
+        } else if (isGhost(ev, 'walk_end')) {
           const w = walks.get(tid);
           walks.delete(tid);
           // a callback's error aborts the walk by design: only a completed walk must cover its range
-          if (w === undefined || ((ev.err as number | undefined) ?? 0) !== 0) return null;
+          if (w === undefined || ev.err !== 0) return null;
           const missed = w.seen.findIndex((n) => n === 0);
           if (missed >= 0) return `${cpu(tid)}'s walk of [${fmtAddr(w.start)}, ${fmtAddr(w.end)}) returned without handing ${fmtAddr(w.start + missed)} to any callback: the range was skipped silently`;
         }
@@ -629,8 +631,8 @@ export const gupNoSpuriousError: KernelInvariant = {
   start() {
     return {
       ghost(tid, ev) {
-        if (ev.type !== 'gup_slow_result' || (ev.err as number) === 0) return null;
-        return `get_user_pages() on ${cpu(tid)} failed with ${ev.errname as string} for ${fmtAddr(ev.addr as number)} inside a valid VMA: a racing change of the PMD made it fail where a retry would succeed`;
+        if (!isGhost(ev, 'gup_slow_result') || ev.err === 0) return null;
+        return `get_user_pages() on ${cpu(tid)} failed with ${ev.errname} for ${fmtAddr(ev.addr)} inside a valid VMA: a racing change of the PMD made it fail where a retry would succeed`;
       },
     };
   },
@@ -651,10 +653,10 @@ class FolioHolds {
     this.byPfn = new GhostMap(m, name);
   }
   ghost(tid: number, ev: GhostEvent): void {
-    if (ev.type !== 'gup_hold' && ev.type !== 'gup_release') return;
-    const pfn = ev.pfn as number;
-    if (ev.type === 'gup_hold') {
-      this.byPfn.set(pfn, [...(this.byPfn.get(pfn) ?? []), { tid, folio: (ev.folio as number | undefined) ?? pfn, addr: ev.addr as number }]);
+    if (!isGhost(ev, 'gup_hold') && !isGhost(ev, 'gup_release')) return;
+    const pfn = ev.pfn;
+    if (isGhost(ev, 'gup_hold')) {
+      this.byPfn.set(pfn, [...(this.byPfn.get(pfn) ?? []), { tid, folio: ev.folio, addr: ev.addr }]);
     } else {
       const list = this.byPfn.get(pfn);
       if (list === undefined) return;
@@ -712,16 +714,16 @@ export const gupPageNotMigrated: KernelInvariant = {
     return {
       ghost(tid, ev) {
         holds.ghost(tid, ev);
-        if (ev.type === 'gup_hold' && copied.get(ev.pfn as number) === m.world.pages[ev.pfn as number]!.gen) {
-          return `GUP on ${cpu(tid)} returned page[${ev.pfn as number}] for ${fmtAddr(ev.addr as number)} after migration copied it to page[${copiedTo.get(ev.pfn as number)}]: writes through this reference are lost`;
+        if (isGhost(ev, 'gup_hold') && copied.get(ev.pfn) === m.world.pages[ev.pfn]!.gen) {
+          return `GUP on ${cpu(tid)} returned page[${ev.pfn}] for ${fmtAddr(ev.addr)} after migration copied it to page[${copiedTo.get(ev.pfn)}]: writes through this reference are lost`;
         }
-        if (ev.type === 'folio_copy') {
-          const src = ev.src as number;
+        if (isGhost(ev, 'folio_copy')) {
+          const src = ev.src;
           copied.set(src, m.world.pages[src]!.gen);
-          copiedTo.set(src, ev.dst as number);
+          copiedTo.set(src, ev.dst);
           const h = holds.byPfn.get(src);
           if (h !== undefined && h.length > 0) {
-            return `migration on ${cpu(tid)} copied page[${src}] to page[${ev.dst as number}] while ${cpu(h[0]!.tid)} holds it from GUP (${fmtAddr(h[0]!.addr)}): the expected-refcount check missed the GUP reference, and data written through it will be lost`;
+            return `migration on ${cpu(tid)} copied page[${src}] to page[${ev.dst}] while ${cpu(h[0]!.tid)} holds it from GUP (${fmtAddr(h[0]!.addr)}): the expected-refcount check missed the GUP reference, and data written through it will be lost`;
           }
         }
         return null;

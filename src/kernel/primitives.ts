@@ -4,7 +4,9 @@
  * and returns what the C returns. Local checks (VM_BUG_ON, WARN_ON_ONCE) and ghost events are
  * not scheduling points.
  */
-import type { AwaitCmp, GhostEvent, Label, Ordering, Path } from '../core/op.js';
+import type { AwaitCmp, Label, Ordering, Path } from '../core/op.js';
+/** `ghost(event, label)`: emit one of the kernel's declared ghost events (src/kernel/ghosts.ts). */
+export { ghost } from './ghosts.js';
 
 export const at = (fn: string, stmt: string): Label => ({ fn, stmt });
 
@@ -157,9 +159,6 @@ export function* VM_BUG_ON(cond: boolean, what: string, label: Label): Path<void
 export function* WARN_ON_ONCE(cond: boolean, what: string, label: Label): Path<boolean> {
   yield { kind: 'check', ok: !cond, what: `WARN_ON_ONCE(${what})`, label };
   return cond;
-}
-export function* ghost(event: GhostEvent, label: Label): Path<void> {
-  yield { kind: 'ghost', event, label };
 }
 
 /** A world operation (page allocator, TLB) applied by the world's handler. */

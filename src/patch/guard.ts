@@ -5,6 +5,7 @@
  */
 import type { Op, Path } from '../core/op.js';
 import type { VariantFn } from './define.js';
+import { ghostProblem } from '../kernel/ghosts.js';
 
 /** Thrown inside a run when a user variant misbehaves; carries the statement to locate. */
 export class VariantFault extends Error {
@@ -34,6 +35,11 @@ export function checkOp(op: unknown, path: string, memSize: number): void {
     if (typeof loc !== 'number' || !Number.isInteger(loc) || loc < 0 || loc >= memSize) {
       throw new VariantFault(path, stmt, `${label.fn}: '${label.stmt}' accesses location ${String(loc)}, which is not a memory cell of this world (0..${memSize - 1}): compute it with k.L (k.L.refcount(folio), pte_offset(k, pt, addr), ...) from a valid pfn`);
     }
+  }
+  if (o.kind === 'ghost') {
+    // the same check every thread's events get (src/kernel/ghosts.ts), here against the user's line
+    const problem = ghostProblem(o.event);
+    if (problem !== null) throw new VariantFault(path, stmt, `${label.fn}: '${label.stmt}' emits a ghost event racewalk cannot read: ${problem}`);
   }
   for (const f of ['value', 'a', 'b'] as const) {
     if (o.kind === 'ghost' || o.kind === 'check') continue;

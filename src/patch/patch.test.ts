@@ -7,6 +7,9 @@ import { frameIn, lineOf, lineOfKey } from './locate.js';
 import { replayRecorded } from '../run.js';
 import { parseSchedule } from '../sched/schedule.js';
 import { at } from '../kernel/primitives.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 describe('checkPatch on the worked example', () => {
   test('the v4.5 patch fixes v4.4\'s gup-fast-progress failure and introduces nothing', async () => {
@@ -33,6 +36,16 @@ describe('checkPatch on the worked example', () => {
     expect(row!.focused?.report.invariant ?? null).toBeNull();
     const again = replayRecorded(row!.patched.program, parseSchedule(row!.patched.report.schedule!).choices);
     expect(again.violation?.invariant).toBe('gup-returns-mapped-page');
+  });
+
+  test('a transcription that forgets its gup_hold emit is refused as such, never reported clean', async () => {
+    const src = readFileSync('examples/patches/gup-compound-head.ts', 'utf8');
+    const forgot = src.replace(/yield\* ghost\(\{ type: 'gup_hold'[^\n]*\n/, '// (gup_hold forgotten)\n').replace("name: 'gup-compound-head'", "name: 'forgot-gup-hold'");
+    expect(forgot).toContain('(gup_hold forgotten)');
+    const file = join(mkdtempSync(join(tmpdir(), 'racewalk-forgot-')), 'forgot.ts');
+    writeFileSync(file, forgot);
+    const p = await loadPatch(file, { scenarios: ['gup-fast-vs-zap'] });
+    await expect(checkPatch(p)).rejects.toThrow(/your variant's ghost events do not add up .*returned 2 page\(s\) but emitted gup_hold for 0/);
   });
 
   test('explorePatch gives one structured result per scenario', async () => {
@@ -62,12 +75,14 @@ describe('guard', () => {
     [{ kind: 'load', loc: 3, order: 'once' }, /without a label/],
     [{ kind: 'store', loc: 3, value: undefined, order: 'once', label }, /stores undefined/],
     [42, /not an operation/],
+    [{ kind: 'ghost', event: { type: 'gup_hodl', addr: 0, pfn: 4, folio: 4 }, label }, /ghost event 'gup_hodl' is not declared\. Did you mean 'gup_hold'\?/],
+    [{ kind: 'ghost', event: { type: 'gup_hold', pfn: 4 }, label }, /'gup_hold' lacks its field 'addr'/],
   ])('rejects %j', (op, msg) => {
     expect(() => checkOp(op, 'gup_pte_range', 100)).toThrow(msg);
   });
   test('accepts well-formed ops, local ones included', () => {
     checkOp({ kind: 'load', loc: 3, order: 'once', label }, 'gup_pte_range', 100);
-    checkOp({ kind: 'ghost', event: { type: 'gup_hold', pfn: 4 }, label }, 'gup_pte_range', 100);
+    checkOp({ kind: 'ghost', event: { type: 'gup_hold', addr: 0, pfn: 4, folio: 4 }, label }, 'gup_pte_range', 100);
   });
   test('a variant that is not a generator is named', () => {
     const g = guardVariant('gup_pte_range', (() => 7) as never);

@@ -16,6 +16,7 @@ import { DEFAULT_STRATEGY } from '../sched/index.js';
 import type { LoadedPatch } from './load.js';
 import { PatchError, frameIn, lineOf, messageOf } from './locate.js';
 import { VariantFault } from './guard.js';
+import { GhostError } from '../kernel/ghosts.js';
 
 /** The search options of one check (strategy default: the explorer's, src/sched/index.ts). */
 export interface PatchRunOptions extends Pick<CheckOptions, 'env' | 'strategy' | 'seed' | 'preemptions' | 'maxExecutions' | 'maxSteps' | 'pctDepth'> {
@@ -216,6 +217,9 @@ export function blameUser(p: LoadedPatch, r: CheckResult, side: 'baseline' | 'pa
     }
     if (at !== null) {
       throw new PatchError(p.display, at.line, at.column, `your code threw ${inScenario}, at step ${failing.modelError.step + 1} of an execution: ${messageOf(err)}${replay}`);
+    }
+    if (err instanceof GhostError || (err as Error | null)?.name === 'GhostError') {
+      throw new PatchError(p.display, null, null, `your variant's ghost events do not add up ${inScenario}: ${messageOf(err)}. A variant must emit the ghost events of the code it replaces (docs/modelling.md, "Ghost events").${replay}`);
     }
     // The machine refused an op (an unlock of a lock not held, an unknown world op): the op
     // comes from the user's code or from what it called.

@@ -9,7 +9,7 @@
 import type { Report, ReportStep } from './trace.js';
 import { minimizationLine, replayCommand, verdictLine } from './text.js';
 import { changeText, readText } from './lanes.js';
-import { describeGhostNote, GHOST_MEANINGS } from './ghosts.js';
+import { describeGhostNote, ghostMeaningTable } from './ghosts.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -192,7 +192,7 @@ ${rows.join('\n')}
 </main>
 <script type="application/json" id="racewalk-report">${scriptJson(r)}</script>
 <script>
-var GHOSTS = ${scriptJson(GHOST_MEANINGS)};
+var GHOSTS = ${scriptJson(ghostMeaningTable())};
 ${CLIENT_JS}
 </script>
 </body>

@@ -9,6 +9,7 @@ import { WorldBuilder } from '../kernel/world.js';
 import type { Env, K } from '../kernel/mm.js';
 import { DEFAULT_ENV, ENV_CHOICES } from '../kernel/mm.js';
 import { DEFAULT_INVARIANTS, type KernelInvariant } from '../kernel/invariants.js';
+import { checkGhosts } from '../kernel/ghosts.js';
 import { findPath, PATHS, type VariantDef } from '../kernel/paths/registry.js';
 import { reachOf } from './reach.js';
 import { UsageError, closest } from '../core/errors.js';
@@ -166,7 +167,8 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
       return (f ?? faithful) as F;
     },
   };
-  const threads = scenario.threads(k);
+  // every ghost event is checked against its declaration as it is emitted (src/kernel/ghosts.ts)
+  const threads = scenario.threads(k).map(checkGhosts);
   return {
     scenario,
     k,

@@ -42,7 +42,7 @@ import { DfsStrategy } from '../src/sched/dfs.js';
 import { Prng } from '../src/sched/prng.js';
 import type { Strategy } from '../src/sched/strategy.js';
 
-const SECTIONS = ['startup', 'ceiling', 'scaling', 'throughput', 'exhaust', 'races', 'mazurkiewicz', 'jobs', 'litmus'] as const;
+const SECTIONS = ['startup', 'ceiling', 'scaling', 'throughput', 'exhaust', 'races', 'mazurkiewicz', 'jobs', 'litmus', 'cross-check'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** The command line: --quick, --scenario=NAME, --out FILE (or --out=FILE), --sections=a,b. */
@@ -512,7 +512,8 @@ console.log(`  peak memory < 300 MB: ${rssBeforeJobsMB.toFixed(0)} MB max RSS si
 }
 
 // results are written only where asked: a benchmark never rewrites a tracked file on its own
-const crossCheck = (await import('./cross-check.js')).benchCrossCheck(quick);
+// DPOR against DFS and the other strategies on every scenario and mutant (bench/cross-check.ts)
+const crossCheck = want('cross-check') ? (await import('./cross-check.js')).benchCrossCheck(quick) : null;
 if (args.out !== null) {
 const out = resolve(args.out);
 mkdirSync(dirname(out), { recursive: true });

@@ -6,19 +6,19 @@
  * with the child and the parent's next write fault replaces it under the pin (57efa1fe5957).
  *
  * World (PTRS_PER_PTE = 2): pmd[0] -> pt1 maps a small anon page page[4] at 0x0, writable and
- * exclusive. MMF_HAS_PINNED is already set (sticky: the process has pinned before).
+ * exclusive. MMF_HAS_PINNED is not set yet: this pin is the process's first, and sets it
+ * (mm_set_has_pinned_flag()) while fork may already be testing it.
  * Threads: cpu0 pin_user_pages_fast(0x0, 1, FOLL_PIN | FOLL_WRITE), then unpin;
  * cpu1 fork(): dup_mmap() of [0x0, 0x2000), then the parent's write fault at 0x0 (do_wp_page():
  * reuse if the page is still exclusive, else copy).
  */
 import type { Path } from '../core/op.js';
-import { FOLL_PIN, FOLL_WRITE, gup_put_folio, lockless_pages_from_mm } from '../kernel/paths/gup.js';
+import { FOLL_PIN, FOLL_WRITE, gup_put_folio, lockless_pages_from_mm, mm_set_has_pinned_flag } from '../kernel/paths/gup.js';
 import { at, ghost, set_bit, test_bit } from '../kernel/primitives.js';
 import { page_folio, type K } from '../kernel/mm.js';
 import { PG_dirty } from '../kernel/world.js';
 import { dup_mmap } from '../kernel/paths/fork.js';
 import { do_wp_page } from '../kernel/paths/memory.js';
-import { MM_FLAGS, MMF_HAS_PINNED } from '../kernel/world.js';
 import type { Scenario } from './scenario.js';
 
 /**
@@ -28,6 +28,8 @@ import type { Scenario } from './scenario.js';
  */
 function* pin_then_unpin_dirty(k: K, start: number, nr_pages: number): Path<number> {
   const flags = FOLL_PIN | FOLL_WRITE;
+  // internal_get_user_pages_fast(): the process's first pin sets MMF_HAS_PINNED, before the walk
+  yield* mm_set_has_pinned_flag(k);
   yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: 1, pin: 1 }, at('pin_user_pages_fast', 'begin'));
   const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('pin_user_pages_fast', `return ${r.nr}`));
@@ -50,7 +52,7 @@ export const gupFastPinVsFork: Scenario = {
   drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_pages_dirty_lock()'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
-  world: (b) => b.pageTable(0, 1).anonFolioPteMapped(4, 0, 1, 0).custom((m, L) => m.write(L.mm(MM_FLAGS), MMF_HAS_PINNED)),
+  world: (b) => b.pageTable(0, 1).anonFolioPteMapped(4, 0, 1, 0),
   threads: (k) => [
     {
       name: 'pin_user_pages_fast(0x0, 1, FOLL_PIN|FOLL_WRITE); unpin_user_pages_dirty_lock()',

@@ -26,7 +26,7 @@ import {
   pmd_access_permitted, pmd_pfn, pmd_present, pmd_protnone, pmd_trans_huge, pmd_write, pte_access_permitted,
   pte_devmap, pte_pfn, pte_protnone, pte_special, pte_write,
 } from '../pgtable.js';
-import { GUP_PIN_COUNTING_BIAS, MM_WRITE_PROTECT_SEQ, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_referenced } from '../world.js';
+import { GUP_PIN_COUNTING_BIAS, MM_FLAGS, MM_WRITE_PROTECT_SEQ, MMF_HAS_PINNED, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_referenced } from '../world.js';
 import { kernelSource } from '../replaceable.js';
 
 const replaceable = kernelSource('mm/gup.c');
@@ -266,7 +266,23 @@ export const put_user_page = replaceable(function* put_user_page(k: K, page: num
  * The GUP-fast caller: get_user_pages_fast()/pin_user_pages_fast() over [start, start+nr_pages),
  * use the pages, then release them (put_page / unpin_user_pages).
  */
+/**
+ * mm_set_has_pinned_flag() (v6.6 mm/gup.c, unchanged since v5.13): "Set the MMF_HAS_PINNED if
+ * not set yet; after set it'll be there for the mm's lifecycle. Avoid setting the bit unless
+ * necessary, or it might cause write cache bouncing on large SMP machines for concurrent pinned
+ * gups." fork's page_needs_cow_for_dma() tests it before it looks at the page's pins.
+ */
+export function* mm_set_has_pinned_flag(k: K): Path<void> {
+  const fn = 'mm_set_has_pinned_flag';
+  if (!(yield* test_bit(MMF_HAS_PINNED, k.L.mm(MM_FLAGS), at(fn, 'if (!test_bit(MMF_HAS_PINNED, mm_flags))')))) {
+    yield* set_bit(MMF_HAS_PINNED, k.L.mm(MM_FLAGS), at(fn, 'set_bit(MMF_HAS_PINNED, mm_flags)'));
+  }
+}
+
 export const get_user_pages_fast = replaceable(function* get_user_pages_fast(k: K, start: number, nr_pages: number, gup_flags: number): Path<GupResult> {
+  // internal_get_user_pages_fast(), folded in: "if (gup_flags & FOLL_PIN)
+  // mm_set_has_pinned_flag(&current->mm->flags);" before the lockless walk
+  if (gup_flags & FOLL_PIN) yield* mm_set_has_pinned_flag(k);
   yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: (gup_flags & FOLL_WRITE) !== 0 ? 1 : 0, pin: (gup_flags & FOLL_PIN) !== 0 ? 1 : 0 }, at('get_user_pages_fast', 'begin'));
   const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, gup_flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('get_user_pages_fast', `return ${r.nr}`));

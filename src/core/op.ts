@@ -34,11 +34,51 @@ export type RmwKind =
   | 'or' // *loc |= a   (set_bit, test_and_set_bit)
   | 'andnot'; // *loc &= ~a (clear_bit, test_and_clear_bit)
 
-export interface LoadOp { readonly kind: 'load'; readonly loc: number; readonly order: Ordering; readonly label: Label }
+/**
+ * What the primitive that issued a load or RMW hands back to its caller, as a function of the
+ * value the step read (`old`), for traces only: the machine and the scheduler ignore it. A raw
+ * read is shown as a read; `returns` lets a trace also show the C function's value where it is
+ * not the raw read (`test_bit()` returns false, `atomic_add_unless()` returns true).
+ * - 'bit': (old & bit) != 0 (test_bit, test_and_set_bit, folio_test_clear_lru)
+ * - 'no-bit': (old & bit) == 0 (trylock_page / folio_trylock took the lock)
+ * - 'new': old + a (atomic_add_return)
+ * - 'new-zero' / 'new-negative': old + a == 0 / < 0 (atomic_sub_and_test, atomic_add_negative)
+ * - 'old-not': old != value (atomic_add_unless succeeded)
+ * - 'old-is': old == value (a cmpxchg that expected value succeeded)
+ */
+export type Returns =
+  | { readonly kind: 'bit' | 'no-bit'; readonly bit: number }
+  | { readonly kind: 'new' | 'new-zero' | 'new-negative' }
+  | { readonly kind: 'old-not' | 'old-is'; readonly value: number };
+
+export interface LoadOp { readonly kind: 'load'; readonly loc: number; readonly order: Ordering; readonly label: Label; readonly returns?: Returns }
 export interface StoreOp { readonly kind: 'store'; readonly loc: number; readonly value: number; readonly order: Ordering; readonly label: Label }
 export interface RmwOp {
   readonly kind: 'rmw'; readonly loc: number; readonly rmw: RmwKind; readonly a: number; readonly b: number;
-  readonly order: Ordering; readonly label: Label;
+  readonly order: Ordering; readonly label: Label; readonly returns?: Returns;
+}
+
+/** The value the primitive returned, as C prints it ('true', 'false', a number), or null when `returns` is not given. */
+export function returnedValue(op: LoadOp | RmwOp, old: number): string | null {
+  const r = op.returns;
+  if (r === undefined) return null;
+  const a = op.kind === 'rmw' ? op.a : 0;
+  switch (r.kind) {
+    case 'bit':
+      return String((old & r.bit) !== 0);
+    case 'no-bit':
+      return String((old & r.bit) === 0);
+    case 'new':
+      return String(old + a);
+    case 'new-zero':
+      return String(old + a === 0);
+    case 'new-negative':
+      return String(old + a < 0);
+    case 'old-not':
+      return String(old !== r.value);
+    case 'old-is':
+      return String(old === r.value);
+  }
 }
 export interface FenceOp { readonly kind: 'fence'; readonly fence: FenceKind; readonly label: Label }
 /** spin_lock: enabled only while the lock word is 0; acquire. */

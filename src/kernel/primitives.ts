@@ -44,22 +44,22 @@ export function* atomic_add(loc: number, a: number, label: Label): Path<void> {
 }
 /** atomic_add_return: fully ordered, returns the new value */
 export function* atomic_add_return(loc: number, a: number, label: Label, order: Ordering = 'full'): Path<number> {
-  const old = yield { kind: 'rmw', loc, rmw: 'add', a, b: 0, order, label };
+  const old = yield { kind: 'rmw', loc, rmw: 'add', a, b: 0, order, label, returns: { kind: 'new' } };
   return old + a;
 }
 /** atomic_add_unless(v, a, u): add a unless the value is u; ordered only on success */
 export function* atomic_add_unless(loc: number, a: number, u: number, label: Label): Path<boolean> {
-  const old = yield { kind: 'rmw', loc, rmw: 'add_unless', a, b: u, order: 'success', label };
+  const old = yield { kind: 'rmw', loc, rmw: 'add_unless', a, b: u, order: 'success', label, returns: { kind: 'old-not', value: u } };
   return old !== u;
 }
 /** atomic_sub_and_test / atomic_dec_and_test: fully ordered, true when the result is 0 */
 export function* atomic_sub_and_test(loc: number, a: number, label: Label): Path<boolean> {
-  const old = yield { kind: 'rmw', loc, rmw: 'add', a: -a, b: 0, order: 'full', label };
+  const old = yield { kind: 'rmw', loc, rmw: 'add', a: -a, b: 0, order: 'full', label, returns: { kind: 'new-zero' } };
   return old - a === 0;
 }
 /** atomic_add_negative: fully ordered, true when the result is negative */
 export function* atomic_add_negative(loc: number, a: number, label: Label): Path<boolean> {
-  const old = yield { kind: 'rmw', loc, rmw: 'add', a, b: 0, order: 'full', label };
+  const old = yield { kind: 'rmw', loc, rmw: 'add', a, b: 0, order: 'full', label, returns: { kind: 'new-negative' } };
   return old + a < 0;
 }
 /** atomic_cmpxchg: returns the old value; ordered only on success */
@@ -78,11 +78,11 @@ export function* clear_bit(bit: number, loc: number, label: Label): Path<void> {
   yield { kind: 'rmw', loc, rmw: 'andnot', a: bit, b: 0, order: 'relaxed', label };
 }
 export function* test_bit(bit: number, loc: number, label: Label): Path<boolean> {
-  const v = yield { kind: 'load', loc, order: 'once', label };
+  const v = yield { kind: 'load', loc, order: 'once', label, returns: { kind: 'bit', bit } };
   return (v & bit) !== 0;
 }
 export function* test_and_set_bit(bit: number, loc: number, label: Label): Path<boolean> {
-  const old = yield { kind: 'rmw', loc, rmw: 'or', a: bit, b: 0, order: 'full', label };
+  const old = yield { kind: 'rmw', loc, rmw: 'or', a: bit, b: 0, order: 'full', label, returns: { kind: 'bit', bit } };
   return (old & bit) !== 0;
 }
 

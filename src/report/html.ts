@@ -49,6 +49,7 @@ function stepCell(s: ReportStep, newFn: boolean): string {
   const res = s.kind === 'world' && s.result !== '' ? ` <span class="res">= ${esc(s.result)}</span>` : '';
   const rd = readText(s);
   const read = rd !== null ? `<div class="rd">${escFlags(rd)}</div>` : '';
+  const ret = s.returned !== undefined && s.returned !== null ? `<div class="rd">the call returns ${esc(s.returned)}</div>` : '';
   const fn = newFn ? `<div class="fn">${esc(s.fn)}()</div>` : '';
   const ch = s.changes
     .map((c) => {
@@ -63,7 +64,7 @@ function stepCell(s: ReportStep, newFn: boolean): string {
       return `<div class="ghost" title="racewalk annotation, not kernel state"><span class="tag">racewalk</span> ${esc(g.type)}${g.fields ? ` <span class="gf">${esc(g.fields)}</span>` : ''}<div class="gm">${esc(g.meaning)}</div></div>`;
     })
     .join('');
-  return `${fn}<div class="stmt"><code>${esc(s.stmt)}</code>${res}</div>${read}${ch}${ghosts}`;
+  return `${fn}<div class="stmt"><code>${esc(s.stmt)}</code>${res}</div>${read}${ret}${ch}${ghosts}`;
 }
 
 export function renderHtml(r: Report): string {
@@ -234,7 +235,7 @@ const CLIENT_JS = String.raw`(function () {
     var s = trace[i]; if (!s) return;
     panel.textContent = '';
     panel.appendChild(el('h2', 'step ' + s.step + ' · cpu' + s.cpu + (s.step === report.violationStep ? ' · violation detected' : '')));
-    panel.appendChild(table([['function', s.fn + '()'], ['statement', s.stmt], ['operation', s.op], ['ordering', s.order], ['object', s.object || '-'], ['read from memory', s.read == null ? '-' : s.read], ['written', s.written == null ? '-' : s.written]].concat(s.kind === 'world' && s.result ? [['returns', s.result]] : [])));
+    panel.appendChild(table([['function', s.fn + '()'], ['statement', s.stmt], ['operation', s.op], ['ordering', s.order], ['object', s.object || '-'], ['read from memory', s.read == null ? '-' : s.read], ['written', s.written == null ? '-' : s.written], ['the call returns', s.returned == null ? '-' : s.returned]].concat(s.kind === 'world' && s.result ? [['returns', s.result]] : [])));
     if (s.changes.length) { panel.appendChild(el('h3', 'changed')); panel.appendChild(table(s.changes.map(function (c) { return [c.what, c.before + ' → ' + c.after]; }))); }
     var ghosts = s.notes.filter(function (n) { return /^\[/.test(n); });
     var other = s.notes.filter(function (n) { return !/^\[/.test(n); });

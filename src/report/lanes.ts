@@ -100,6 +100,7 @@ export function stepSegments(s: ReportStep, newFn: boolean, opts: Pick<LaneOptio
   segs.push({ text: `  ${s.stmt}${s.kind === 'world' && s.result !== '' ? ` = ${s.result}` : ''}`, style: 'stmt' });
   const read = readText(s);
   if (read !== null) segs.push({ text: `    ${read}`, style: 'read' });
+  if (s.returned !== undefined && s.returned !== null) segs.push({ text: `    the call returns ${s.returned}`, style: 'read' });
   // the lane already says which CPU: its own per-CPU state reads without the prefix
   const own = `cpu${s.cpu}.`;
   for (const ch of s.changes) if (opts.cpuState !== false || !/^cpu\d+\./.test(ch.what)) segs.push({ text: `    ${ch.what.startsWith(own) ? ch.what.slice(own.length) : ch.what}: ${changeText(ch.before, ch.after)}`, style: 'change' });

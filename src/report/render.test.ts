@@ -8,6 +8,7 @@ import { REPORTERS } from './index.js';
 import { schemaError } from './schema.js';
 import { RACEWALK_VERSION } from './trace.js';
 import { readFileSync } from 'node:fs';
+import { returnedValue, type RmwOp } from '../core/op.js';
 
 const race = SCENARIOS.flatMap((s) => s.knownRaces.map((r) => ({ s, r })))[0]!;
 const { report } = check({ scenario: race.s, variants: race.r.variants, env: race.r.env, maxExecutions: 50_000 });
@@ -69,5 +70,31 @@ describe('renderers', () => {
     const html = REPORTERS.html!.render(report);
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
     expect(html).toContain("default-src 'none'");
+  });
+});
+
+describe('what a call returns, apart from what it read', () => {
+  test('returnedValue follows each primitive\'s C result', () => {
+    const rmw = (a: number, returns: RmwOp['returns']): RmwOp => ({ kind: 'rmw', loc: 0, rmw: 'add', a, b: 0, order: 'full', label: { fn: 'f', stmt: 's' }, ...(returns ? { returns } : {}) });
+    expect(returnedValue(rmw(1, { kind: 'new' }), 4)).toBe('5');
+    expect(returnedValue(rmw(-1, { kind: 'new-zero' }), 1)).toBe('true');
+    expect(returnedValue(rmw(-1, { kind: 'new-zero' }), 2)).toBe('false');
+    expect(returnedValue(rmw(-3, { kind: 'new-negative' }), 2)).toBe('true');
+    expect(returnedValue(rmw(1, { kind: 'old-not', value: 0 }), 0)).toBe('false');
+    expect(returnedValue(rmw(1, { kind: 'old-is', value: 2 }), 2)).toBe('true');
+    expect(returnedValue(rmw(1, { kind: 'bit', bit: 4 }), 5)).toBe('true');
+    expect(returnedValue(rmw(1, { kind: 'no-bit', bit: 4 }), 5)).toBe('false');
+    expect(returnedValue(rmw(1, undefined), 5)).toBeNull();
+  });
+
+  test('a trace shows test_bit()\'s result as the call\'s, and a plain READ_ONCE only as a read', () => {
+    const r = check({ scenario: 'gup-fast-pin-vs-fork', variants: { copy_page_range: 'no-write-protect-seq' }, maxExecutions: 50_000 }).report;
+    const tested = r.trace.filter((s) => s.stmt.includes('test_bit(MMF_HAS_PINNED'));
+    expect(tested.length).toBeGreaterThan(0);
+    for (const s of tested) expect(s.returned).toBe(String(s.read !== '0'));
+    const plain = r.trace.filter((s) => s.kind === 'load' && /READ_ONCE|ptep_get/.test(s.stmt));
+    expect(plain.length).toBeGreaterThan(0);
+    for (const s of plain) expect(s.returned).toBeNull();
+    expect(renderText(r)).toMatch(/the call returns (true|false)/);
   });
 });

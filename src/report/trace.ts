@@ -5,7 +5,7 @@
 import { countPreemptions } from './minimize.js';
 import type { ExecResult, TraceStep } from '../core/execution.js';
 import type { ExploreResult } from '../core/explore.js';
-import { awaitCondText, type SharedOp } from '../core/op.js';
+import { awaitCondText, returnedValue, type SharedOp } from '../core/op.js';
 import type { BuiltProgram } from '../scenarios/scenario.js';
 import { formatSchedule } from '../sched/schedule.js';
 import { rmwResult, type Layout } from '../core/machine.js';
@@ -46,6 +46,11 @@ export interface ReportStep {
   readonly read?: string | null;
   /** the value written to `object`, decoded, or null (no write, or an RMW that changed nothing) */
   readonly written?: string | null;
+  /**
+   * what the C function that made this access returned to its caller, where that is not the raw
+   * read (`test_bit()` -> `false`, `atomic_add_unless()` -> `true`), or null
+   */
+  readonly returned?: string | null;
   /** every CPU's irq state, RCU nesting and locks held after this step (index = CPU) */
   readonly cpus?: readonly CpuState[];
   /** steps of other CPUs that touch an object this step touches, at least one of them writing */
@@ -213,6 +218,7 @@ export function toReportSteps(trace: readonly TraceStep[], layout: Layout, ncpu?
       object,
       read,
       written,
+      returned: op.kind === 'load' || op.kind === 'rmw' ? returnedValue(op, s.result) : null,
       cpus: irqs.map((q, c) => ({ irqs: q, rcu: rcu[c]!, locks: [...locks[c]!] })),
       conflicts: [],
     };

@@ -65,7 +65,7 @@ const pmd_lockptr = (k: K): number => k.L.ptl(k.pmdTable);
 // ---- small page-flag helpers with the kernel's ordering ----
 /** trylock_page(): !test_and_set_bit_lock(PG_locked, &page->flags) (acquire) */
 const trylock_page = replaceable(function* trylock_page(k: K, page: number, fn: string): Path<boolean> {
-  const old = yield { kind: 'rmw', loc: k.L.flags(page), rmw: 'or', a: PG_locked, b: 0, order: 'acquire', label: at(fn, 'if (!trylock_page(page))') };
+  const old = yield { kind: 'rmw', loc: k.L.flags(page), rmw: 'or', a: PG_locked, b: 0, order: 'acquire', label: at(fn, 'if (!trylock_page(page))'), returns: { kind: 'no-bit', bit: PG_locked } };
   return (old & PG_locked) === 0;
 }, {
   description: 'trylock_page(): !test_and_set_bit_lock(PG_locked, &page->flags) (acquire)',
@@ -78,7 +78,7 @@ const unlock_page = replaceable(function* unlock_page(k: K, page: number, fn: st
 });
 /** folio_test_clear_lru(): test_and_clear_bit(PG_lru) (fully ordered) */
 const folio_test_clear_lru = replaceable(function* folio_test_clear_lru(k: K, folio: number, fn: string): Path<boolean> {
-  const old = yield { kind: 'rmw', loc: k.L.flags(folio), rmw: 'andnot', a: PG_lru, b: 0, order: 'full', label: at(fn, 'if (folio_test_clear_lru(folio))') };
+  const old = yield { kind: 'rmw', loc: k.L.flags(folio), rmw: 'andnot', a: PG_lru, b: 0, order: 'full', label: at(fn, 'if (folio_test_clear_lru(folio))'), returns: { kind: 'bit', bit: PG_lru } };
   return (old & PG_lru) !== 0;
 }, {
   description: 'folio_test_clear_lru(): test_and_clear_bit(PG_lru) (fully ordered)',

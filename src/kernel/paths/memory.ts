@@ -118,7 +118,7 @@ export const wp_can_reuse_anon_folio = replaceable(function* wp_can_reuse_anon_f
   //  locking the folio and freeing the swapcache if there is little hope that we can reuse."
   if ((yield* load(L.refcount(folio), at(fn, 'if (folio_test_ksm(folio) || folio_ref_count(folio) > 3)'), 'once')) > 3) return false;
   if ((yield* load(L.refcount(folio), at(fn, 'if (folio_ref_count(folio) > 1 + folio_test_swapcache(folio))'), 'once')) > 1) return false;
-  const old = yield { kind: 'rmw', loc: L.flags(folio), rmw: 'or', a: PG_locked, b: 0, order: 'acquire', label: at(fn, 'if (!folio_trylock(folio))') };
+  const old = yield { kind: 'rmw', loc: L.flags(folio), rmw: 'or', a: PG_locked, b: 0, order: 'acquire', label: at(fn, 'if (!folio_trylock(folio))'), returns: { kind: 'no-bit', bit: PG_locked } };
   if ((old & PG_locked) !== 0) return false;
   const unlock = at(fn, 'folio_unlock(folio)');
   if ((yield* load(L.refcount(folio), at(fn, 'if (folio_test_ksm(folio) || folio_ref_count(folio) != 1)'), 'once')) !== 1) {

@@ -35,7 +35,7 @@ const ENOMEM = -12;
 /** folio_isolate_lru(), v6.6: the isolation reference the whole migration runs under */
 export const folio_isolate_lru = replaceable(function* folio_isolate_lru(k: K, folio: number): Path<boolean> {
   const fn = 'folio_isolate_lru';
-  const old = yield { kind: 'rmw', loc: k.L.flags(folio), rmw: 'andnot', a: PG_lru, b: 0, order: 'full', label: at(fn, 'if (folio_test_clear_lru(folio))') } as const;
+  const old = yield { kind: 'rmw', loc: k.L.flags(folio), rmw: 'andnot', a: PG_lru, b: 0, order: 'full', label: at(fn, 'if (folio_test_clear_lru(folio))'), returns: { kind: 'bit', bit: PG_lru } } as const;
   if ((old & PG_lru) === 0) return false;
   yield* atomic_add(k.L.refcount(folio), 1, at(fn, 'folio_get(folio)'));
   // the isolation reference: references-balanced accounts for it until it is dropped

@@ -324,6 +324,12 @@ export const folio_ref_freeze = replaceable(function* folio_ref_freeze(k: K, fol
   description: 'folio_ref_freeze() / page_ref_freeze(): atomic_cmpxchg(&_refcount, count, 0) == count',
 });
 
+/**
+ * PAGE_FLAGS_CHECK_AT_PREP (v6.6 include/linux/page-flags.h): every page flag but PG_hwpoison,
+ * plus the LRU generation bits. The model has no PG_hwpoison and no LRU generations, so it is
+ * every flag the model has.
+ */
+const PAGE_FLAGS_CHECK_AT_PREP = -1;
 /** page flags a tail inherits from the head (v6.6 __split_huge_page_tail) */
 const TAIL_INHERITED = PG_referenced | PG_swapbacked | PG_uptodate | PG_locked | PG_dirty;
 
@@ -335,9 +341,15 @@ export const __split_huge_page_tail = replaceable(function* __split_huge_page_ta
   //  might follow flags change, for example lock_page() which set PG_waiters. ... We can
   //  still have PG_anon_exclusive set on effectively unmapped and unreferenced sub-pages of
   //  an anonymous THP: we can simply drop PG_anon_exclusive (-> PG_mappedtodisk) for these here."
-  yield* load(k.L.flags(page_tail), at(fn, 'page_tail->flags &= ~PAGE_FLAGS_CHECK_AT_PREP'));
-  const hflags = yield* load(k.L.flags(head), at(fn, 'page_tail->flags |= (head->flags & ((1L << PG_referenced) | ...))'));
-  yield* store(k.L.flags(page_tail), hflags & TAIL_INHERITED, at(fn, 'page_tail->flags |= (head->flags & ((1L << PG_referenced) | ...))'));
+  // two plain (non-atomic) read-modify-writes of the tail's flags, as the C compiles: nothing may
+  // set a tail flag meanwhile (the refcount is frozen), and a flag that did would be lost
+  const clear = at(fn, 'page_tail->flags &= ~PAGE_FLAGS_CHECK_AT_PREP');
+  const f0 = yield* load(k.L.flags(page_tail), clear);
+  yield* store(k.L.flags(page_tail), f0 & ~PAGE_FLAGS_CHECK_AT_PREP, clear);
+  const inherit = at(fn, 'page_tail->flags |= (head->flags & ((1L << PG_referenced) | ...))');
+  const hflags = yield* load(k.L.flags(head), inherit);
+  const f1 = yield* load(k.L.flags(page_tail), inherit);
+  yield* store(k.L.flags(page_tail), f1 | (hflags & TAIL_INHERITED), inherit);
   const mapping = yield* load(k.L.mapping(head), at(fn, 'page_tail->mapping = head->mapping'));
   yield* store(k.L.mapping(page_tail), mapping, at(fn, 'page_tail->mapping = head->mapping'));
   // "Page flags must be visible before we make the page non-compound."

@@ -1,7 +1,7 @@
 import type { Change, Machine } from './machine.js';
 import { ModelError, resourceId } from './machine.js';
 import type { Checker, Invariant, StepInfo } from './invariant.js';
-import type { GhostEvent, Op, Path, SharedOp } from './op.js';
+import type { GhostEvent, Label, Op, Path, SharedOp } from './op.js';
 
 /** One thread of a program: a name for traces and the path it runs (thread i runs on CPU i). */
 export interface ThreadSpec {
@@ -16,6 +16,17 @@ export interface Program<W = unknown> {
   readonly invariants: readonly Invariant<W>[];
   /** per-execution step bound: a model that runs longer is reported as runaway */
   readonly maxSteps: number;
+  /**
+   * Per execution and thread, a monitor of the thread's ghost events, called as each is emitted
+   * and when the thread ends; it throws (a model error) on an event the model does not allow.
+   * The engine knows nothing of what the events mean (the kernel's: src/kernel/ghosts.ts).
+   */
+  readonly ghostMonitor?: (tid: number) => GhostMonitor;
+}
+
+export interface GhostMonitor {
+  event(ev: GhostEvent, label: Label): void;
+  end(): void;
 }
 
 /** What a strategy sees when it chooses: the runnable threads and each one's next operation. */
@@ -118,6 +129,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
   const n = program.threads.length;
   const threads: ThreadState[] = [];
   const checkers: Checker[] = program.invariants.map((inv) => inv.start(m));
+  const monitors = program.ghostMonitor === undefined ? null : program.threads.map((_, tid) => program.ghostMonitor!(tid));
   const stepTable = stepDispatch(program, checkers);
   const ghostCheckers = checkers.filter((c) => c.ghost !== undefined);
   // invariants that keep untracked state: each call reads and writes the invariant's own resource
@@ -139,6 +151,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
     for (;;) {
       const r = t.gen.next(value);
       if (r.done === true) {
+        monitors?.[tid]!.end();
         t.done = true;
         t.next = null;
         t.result = r.value;
@@ -152,6 +165,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
         continue;
       }
       if (op.kind === 'ghost') {
+        monitors?.[tid]!.event(op.event, op.label);
         deliverGhost(tid, op.event);
         value = 0;
         continue;

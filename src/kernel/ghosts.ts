@@ -5,7 +5,7 @@
  * invariants can judge it. Everything else derives from this declaration: the type of `ghost()`
  * (a typo in a type or field name does not compile), `isGhost()` for invariants' handlers (no
  * casts of fields), the meanings reports show next to events (src/report/ghosts.ts), and the
- * checks every kernel program runs on what its threads emit (`checkGhosts`, used by
+ * checks every kernel program runs on what its threads emit (`ghostMonitor`, used by
  * buildProgram): an undeclared type or a malformed event is a model error naming it, and so is
  * a thread whose events contradict each other (a GUP-fast call that returns more pages than it
  * emitted `gup_hold` for, a `gup_fast_begin`, `walk_begin`, `pt_map` or `pmd_table_use` never
@@ -17,7 +17,7 @@
  * `defineGhost` (exported by racewalk/model); a name the kernel already declares is refused.
  */
 import type { GhostEvent, Label, Op, Path } from '../core/op.js';
-import type { ThreadSpec } from '../core/execution.js';
+import type { GhostMonitor } from '../core/execution.js';
 import { ModelError } from '../core/machine.js';
 import { UsageError, closest } from '../core/errors.js';
 
@@ -85,7 +85,7 @@ export type KernelGhost = { [T in KernelGhostType]: KernelGhostOf<T> }[KernelGho
 /**
  * Narrowing for invariants' ghost handlers: `if (isGhost(ev, 'gup_hold')) ev.pfn` (a number).
  * Sound because every event a kernel program delivers was checked against its declaration when
- * emitted (`checkGhosts`); a type name not declared does not compile.
+ * emitted (`ghostMonitor`); a type name not declared does not compile.
  */
 export function isGhost<T extends KernelGhostType>(ev: GhostEvent, type: T): ev is GhostEvent & KernelGhostOf<T> {
   return ev.type === type;
@@ -313,36 +313,20 @@ class GhostProtocol {
 }
 
 /**
- * A thread whose ghost events are checked as they are emitted: an undeclared type, a malformed
- * event, or events of one thread that contradict each other (GhostProtocol) end the execution
- * as a model error naming what is wrong. The thread's ops are passed through unchanged.
+ * The monitor of one thread's ghost events (Program.ghostMonitor, called by the executor as each
+ * is emitted): an undeclared type, a malformed event, or events of one thread that contradict
+ * each other (GhostProtocol) end the execution as a model error naming what is wrong.
  */
-export function checkGhosts(spec: ThreadSpec, tid: number): ThreadSpec {
+export function ghostMonitor(tid: number): GhostMonitor {
+  const proto = new GhostProtocol(tid);
   return {
-    name: spec.name,
-    start(): Path<unknown> {
-      const inner = spec.start();
-      const proto = new GhostProtocol(tid);
-      const it = {
-        next(v: number): IteratorResult<Op, unknown> {
-          const r = inner.next(v);
-          if (r.done === true) {
-            const msg = proto.end();
-            if (msg !== null) throw new GhostError(msg);
-          } else if (r.value.kind === 'ghost') {
-            const ev = r.value.event;
-            const msg = ghostProblem(ev) ?? proto.event(ev);
-            if (msg !== null) throw new GhostError(`${r.value.label.fn}: ${msg}`);
-          }
-          return r;
-        },
-        return: (v: unknown) => inner.return(v),
-        throw: (e: unknown) => inner.throw(e),
-        [Symbol.iterator]() {
-          return it;
-        },
-      };
-      return it as unknown as Path<unknown>;
+    event(ev: GhostEvent, label: Label): void {
+      const msg = ghostProblem(ev) ?? proto.event(ev);
+      if (msg !== null) throw new GhostError(`${label.fn}: ${msg}`);
+    },
+    end(): void {
+      const msg = proto.end();
+      if (msg !== null) throw new GhostError(msg);
     },
   };
 }

@@ -9,7 +9,7 @@ import { WorldBuilder } from '../kernel/world.js';
 import type { Env, K } from '../kernel/mm.js';
 import { DEFAULT_ENV, ENV_CHOICES } from '../kernel/mm.js';
 import { DEFAULT_INVARIANTS, type KernelInvariant } from '../kernel/invariants.js';
-import { checkGhosts } from '../kernel/ghosts.js';
+import { ghostMonitor } from '../kernel/ghosts.js';
 import { findPath, PATHS, type VariantDef } from '../kernel/paths/registry.js';
 import { reachOf } from './reach.js';
 import { UsageError, closest } from '../core/errors.js';
@@ -167,8 +167,7 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
       return (f ?? faithful) as F;
     },
   };
-  // every ghost event is checked against its declaration as it is emitted (src/kernel/ghosts.ts)
-  const threads = scenario.threads(k).map(checkGhosts);
+  const threads = scenario.threads(k);
   return {
     scenario,
     k,
@@ -176,6 +175,8 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     variants,
     reached,
     threads,
+    // every ghost event is checked against its declaration as it is emitted (src/kernel/ghosts.ts)
+    ghostMonitor,
     newMachine: builder.build(threads.length),
     invariants: scenario.invariants ?? DEFAULT_INVARIANTS,
     maxSteps: opts.maxSteps ?? scenario.maxSteps ?? 2000,

@@ -8,12 +8,12 @@
 // before there was a build. `npm ci` / `npm run build` make dist/ current again.
 import { distIsCurrent } from './dist-current.mjs';
 
-let main;
+let runProcess;
 if (distIsCurrent()) {
-  ({ main } = await import('../dist/cli/main.js'));
+  ({ runProcess } = await import('../dist/cli/process.js'));
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('../src/cli/main.ts'));
+  ({ runProcess } = await import('../src/cli/process.ts'));
 }
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runProcess(process.argv.slice(2));

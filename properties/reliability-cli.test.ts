@@ -166,6 +166,39 @@ describe('nothing lost: an interrupted run stops between executions and writes i
   }
 });
 
+describe('a signal reaches the search inside one long execution (the search runs on a worker thread)', () => {
+  // one execution of this file runs 10,000,000 steps (about two minutes): before the search ran
+  // on a worker thread, the JS signal handler waited for it to end (71 s measured)
+  const SPIN = join(ROOT, 'properties', 'fixtures', 'spin-forever.ts');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`${signal} during a 10,000,000-step execution: interrupted, exit 0, the report written`, async () => {
+      const d = tmp();
+      const out_ = join(d, 'out');
+      const child = spawn(process.execPath, ['bin/racewalk.mjs', 'explore', '--scenario-file', SPIN, '--max-steps', '10000000', '--out', out_, '--json'], { cwd: ROOT });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b) => void (out += b));
+      child.stderr.on('data', (b) => void (err += b));
+      const done = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, sig })));
+      // the output folder is probed right before the search starts; then it is inside the execution
+      for (let waited = 0; !existsSync(out_) && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill(signal);
+      // the run itself would take minutes: ending well before that is the signal having been seen
+      const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+      const { code, sig } = await done;
+      clearTimeout(killer);
+      expect(sig, `the process did not stop on ${signal} within 45 s (or died of it): ${err}`).toBeNull();
+      expect(code, err).toBe(0);
+      const s = JSON.parse(out);
+      expect(s).toMatchObject({ verdict: 'no-violation-found', executions: 0, scenario: 'spin-forever' });
+      expect(s.bounds).toContain('interrupted');
+      expect(JSON.parse(readFileSync(s.report, 'utf8')).bounds).toContain('interrupted');
+      expect(readdirSync(out_).sort()).toEqual(['spin-forever.html', 'spin-forever.json', 'spin-forever.md', 'spin-forever.txt']);
+    });
+  }
+});
+
 describe('determinism of the command line', () => {
   test('the same command twice: byte-identical stdout and reports', async () => {
     const d = tmp();

@@ -46,6 +46,7 @@ verdicts plus the minimal trace of every violation the patch introduces (their r
 export const CHECK_PATCH = command({
   decl: CHECK_PATCH_DECL,
   summary: "run a patch file and its baseline side by side: which violations the patch introduces or fixes",
+  searches: true,
   run: async ({ values, positionals }, io) => {
     if (positionals.length !== 1) {
       throw new UsageError(`check-patch takes one patch file, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}: racewalk check-patch ./my-patch.ts (see docs/patch-workflow.md)`);

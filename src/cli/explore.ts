@@ -70,6 +70,7 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
 export const EXPLORE = command({
   decl: EXPLORE_DECL,
   summary: 'explore interleavings of a scenario (or a patch file) and report a minimized counterexample',
+  searches: true,
   run: ({ values, given }, io) => exploreCommand(values, given, io),
 });
 
@@ -189,7 +190,7 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
   } else if (reporter.name !== 'text') {
     io.out(reporter.render(report));
   } else {
-    io.out(renderText(report, { color, width: io.isTTY ? process.stdout.columns : undefined, replay: replay ?? undefined }));
+    io.out(renderText(report, { color, width: io.isTTY ? io.columns : undefined, replay: replay ?? undefined }));
   }
   const outcome = writeAll(files, io.writeFile);
   if (!values.quiet && reporter.name === 'text' && outcome.written.length > 0) io.out(`\n  report: ${outcome.written.join(', ')}\n`);

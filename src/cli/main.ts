@@ -34,6 +34,8 @@ export interface Io {
   readonly writeFile?: FileWriter;
   /** how the user runs racewalk, for the replay commands printed (default: found on PATH) */
   readonly command?: string;
+  /** the terminal's width, for text reports on a terminal (default: process.stdout.columns) */
+  readonly columns?: number | undefined;
 }
 
 /** The commands, in the order `racewalk help` lists them. */
@@ -69,7 +71,7 @@ export const processIo: Io = {
 
 /** The Io with its defaults filled in. */
 export function withDefaults(io: Io): Required<Io> {
-  return { ...io, out: io.out, err: io.err, progressTTY: io.progressTTY ?? io.isTTY, env: io.env ?? process.env, writeFile: io.writeFile ?? writeFileAtomic, command: io.command ?? racewalkCommand(io.env ?? process.env) };
+  return { ...io, out: io.out, err: io.err, progressTTY: io.progressTTY ?? io.isTTY, env: io.env ?? process.env, writeFile: io.writeFile ?? writeFileAtomic, command: io.command ?? racewalkCommand(io.env ?? process.env), columns: io.columns ?? process.stdout.columns };
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

@@ -80,6 +80,11 @@ export interface Command<O extends Readonly<Record<string, OptionDecl>> = Readon
   readonly decl: CommandDecl<O>;
   /** one line for `racewalk help` */
   readonly summary: string;
+  /**
+   * it searches (polling `interrupted()` within executions): the real process runs it on a worker
+   * thread so that Ctrl-C reaches it during one long execution (cli/process.ts)
+   */
+  readonly searches?: boolean;
   run(p: Parsed<O>, io: Required<Io>): number | Promise<number>;
 }
 

@@ -1,28 +1,51 @@
 /**
  * SIGINT and SIGTERM for the whole life of a command: the first asks the search to stop (it
- * stops between executions and reports what it covered); writing the reports afterwards is
- * synchronous and runs to the end, so a signal during writing never leaves a partial set (the
- * handlers stay installed until the command has returned, so the default action, death, never
- * applies). A third signal exits at once (130), for a user who really means it.
+ * stops between executions, or within an execution at its next poll, and reports what it
+ * covered); writing the reports afterwards is synchronous and runs to the end, so a signal during
+ * writing never leaves a partial set (the handlers stay installed until the command has returned,
+ * so the default action, death, never applies). A third signal exits at once (130), for a user
+ * who really means it.
+ *
+ * In the real process a searching command runs on a worker thread (cli/process.ts): a JavaScript
+ * signal handler runs only when its thread's event loop gets a turn, which a long execution on
+ * the same thread never gives it. The main thread then owns the handlers and sets a shared flag
+ * that the worker's search reads (`useSharedInterrupt`).
  */
 let controller = new AbortController();
-let count = 0;
 let depth = 0;
+/** set on a worker thread: [0] is 1 once the main thread has seen a signal */
+let shared: Int32Array | null = null;
 
-const onSignal = (sig: NodeJS.Signals) => {
-  count++;
-  if (!controller.signal.aborted) controller.abort(sig);
-  if (count >= 3) {
-    process.stderr.write(`\nracewalk: ${sig} three times: exiting now, without finishing the report\n`);
-    process.exit(130);
-  }
-};
+export const THIRD_SIGNAL_EXIT = 130;
+
+/** What a signal does in the thread that owns the handlers: count it, raise the flag, exit on the third. */
+export function signalHandler(raise: () => void): (sig: NodeJS.Signals) => void {
+  let seen = 0;
+  return (sig) => {
+    seen++;
+    raise();
+    if (seen >= 3) {
+      process.stderr.write(`\nracewalk: ${sig} three times: exiting now, without finishing the report\n`);
+      process.exit(THIRD_SIGNAL_EXIT);
+    }
+  };
+}
+
+let onSignal = signalHandler(() => controller.abort());
+
+/** On a worker thread: read Ctrl-C from the flag the main thread sets (no handlers here). */
+export function useSharedInterrupt(flag: SharedArrayBuffer): void {
+  shared = new Int32Array(flag);
+}
 
 /** Install the handlers (nested calls share them); returns the function that removes them. */
 export function trapSignals(): () => void {
+  if (shared !== null) return () => {};
   if (depth++ === 0) {
     controller = new AbortController();
-    count = 0;
+    onSignal = signalHandler(() => {
+      if (!controller.signal.aborted) controller.abort();
+    });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
@@ -39,10 +62,5 @@ export function trapSignals(): () => void {
 
 /** Whether the user asked the command to stop (for `shouldStop` of a search). */
 export function interrupted(): boolean {
-  return controller.signal.aborted;
-}
-
-/** The same as an AbortSignal (aborted on the first SIGINT/SIGTERM of the current command). */
-export function interruptSignal(): AbortSignal {
-  return controller.signal;
+  return shared !== null ? Atomics.load(shared, 0) !== 0 : controller.signal.aborted;
 }

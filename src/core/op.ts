@@ -45,11 +45,15 @@ export type RmwKind =
  * - 'new-zero' / 'new-negative': old + a == 0 / < 0 (atomic_sub_and_test, atomic_add_negative)
  * - 'old-not': old != value (atomic_add_unless succeeded)
  * - 'old-is': old == value (a cmpxchg that expected value succeeded)
+ * - 'gt' / 'ge': old > value / old >= value (`atomic_read(&x) > 0`)
+ * - 'tagged': a pointer whose low bit tags it: an odd old names object (old - 1) / 2, an even
+ *   one the object `self` itself; shown as `name[i]` (page_folio() of a page's compound_head)
  */
 export type Returns =
   | { readonly kind: 'bit' | 'no-bit'; readonly bit: number }
   | { readonly kind: 'new' | 'new-zero' | 'new-negative' }
-  | { readonly kind: 'old-not' | 'old-is'; readonly value: number };
+  | { readonly kind: 'old-not' | 'old-is' | 'gt' | 'ge'; readonly value: number }
+  | { readonly kind: 'tagged'; readonly self: number; readonly name: string };
 
 export interface LoadOp { readonly kind: 'load'; readonly loc: number; readonly order: Ordering; readonly label: Label; readonly returns?: Returns }
 export interface StoreOp { readonly kind: 'store'; readonly loc: number; readonly value: number; readonly order: Ordering; readonly label: Label }
@@ -78,6 +82,12 @@ export function returnedValue(op: LoadOp | RmwOp, old: number): string | null {
       return String(old !== r.value);
     case 'old-is':
       return String(old === r.value);
+    case 'gt':
+      return String(old > r.value);
+    case 'ge':
+      return String(old >= r.value);
+    case 'tagged':
+      return `${r.name}[${old % 2 === 1 ? (old - 1) / 2 : r.self}]`;
   }
 }
 export interface FenceOp { readonly kind: 'fence'; readonly fence: FenceKind; readonly label: Label }

@@ -72,7 +72,8 @@ export const fmtAddr = (addr: number): string => `0x${(addr * 0x1000).toString(1
 // ---- struct page / folio ----
 /** page_folio(page) / compound_head(page): one READ_ONCE of page->compound_head */
 export function* page_folio(k: K, page: number, l: Label): Path<number> {
-  const head = yield* READ_ONCE(k.L.compound_head(page), l);
+  // _compound_head(): one READ_ONCE of page->compound_head; a tail's holds (head | 1)
+  const head = yield { kind: 'load', loc: k.L.compound_head(page), order: 'once', label: l, returns: { kind: 'tagged', self: page, name: 'page' } };
   return decodeCompoundHead(page, head);
 }
 export function* folio_ref_count(k: K, folio: number, l: Label): Path<number> {

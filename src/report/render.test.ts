@@ -8,7 +8,9 @@ import { REPORTERS } from './index.js';
 import { schemaError } from './schema.js';
 import { RACEWALK_VERSION } from './trace.js';
 import { readFileSync } from 'node:fs';
-import { returnedValue, type RmwOp } from '../core/op.js';
+import { returnedValue, type LoadOp, type RmwOp } from '../core/op.js';
+import { page_folio, type K } from '../kernel/mm.js';
+import { encodeCompoundHead } from '../kernel/world.js';
 
 const race = SCENARIOS.flatMap((s) => s.knownRaces.map((r) => ({ s, r })))[0]!;
 const { report } = check({ scenario: race.s, variants: race.r.variants, env: race.r.env, maxExecutions: 50_000 });
@@ -85,6 +87,26 @@ describe('what a call returns, apart from what it read', () => {
     expect(returnedValue(rmw(1, { kind: 'bit', bit: 4 }), 5)).toBe('true');
     expect(returnedValue(rmw(1, { kind: 'no-bit', bit: 4 }), 5)).toBe('false');
     expect(returnedValue(rmw(1, undefined), 5)).toBeNull();
+    expect(returnedValue(rmw(1, { kind: 'gt', value: 0 }), 0)).toBe('false');
+    expect(returnedValue(rmw(1, { kind: 'ge', value: 1024 }), 1024)).toBe('true');
+    // page_folio(): a tail's compound_head holds (head << 1 | 1), a head's or a small page's 0
+    expect(returnedValue(rmw(1, { kind: 'tagged', self: 5, name: 'page' }), 9)).toBe('page[4]');
+    expect(returnedValue(rmw(1, { kind: 'tagged', self: 5, name: 'page' }), 0)).toBe('page[5]');
+  });
+
+  test('page_folio() of a tail page shows the folio it returns, not the raw compound_head', () => {
+    // the split race: GUP-fast reads a tail's compound_head, whose raw value (head | 1) is not the folio
+    const r = check({ scenario: 'gup-fast-vs-split-huge-page', variants: { split_huge_page_to_list: 'no-refcount-check' }, maxExecutions: 50_000 }).report;
+    const folios = r.trace.filter((s) => s.kind === 'load' && /page_folio\(page\)/.test(s.stmt));
+    expect(folios.length).toBeGreaterThan(0);
+    for (const s of folios) expect(s.returned).toMatch(/^page\[\d+\]$/);
+    const frozen = r.trace.filter((s) => s.stmt.includes('folio_ref_freeze('));
+    expect(frozen.length).toBeGreaterThan(0);
+    for (const s of frozen) expect(s.returned).toBe(String(s.read === '4'));
+    // a tail page: the op page_folio() yields decodes (head | 1) to the head
+    const op = page_folio({ L: { compound_head: (p: number) => p * 8 } } as unknown as K, 5, { fn: 'try_get_folio', stmt: 'folio = page_folio(page)' }).next().value as LoadOp;
+    expect(returnedValue(op, encodeCompoundHead(4))).toBe('page[4]');
+    expect(returnedValue(op, 0)).toBe('page[5]');
   });
 
   test('a trace shows test_bit()\'s result as the call\'s, and a plain READ_ONCE only as a read', () => {

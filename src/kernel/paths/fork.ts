@@ -62,9 +62,9 @@ const page_maybe_dma_pinned = replaceable(function* page_maybe_dma_pinned(k: K, 
   const fn = 'folio_maybe_dma_pinned';
   const folio = yield* page_folio(k, page, at('page_maybe_dma_pinned', 'return folio_maybe_dma_pinned(page_folio(page))'));
   if (yield* folio_test_large(k, folio, at(fn, 'if (folio_test_large(folio))'))) {
-    return (yield* READ_ONCE(k.L.pincount(folio), at(fn, 'return atomic_read(&folio->_pincount) > 0'))) > 0;
+    return (yield { kind: 'load', loc: k.L.pincount(folio), order: 'once', label: at(fn, 'return atomic_read(&folio->_pincount) > 0'), returns: { kind: 'gt', value: 0 } }) > 0;
   }
-  return (yield* READ_ONCE(k.L.refcount(folio), at(fn, 'return ((unsigned int)folio_ref_count(folio)) >= GUP_PIN_COUNTING_BIAS'))) >= GUP_PIN_COUNTING_BIAS;
+  return (yield { kind: 'load', loc: k.L.refcount(folio), order: 'once', label: at(fn, 'return ((unsigned int)folio_ref_count(folio)) >= GUP_PIN_COUNTING_BIAS'), returns: { kind: 'ge', value: GUP_PIN_COUNTING_BIAS } }) >= GUP_PIN_COUNTING_BIAS;
 }, {
   description: 'page_maybe_dma_pinned() -> folio_maybe_dma_pinned(): a large folio\'s _pincount, or a small one\'s _refcount >= GUP_PIN_COUNTING_BIAS ("false positives are ...',
 });

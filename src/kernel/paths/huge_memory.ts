@@ -319,7 +319,7 @@ const page_ref_unfreeze = replaceable(function* page_ref_unfreeze(k: K, page: nu
 
 /** folio_ref_freeze() / page_ref_freeze(): atomic_cmpxchg(&_refcount, count, 0) == count */
 export const folio_ref_freeze = replaceable(function* folio_ref_freeze(k: K, folio: number, count: number, fn: string, stmt = `folio_ref_freeze(folio, ${count})`): Path<boolean> {
-  return (yield* atomic_cmpxchg(k.L.refcount(folio), count, 0, at(fn, stmt))) === count;
+  return (yield { kind: 'rmw', loc: k.L.refcount(folio), rmw: 'cmpxchg', a: count, b: 0, order: 'success', label: at(fn, stmt), returns: { kind: 'old-is', value: count } }) === count;
 }, {
   description: 'folio_ref_freeze() / page_ref_freeze(): atomic_cmpxchg(&_refcount, count, 0) == count',
 });

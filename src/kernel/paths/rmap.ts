@@ -106,9 +106,9 @@ export const PageAnonExclusive = replaceable(function* PageAnonExclusive(k: K, p
  */
 export const folio_maybe_dma_pinned = replaceable(function* folio_maybe_dma_pinned(k: K, folio: number, fn: string): Path<boolean> {
   if (yield* folio_test_large(k, folio, at(fn, 'folio_maybe_dma_pinned(): if (folio_test_large(folio))'))) {
-    return (yield* READ_ONCE(k.L.pincount(folio), at(fn, 'return atomic_read(&folio->_pincount) > 0'))) > 0;
+    return (yield { kind: 'load', loc: k.L.pincount(folio), order: 'once', label: at(fn, 'return atomic_read(&folio->_pincount) > 0'), returns: { kind: 'gt', value: 0 } }) > 0;
   }
-  return (yield* READ_ONCE(k.L.refcount(folio), at(fn, 'return ((unsigned int)folio_ref_count(folio)) >= GUP_PIN_COUNTING_BIAS'))) >= GUP_PIN_COUNTING_BIAS;
+  return (yield { kind: 'load', loc: k.L.refcount(folio), order: 'once', label: at(fn, 'return ((unsigned int)folio_ref_count(folio)) >= GUP_PIN_COUNTING_BIAS'), returns: { kind: 'ge', value: GUP_PIN_COUNTING_BIAS } }) >= GUP_PIN_COUNTING_BIAS;
 }, {
   description: 'folio_maybe_dma_pinned() (include/linux/mm.h, v6.6): _pincount for large folios, the GUP_PIN_COUNTING_BIAS part of _refcount for small ones.',
 });

@@ -18,7 +18,9 @@
  * - naive DFS's executions against DPOR's (DFS capped: "> cap" when it did not finish);
  * - DPOR's executions against the Mazurkiewicz classes counted by brute force on small
  *   generated programs;
- * - --jobs 2 against one thread; peak memory.
+ * - --jobs 2 against one thread; peak memory;
+ * - litmus timing, the cross-check at full size (bench/cross-check.ts) and the reliability table:
+ *   faults injected into real runs (bench/reliability.ts).
  *
  * Every search is bounded by time and executions so the default run stays near 3 minutes.
  */
@@ -42,7 +44,7 @@ import { DfsStrategy } from '../src/sched/dfs.js';
 import { Prng } from '../src/sched/prng.js';
 import type { Strategy } from '../src/sched/strategy.js';
 
-const SECTIONS = ['startup', 'ceiling', 'scaling', 'throughput', 'exhaust', 'races', 'mazurkiewicz', 'jobs', 'litmus', 'cross-check'] as const;
+const SECTIONS = ['startup', 'ceiling', 'scaling', 'throughput', 'exhaust', 'races', 'mazurkiewicz', 'jobs', 'litmus', 'cross-check', 'reliability'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** The command line: --quick, --scenario=NAME, --out FILE (or --out=FILE), --sections=a,b. */
@@ -514,6 +516,8 @@ console.log(`  peak memory < 300 MB: ${rssBeforeJobsMB.toFixed(0)} MB max RSS si
 // results are written only where asked: a benchmark never rewrites a tracked file on its own
 // DPOR against DFS and the other strategies on every scenario and mutant (bench/cross-check.ts)
 const crossCheck = want('cross-check') ? (await import('./cross-check.js')).benchCrossCheck(quick) : null;
+// faults injected into real runs: signals, failing writes, concurrent runs, workers (bench/reliability.ts)
+const reliability = want('reliability') ? await (await import('./reliability.js')).benchReliability(quick) : null;
 if (args.out !== null) {
 const out = resolve(args.out);
 mkdirSync(dirname(out), { recursive: true });
@@ -538,6 +542,7 @@ writeFileSync(
       memory: { maxRssMB, maxRssSingleThreadMB: rssBeforeJobsMB, heapPeakMB: heapPeak / 2 ** 20 },
       totalSecs,
       crossCheck,
+      reliability,
     },
     null,
     2,

@@ -6,6 +6,9 @@
 // may be missing or older than an edited source file. Running stale code would give verdicts of
 // code that no longer exists, so the CLI then runs the sources through tsx instead, as it did
 // before there was a build. `npm ci` / `npm run build` make dist/ current again.
+// early-signals first: ES modules evaluate in import order, so its handlers are in place before
+// anything else loads
+import { earlySignals, releaseEarlySignals } from './early-signals.mjs';
 import { distIsCurrent } from './dist-current.mjs';
 
 let runProcess;
@@ -16,4 +19,4 @@ if (distIsCurrent()) {
   register();
   ({ runProcess } = await import('../src/cli/process.ts'));
 }
-process.exitCode = await runProcess(process.argv.slice(2));
+process.exitCode = await runProcess(process.argv.slice(2), { signals: earlySignals, release: releaseEarlySignals });

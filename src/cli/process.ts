@@ -12,7 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { findCommand, main } from './main.js';
-import { signalHandler } from './signals.js';
+import { signalHandler, SIGNAL_EXIT } from './signals.js';
 
 /** What the worker gets (cli/cli-worker.ts). */
 export interface CliWorkerData {
@@ -27,8 +27,19 @@ export interface CliWorkerData {
 /** a .mjs entry: the compiled worker when built, else it registers tsx and loads the .ts one */
 const WORKER = new URL('./cli-worker.mjs', import.meta.url);
 
-export async function runProcess(argv: readonly string[]): Promise<number> {
-  if (findCommand(argv[0] ?? '')?.searches !== true || argv.includes('--help') || argv.includes('-h')) return main([...argv]);
+/** The signals bin/racewalk.mjs noted while the modules loaded, and how to remove its handlers. */
+export interface EarlySignals {
+  readonly signals: readonly NodeJS.Signals[];
+  release(): void;
+}
+
+export async function runProcess(argv: readonly string[], early: EarlySignals = { signals: [], release: () => {} }): Promise<number> {
+  if (findCommand(argv[0] ?? '')?.searches !== true || argv.includes('--help') || argv.includes('-h')) {
+    // a command that does not search is short: a signal during start-up is its end
+    if (early.signals.length > 0) return earlyExit(early.signals[0]!);
+    early.release(); // main() installs its own (cli/signals.ts)
+    return main([...argv]);
+  }
   const interrupt = new SharedArrayBuffer(4);
   const flag = new Int32Array(interrupt);
   // installed before the worker starts and kept until the process exits: a signal at any moment,
@@ -36,6 +47,8 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
   const onSignal = signalHandler(() => Atomics.store(flag, 0, 1));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  early.release();
+  for (const sig of early.signals) onSignal(sig); // the search starts stopped: its report says interrupted
   const data: CliWorkerData = { argv, interrupt, isTTY: process.stdout.isTTY === true, progressTTY: process.stderr.isTTY === true, columns: process.stdout.columns };
   return new Promise<number>((resolve) => {
     let code: number | null = null;
@@ -51,4 +64,9 @@ export async function runProcess(argv: readonly string[]): Promise<number> {
       resolve(code ?? 3);
     });
   });
+}
+
+function earlyExit(sig: NodeJS.Signals): number {
+  process.stderr.write(`racewalk: ${sig} while starting: exiting\n`);
+  return SIGNAL_EXIT;
 }

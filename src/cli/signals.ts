@@ -16,7 +16,8 @@ let depth = 0;
 /** set on a worker thread: [0] is 1 once the main thread has seen a signal */
 let shared: Int32Array | null = null;
 
-export const THIRD_SIGNAL_EXIT = 130;
+/** the exit code of a process ended by a signal (128 + SIGINT), as shells report it */
+export const SIGNAL_EXIT = 130;
 
 /** What a signal does in the thread that owns the handlers: count it, raise the flag, exit on the third. */
 export function signalHandler(raise: () => void): (sig: NodeJS.Signals) => void {
@@ -26,7 +27,7 @@ export function signalHandler(raise: () => void): (sig: NodeJS.Signals) => void 
     raise();
     if (seen >= 3) {
       process.stderr.write(`\nracewalk: ${sig} three times: exiting now, without finishing the report\n`);
-      process.exit(THIRD_SIGNAL_EXIT);
+      process.exit(SIGNAL_EXIT);
     }
   };
 }

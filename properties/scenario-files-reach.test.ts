@@ -15,6 +15,10 @@ import { huge_pmd_unshare, unmap_hugepage_range } from '../src/kernel/paths/huge
 import { __split_huge_pmd } from '../src/kernel/paths/huge_memory.js';
 import { gup_pmd_range } from '../src/kernel/paths/gup.js';
 import { check } from '../src/run.js';
+import { defineScenario } from '../src/scenarios/define.js';
+import { at, VM_BUG_ON } from '../src/kernel/primitives.js';
+import { zap_page_range_single } from '../src/kernel/paths/memory.js';
+import { ipiDeadlock, runaway } from './reliability-scenarios.js';
 
 describe('reach', () => {
   // one exhaustive faithful search per scenario and environment: the table must be what the code does
@@ -67,5 +71,38 @@ describe('declared once', () => {
     expect(r.program.reached.has('lockless_pages_from_mm')).toBe(true);
     expect(r.program.reached.has('gup_pte_range')).toBe(false);
     expect(faithfulOf(gup_pte_range)).not.toBe(gup_pte_range);
+  });
+});
+
+describe('reach of a scenario whose faithful code fails a check, deadlocks or runs away', () => {
+  // cpu0 fails a VM_BUG_ON at its first step; cpu1 zaps. The exploration that stopped at the
+  // first failure (or DPOR told that an execution ended there) never ran cpu1, whose steps it
+  // then saw no race with: zap_pte_range would be missing and a patch to it would skip this
+  // scenario. Checks pass while sizing (CONFIG_DEBUG_VM=n), so every schedule runs to its end.
+  const base = {
+    description: 'test only',
+    kernel: 'test',
+    geometry: { nrPages: 4, ptrsPerPte: 2, ptrsPerPmd: 2 },
+    knownRaces: [],
+    cleanConfigs: [],
+  };
+  test('a failed check: what the other CPU runs after it is reached', () => {
+    const s = defineScenario({
+      ...base,
+      name: 'test-reach-after-bug',
+      world: (b) => b.pageTable(0, 1).anonFolioPteMapped(2, 0, 1, 0),
+      threads: (k) => [
+        { name: 'VM_BUG_ON(1)', *start() { yield* VM_BUG_ON(true, 'always', at('bug', 'VM_BUG_ON(1)')); } },
+        { name: 'zap', *start() { yield* zap_page_range_single(k, 0, 1); } },
+      ],
+    });
+    expect(computeReach(s)).toEqual(expect.arrayContaining(['zap_page_range_single', 'zap_pte_range', 'tlb_finish_mmu']));
+    // and exploring it still reports the failed check
+    expect(check({ scenario: s }).report.invariant).toBe('VM_BUG_ON');
+  });
+
+  test('a deadlock is explored past; a runaway is refused with the schedule that runs away', () => {
+    expect(() => computeReach(ipiDeadlock)).not.toThrow();
+    expect(() => computeReach(runaway)).toThrow(/cannot tell which functions scenario 'test-runaway' reaches \(env tlb=\w+ pt_free=\w+\).*under schedule rw1:test-runaway:\S+ an execution runs past the step bound \(60\)/);
   });
 });

@@ -10,7 +10,11 @@ import { check } from '../src/run.js';
 import { defineScenario } from '../src/scenarios/define.js';
 import { at, local_irq_restore, local_irq_save, WRITE_ONCE } from '../src/kernel/primitives.js';
 import { flush_tlb_range } from '../src/kernel/mm.js';
-import { MM_USERS } from '../src/kernel/world.js';
+import { definePageFlag, describeFlags, MM_USERS, pageFlags, PG_locked } from '../src/kernel/world.js';
+import { main } from '../src/cli/main.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KernelInvariant } from '../src/kernel/invariants.js';
 import type { WorldBuilder } from '../src/kernel/world.js';
 
@@ -73,5 +77,46 @@ describe('TLB flush targeting (mm_cpumask)', () => {
   });
   test('a bad CPU number in mmCpumask is the scenario\'s error', () => {
     expect(() => check({ scenario: scenario((b) => b.mmCpumask([-1])) })).toThrow(/mmCpumask: cpu -1/);
+  });
+});
+
+describe('page flags a user file declares (definePageFlag)', () => {
+  const FILE = 'properties/fixtures/user-page-flag.ts';
+  const cli = async (argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
+    return { code, out, err };
+  };
+
+  test('a fresh bit, named in traces without PG_; an undeclared bit is shown as such, never dropped', () => {
+    const bit = definePageFlag('PG_test_fresh', { meaning: 'test only: a fresh flag' });
+    expect(pageFlags().filter((f) => f.builtin).every((f) => (f.bit & bit) === 0)).toBe(true);
+    expect(definePageFlag('PG_test_fresh', { meaning: 'test only: a fresh flag' })).toBe(bit); // a file loaded twice
+    expect(describeFlags(PG_locked | bit)).toBe('locked|test_fresh');
+    expect(describeFlags(1 << 29)).toMatch(/^(bit29|\w+)$/);
+    const unnamed = 31 - Math.clz32(~pageFlags().reduce((a, f) => a | f.bit, 0) & 0x3fffffff & -(~pageFlags().reduce((a, f) => a | f.bit, 0) & 0x3fffffff));
+    expect(describeFlags(1 << unnamed)).toBe(`bit${unnamed}`);
+  });
+
+  test('a built-in name, a second meaning and a malformed name are refused, each saying why', () => {
+    expect(() => definePageFlag('PG_locked', { meaning: 'mine' })).toThrow(/PG_locked is a page flag of racewalk's kernel model \(the folio lock/);
+    definePageFlag('PG_test_twice', { meaning: 'one meaning' });
+    expect(() => definePageFlag('PG_test_twice', { meaning: 'another' })).toThrow(/already declared with another meaning \(one meaning\)/);
+    expect(() => definePageFlag('mlocked', { meaning: 'x' })).toThrow(/expected the kernel's, PG_ and lower case/);
+    expect(() => definePageFlag('PG_test_nomeaning', { meaning: ' ' })).toThrow(/give its meaning/);
+  });
+
+  test('explore --scenario-file: the violation\'s trace shows the flag by name; list shows it with its meaning', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'racewalk-flag-'));
+    const r = await cli(['explore', '--scenario-file', FILE, '--out', d, '--no-color']);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/folio_test_mlocked\(folio\)/);
+    expect(r.out).toMatch(/\+mlocked/);
+    const l = await cli(['list', '--scenario-file', FILE]);
+    expect(l.code, l.err).toBe(0);
+    expect(l.out).toMatch(/PG_mlocked +the folio is mlock\(\)ed \(on the unevictable LRU\) +\[declared by the file\]/);
+    const j = JSON.parse((await cli(['list', '--scenario-file', FILE, '--json'])).out);
+    expect(j.pageFlags).toContainEqual({ name: 'PG_mlocked', mask: expect.any(Number), meaning: 'the folio is mlock()ed (on the unevictable LRU)', builtin: false });
   });
 });

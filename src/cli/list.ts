@@ -10,6 +10,8 @@ import type { Scenario } from '../scenarios/scenario.js';
 import { configLabel, expectations } from '../scenarios/matrix.js';
 import { MUTATION } from '../scenarios/scenario.js';
 import { fmtRange } from '../kernel/contracts.js';
+import { pageFlags } from '../kernel/world.js';
+import { ghostMeanings, KERNEL_GHOSTS } from '../kernel/ghosts.js';
 
 export function listData(scenarios: readonly Scenario[] = SCENARIOS) {
   return {
@@ -46,6 +48,8 @@ export function listData(scenarios: readonly Scenario[] = SCENARIOS) {
     invariants: [...DEFAULT_INVARIANTS.map((i) => ({ name: i.name, description: i.description, ...(REGRESSION_ORACLES[i.name] !== undefined ? { regressionOracle: REGRESSION_ORACLES[i.name] } : {}) })), ...kernelAssertions],
     strategies: STRATEGIES.map((s) => ({ name: s.name, description: s.description, exhaustive: s.exhaustive })),
     env: Object.entries(ENV_CHOICES).map(([name, c]) => ({ name, values: [...c.values], default: DEFAULT_ENV[name as keyof typeof DEFAULT_ENV], description: c.description })),
+    pageFlags: pageFlags().map((f) => ({ name: `PG_${f.name}`, mask: f.bit, meaning: f.meaning, builtin: f.builtin })),
+    ghosts: Object.entries(ghostMeanings()).map(([type, meaning]) => ({ type, meaning, builtin: type in KERNEL_GHOSTS })),
   };
 }
 
@@ -127,6 +131,12 @@ export async function listCommand(values: { readonly json: boolean; readonly mar
   for (const s of d.strategies) lines.push(`  ${s.name.padEnd(12)} ${s.description}`);
   lines.push('', 'Environment (--env NAME=VALUE):');
   for (const e of d.env) lines.push(`  ${e.name.padEnd(8)} ${e.values.join(' | ')} (default ${e.default}): ${e.description}`);
+  // what a scenario or patch file declared (definePageFlag, defineGhost) is listed with the model's
+  const mine = (b: boolean) => (b ? '' : '  [declared by the file]');
+  lines.push('', 'Page flags (traces show them without PG_):');
+  for (const f of d.pageFlags) lines.push(`  ${f.name.padEnd(18)} ${f.meaning}${mine(f.builtin)}`);
+  lines.push('', 'Ghost events (racewalk\'s annotations in traces, read by invariants):');
+  for (const g of d.ghosts) lines.push(`  ${g.type.padEnd(18)} ${g.meaning}${mine(g.builtin)}`);
   out(lines.join('\n') + '\n');
   return 0;
 }

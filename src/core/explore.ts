@@ -20,6 +20,13 @@ export interface ExploreOptions {
   readonly shouldStop?: () => boolean;
   /** exploreAsync: executions between turns of the event loop (default 64) */
   readonly yieldEvery?: number;
+  /**
+   * Called with each violating execution (not model errors): 'continue' explores on (the first
+   * one stays `failing`, and the search can still be exhaustive), 'stop' (the default) ends the
+   * search there. Sizing what a scenario reaches continues past a deadlock, as the other
+   * schedules still run the code after it.
+   */
+  readonly onViolation?: (r: ExecResult) => 'stop' | 'continue';
 }
 
 export interface Progress {
@@ -78,6 +85,8 @@ function* exploring<W>(program: Program<W>, strategy: Strategy, opts: ExploreOpt
   let maxDepth = 0;
   let failing: ExecResult | null = null;
   let interrupted = false;
+  let stoppedAtFailure = false;
+  let failingAt = 0;
   const every = opts.progressEvery ?? 1000;
   while (executions < opts.maxExecutions) {
     if (opts.shouldStop?.() === true) {
@@ -96,18 +105,24 @@ function* exploring<W>(program: Program<W>, strategy: Strategy, opts: ExploreOpt
     steps += r.steps;
     if (r.steps > maxDepth) maxDepth = r.steps;
     if (r.violation !== null || r.modelError !== null) {
-      failing = r;
-      break;
+      if (failing === null) {
+        failing = r;
+        failingAt = executions;
+      }
+      if (r.modelError !== null || opts.onViolation?.(r) !== 'continue') {
+        stoppedAtFailure = true;
+        break;
+      }
     }
     if (opts.onProgress !== undefined && executions % every === 0) {
       opts.onProgress({ executions, steps, maxDepth, violations: 0 });
     }
     if (executions % yieldEvery === 0) yield;
   }
-  const exhausted = failing === null && !interrupted && strategy.complete;
+  const exhausted = !stoppedAtFailure && !interrupted && strategy.complete;
   const exhaustive = exhausted && strategy.bounds.length === 0;
   const bounds = [...strategy.bounds];
-  if (failing === null && !strategy.complete && !interrupted) bounds.push(`stopped after ${executions} executions (--max-executions)`);
+  if (!stoppedAtFailure && !strategy.complete && !interrupted) bounds.push(`stopped after ${executions} executions (--max-executions)`);
   if (interrupted) bounds.push('interrupted');
   let verdict: Verdict;
   if (failing?.modelError) verdict = 'model-error';
@@ -123,7 +138,7 @@ function* exploring<W>(program: Program<W>, strategy: Strategy, opts: ExploreOpt
     bounds,
     sleepBlocked: strategy.sleepBlocked ?? 0,
     failing,
-    foundAt: failing === null ? 0 : executions,
+    foundAt: failing === null ? 0 : failingAt,
     interrupted,
     ...(strategy.segments !== undefined ? { segments: strategy.segments.map((x) => ({ ...x })) } : {}),
   };

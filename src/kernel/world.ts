@@ -1,4 +1,5 @@
 import { Machine, ModelError, resourceId, type Layout, type WorldHandler } from '../core/machine.js';
+import { UsageError } from '../core/errors.js';
 import { describeEntry, pfn_pte, pmd_populate_val, pfn_pmd_huge } from './pgtable.js';
 
 /**
@@ -39,11 +40,76 @@ export const PG_swapbacked = 1 << 6;
 export const PG_anon_exclusive = 1 << 7;
 export const PG_buddy = 1 << 8;
 export const PG_table = 1 << 9;
-const FLAG_NAMES: [number, string][] = [
-  [PG_locked, 'locked'], [PG_referenced, 'referenced'], [PG_uptodate, 'uptodate'], [PG_dirty, 'dirty'],
-  [PG_lru, 'lru'], [PG_head, 'head'], [PG_swapbacked, 'swapbacked'], [PG_anon_exclusive, 'anon_exclusive'],
-  [PG_buddy, 'buddy'], [PG_table, 'table'],
+const BUILTIN_FLAGS: readonly (readonly [number, string, string])[] = [
+  [PG_locked, 'locked', 'the folio lock (folio_lock/folio_trylock)'],
+  [PG_referenced, 'referenced', 'recently accessed (folio_mark_accessed, GUP-fast folio_set_referenced)'],
+  [PG_uptodate, 'uptodate', 'the contents are valid'],
+  [PG_dirty, 'dirty', 'the contents differ from backing store'],
+  [PG_lru, 'lru', 'on an LRU list (folio_test_clear_lru isolates it)'],
+  [PG_head, 'head', 'the head page of a compound page'],
+  [PG_swapbacked, 'swapbacked', 'backed by swap (anon and shmem)'],
+  [PG_anon_exclusive, 'anon_exclusive', 'PageAnonExclusive: the anon page is exclusive to one mm (pinning and fork rely on it)'],
+  [PG_buddy, 'buddy', 'PageBuddy: free, in the buddy allocator'],
+  [PG_table, 'table', 'PageTable: a page-table page'],
 ];
+
+/** A page flag: its mask, its name in traces (the kernel's, without PG_) and what it means. */
+export interface PageFlagDecl {
+  readonly bit: number;
+  readonly name: string;
+  readonly meaning: string;
+  readonly builtin: boolean;
+}
+/**
+ * The page flags, built-in first, then those user files declared (definePageFlag): one registry
+ * per process, shared by every copy of racewalk loaded in it (Symbol.for, as the ghost registry),
+ * so a user's file and the running copy agree on the bits.
+ */
+const FLAG_REGISTRY: unique symbol = Symbol.for('racewalk.pageflags') as never;
+const FLAGS: Map<string, PageFlagDecl> = ((globalThis as { [FLAG_REGISTRY]?: Map<string, PageFlagDecl> })[FLAG_REGISTRY] ??= new Map());
+for (const [bit, name, meaning] of BUILTIN_FLAGS) if (!FLAGS.has(name)) FLAGS.set(name, { bit, name, meaning, builtin: true });
+/** the highest bit a flag may use: flags are read and written as 32-bit signed words */
+const LAST_FLAG_BIT = 30;
+
+/** Every declared page flag, built-in first (for `racewalk list`, docs and traces). */
+export function pageFlags(): readonly PageFlagDecl[] {
+  return [...FLAGS.values()];
+}
+
+/**
+ * Declare a page flag of your own (a scenario or patch file whose code tests or sets a flag the
+ * model lacks, e.g. `PG_mlocked`): the kernel's name (`PG_` and lower case), a one-line meaning,
+ * and you get its mask for `set_bit`/`test_bit`/`clear_bit` on `k.L.flags(page)`. Traces show it
+ * by name (`mlocked`), like the built-in ones; `racewalk list --scenario-file F` lists it with its
+ * meaning. A built-in flag's name is refused (its bit and meaning are the model's), as is one
+ * name declared twice with different meanings; declaring the same again (a file loaded twice)
+ * returns the same mask.
+ *
+ * ```ts
+ * const PG_mlocked = definePageFlag('PG_mlocked', { meaning: 'the folio is mlock()ed (on the unevictable LRU)' });
+ * yield* set_bit(PG_mlocked, k.L.flags(folio), at('mlock_folio', 'folio_set_mlocked(folio)'));
+ * ```
+ */
+export function definePageFlag(kernelName: string, decl: { readonly meaning: string }): number {
+  if (typeof kernelName !== 'string' || !/^PG_[a-z][a-z0-9_]*$/.test(kernelName)) {
+    throw new UsageError(`definePageFlag: '${String(kernelName)}' is not a page flag name: expected the kernel's, PG_ and lower case letters, digits and _ (e.g. 'PG_mlocked')`);
+  }
+  const name = kernelName.slice(3);
+  if (typeof decl?.meaning !== 'string' || decl.meaning.trim() === '') throw new UsageError(`definePageFlag('${kernelName}'): give its meaning, one line saying what the flag records`);
+  const prev = FLAGS.get(name);
+  if (prev !== undefined) {
+    if (prev.builtin) throw new UsageError(`definePageFlag('${kernelName}'): ${kernelName} is a page flag of racewalk's kernel model (${prev.meaning}); import it from racewalk/model instead of declaring it`);
+    if (prev.meaning !== decl.meaning) throw new UsageError(`definePageFlag('${kernelName}'): already declared with another meaning (${prev.meaning})`);
+    return prev.bit;
+  }
+  let used = 0;
+  for (const f of FLAGS.values()) used |= f.bit;
+  let b = 0;
+  while (b <= LAST_FLAG_BIT && (used & (1 << b)) !== 0) b++;
+  if (b > LAST_FLAG_BIT) throw new UsageError(`definePageFlag('${kernelName}'): no page flag bit left (bits 0..${LAST_FLAG_BIT} are all declared: ${[...FLAGS.keys()].join(', ')})`);
+  FLAGS.set(name, { bit: 1 << b, name, meaning: decl.meaning, builtin: false });
+  return 1 << b;
+}
 
 /** page->mapping values: PAGE_MAPPING_ANON is bit 0, as in the kernel */
 export const PAGE_MAPPING_ANON = 1;
@@ -221,7 +287,14 @@ export class KernelLayout implements Layout {
 }
 
 export function describeFlags(v: number): string {
-  const names = FLAG_NAMES.filter(([bit]) => (v & bit) !== 0).map(([, n]) => n);
+  const names: string[] = [];
+  let known = 0;
+  for (const f of FLAGS.values()) {
+    known |= f.bit;
+    if ((v & f.bit) !== 0) names.push(f.name);
+  }
+  // a bit nobody declared is shown as such, never dropped
+  for (let b = 0; b < 32; b++) if ((v & ~known & (1 << b)) !== 0) names.push(`bit${b}`);
   return names.length === 0 ? '0' : names.join('|');
 }
 

@@ -15,6 +15,8 @@ import { ENV_CHOICES, type Env } from '../kernel/mm.js';
 import { findStrategy } from '../sched/index.js';
 import { buildProgram, type Scenario } from './scenario.js';
 import { BUILTIN_REACH } from './reach.generated.js';
+import { UsageError } from '../core/errors.js';
+import { formatSchedule } from '../sched/schedule.js';
 
 /** every combination of the environment choices */
 export function allEnvs(): Env[] {
@@ -27,17 +29,29 @@ export function allEnvs(): Env[] {
 export const REACH_MAX_EXECUTIONS = 200_000;
 
 /**
- * Explore the faithful scenario exhaustively (DPOR, no preemption bound, no invariants so that
- * nothing stops the search early) in every environment; the union of the functions reached.
- * Throws when a search is not exhaustive: a partial set would let check-patch skip wrongly.
+ * Explore the faithful scenario exhaustively (DPOR, no preemption bound) in every environment;
+ * the union of the functions reached. Nothing may end an execution early, which would hide the
+ * code other CPUs run after that point (DPOR sees no race with steps that never ran): no
+ * invariants, failed checks pass (CONFIG_DEBUG_VM=n), and a deadlock, which ends an execution
+ * only once no CPU can move, is explored past. A runaway (max-steps) execution cannot be
+ * explored past, and a search that is not exhaustive gives a partial set: both are refused, as
+ * a partial set would let check-patch skip the scenario wrongly.
  */
 export function computeReach(scenario: Scenario): string[] {
   const names = new Set<string>();
   for (const env of allEnvs()) {
-    const program = buildProgram({ ...scenario, invariants: [] }, { env });
-    const r = explore(program, findStrategy('dpor').create({ seed: 1, preemptions: Infinity }), { maxExecutions: REACH_MAX_EXECUTIONS });
-    if (!r.exhaustive || r.verdict !== 'clean') {
-      throw new Error(`cannot size scenario '${scenario.name}' (env ${JSON.stringify(env)}): its faithful search ended ${r.verdict}${r.exhaustive ? '' : ', not exhaustive'} after ${r.executions} executions`);
+    const program = { ...buildProgram({ ...scenario, invariants: [] }, { env }), failedChecks: 'pass' as const };
+    const r = explore(program, findStrategy('dpor').create({ seed: 1, preemptions: Infinity }), {
+      maxExecutions: REACH_MAX_EXECUTIONS,
+      onViolation: (x) => (x.violation?.invariant === 'no-deadlock' ? 'continue' : 'stop'),
+    });
+    if (!r.exhaustive) {
+      const why = r.failing?.violation?.invariant === 'max-steps'
+        ? `under schedule ${formatSchedule(scenario.name, r.failing.choices)} an execution runs past the step bound (${program.maxSteps}), so what it calls after that cannot be known; make its loops terminate (or raise the scenario's maxSteps)`
+        : r.failing !== null
+          ? `its faithful search ended ${r.failing.modelError !== null ? `in a model error at step ${r.failing.modelError.step}: ${(r.failing.modelError.error as Error)?.message ?? String(r.failing.modelError.error)}` : `${r.failing.violation?.invariant}: ${r.failing.violation?.message}`}`
+          : `its faithful search is not exhaustive within ${r.executions} executions (${r.bounds.join('; ')})`;
+      throw new UsageError(`cannot tell which functions scenario '${scenario.name}' reaches (env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}), which 'list' shows and a patch's or variant's checks need: ${why}`);
     }
     for (const n of program.reached) names.add(n);
   }

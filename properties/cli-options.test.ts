@@ -198,7 +198,9 @@ const MODES: Mode[] = [
       'max-steps': { args: { 'max-steps': '5', json: true }, effect: (o) => expect(`${o.out}${o.err}`).toMatch(/max-steps|past 5 steps/) },
       'pct-depth': { args: { strategy: 'pct', 'pct-depth': '2', json: true }, effect: (o) => expect(o.json().scenarios[0].bounds).toContain('PCT sampling (depth 2)') },
       shard: { refused: { shard: '1/2' } },
-      jobs: { refused: { jobs: '2' } },
+      // a child process: its workers cannot be counted here; the merge of the workers' parts
+      // states the execution bound in its own words (one thread: "stopped after 60 executions")
+      jobs: { args: { jobs: '2', json: true }, effect: (o) => expect(o.json().scenarios[0].bounds).toEqual(['stopped at --max-executions']) },
       out: { args: { json: true }, effect: (o) => expect(readdirSync(join(o.json().scenarios[0].report, '..')).filter((f) => !f.startsWith('.')).length).toBe(4) },
       format: { args: { format: 'md' }, effect: (o) => expect(o.out).toMatch(/^### racewalk: /) },
       json: { args: { json: true }, effect: (o) => expect(o.json().patch).toBe('gup-compound-head') },

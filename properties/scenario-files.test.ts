@@ -64,6 +64,42 @@ describe('a scenario file from the CLI', () => {
   }, 300_000);
 });
 
+describe('--jobs and --shard with a scenario file and a patch file (each worker loads the files again)', () => {
+  const summary = (r: { code: number | null; out: string; err: string }) => {
+    const lines = r.out.trim().split('\n');
+    return lines.map((l) => JSON.parse(l) as { verdict: string; invariant: string | null; counterexampleSteps?: number; exhaustive: boolean; scenarios?: { scenario: string; verdict: string; invariant: string | null; counterexampleSteps: number; exhaustive: boolean }[] });
+  };
+  test('the patch in the file\'s interaction: the same violation and minimal counterexample on 2 workers as on one', async () => {
+    const argv = ['explore', '--variant-file', BUGGY, '--scenario-file', SCEN, '--scenario', 'gup-tail-vs-split', '--out', out, '--json'];
+    const [one, two] = [await racewalk([...argv, '--jobs', '1']), await racewalk([...argv, '--jobs', '2'])];
+    expect(one.code, one.err).toBe(1);
+    expect(two.code, two.err).toBe(1);
+    const pick = (r: typeof one) => summary(r)[0]!.scenarios!.map(({ scenario, verdict, invariant, counterexampleSteps }) => ({ scenario, verdict, invariant, counterexampleSteps }));
+    expect(pick(two)).toEqual(pick(one));
+    expect(pick(one)[0]).toMatchObject({ scenario: 'gup-tail-vs-split', verdict: 'violation', invariant: 'refcount-covers-mapcount-and-pins' });
+  }, 300_000);
+
+  test('a scenario file alone: clean and exhaustive on 2 workers as on one; its two shards merge to the same verdict', async () => {
+    const file = 'examples/scenarios/hugetlb-two-mms.ts';
+    const argv = ['explore', '--scenario-file', file, '--variant', 'follow_page_mask=no-walk-bracket', '--out', out, '--json'];
+    const [one, two] = [await racewalk([...argv, '--jobs', '1']), await racewalk([...argv, '--jobs', '2'])];
+    expect(one.code, one.err).toBe(0);
+    expect(two.code, two.err).toBe(0);
+    expect(summary(two)[0]).toMatchObject({ verdict: 'clean', exhaustive: true });
+    expect(summary(one)[0]).toMatchObject({ verdict: 'clean', exhaustive: true });
+    const d = mkdtempSync(join(tmpdir(), 'racewalk-file-shards-'));
+    const reports: string[] = [];
+    for (const i of [1, 2]) {
+      const r = await racewalk(['explore', '--scenario-file', file, '--variant', 'follow_page_mask=no-walk-bracket', '--shard', `${i}/2`, '--out', d, '--json']);
+      expect(r.code, r.err).toBe(0);
+      reports.push(JSON.parse(r.out).report);
+    }
+    const m = await racewalk(['merge', ...reports, '--json']);
+    expect(m.code, m.err).toBe(0);
+    expect(JSON.parse(m.out)).toMatchObject({ verdict: 'clean', exhaustive: true });
+  }, 300_000);
+});
+
 describe('mistakes in a scenario file: file:line, exit 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'racewalk-bad-scenarios-'));
   const write = (name: string, body: string) => {

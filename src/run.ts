@@ -48,6 +48,17 @@ export interface CheckOptions {
   readonly shard?: ShardRun;
   /** with `shard`: the cut-off shared by the workers of one run (sched/strategy.ts Cutoff) */
   readonly cutoff?: Cutoff;
+  /**
+   * Where a scenario or variants not in the registry came from (absolute paths): worker threads
+   * (--jobs) load them again from there, as they cannot receive functions.
+   */
+  readonly sources?: CheckSources;
+}
+
+/** The files a check's scenario (--scenario-file) and extra variants (--variant-file) were loaded from. */
+export interface CheckSources {
+  readonly scenarioFile?: string;
+  readonly variantFile?: string;
 }
 
 export interface CheckResult {

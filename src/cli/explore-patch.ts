@@ -31,6 +31,10 @@ export interface ExplorePatchOptions {
   /** print each scenario's report in this format (default: text) */
   readonly format?: string;
   readonly color?: boolean;
+  /** worker threads per scenario's run (each loads the patch and scenario files again) */
+  readonly jobs?: number;
+  /** the --scenario-file the extra scenarios come from (for the workers) */
+  readonly scenarioFile?: string;
 }
 
 export async function explorePatchCommand(file: string, o: ExplorePatchOptions, io: Required<Io>): Promise<number> {
@@ -47,6 +51,8 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
     maxSteps: o.maxSteps,
     pctDepth: o.pctDepth,
     shouldStop: interrupted,
+    jobs: o.jobs,
+    scenarioFile: o.scenarioFile,
   });
   const summary = [];
   let failed = 0;

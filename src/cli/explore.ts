@@ -25,8 +25,7 @@ import { resolveScenario } from '../run.js';
 import { blameScenarioFile, loadScenarioFile, pickScenario } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/scenario.js';
 
-const SCENARIO_FILE_NO_WORKERS = "the file's scenarios live in this process (worker threads load scenarios by name from the built-in list); run it without it";
-const PATCH_NO_WORKERS = 'the patched functions live in this process (worker threads load variants by name from the registry); run the patch without it';
+const PATCH_NO_SHARDS = "a patch file runs in every scenario it reaches and writes one report each, while shards are parts of one scenario's run; shard one scenario's run with --variant, or use --jobs";
 
 export const EXPLORE_DECL = defineCommand({
   name: 'explore',
@@ -54,8 +53,8 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     'max-executions': MAX_EXECUTIONS,
     'max-steps': MAX_STEPS,
     'pct-depth': { kind: 'int', value: 'N', help: 'bug depth of the pct strategy', default: 3, min: 1, max: 100 },
-    shard: { kind: 'string', value: 'i/n', help: "explore only the i-th of n deterministic parts of the run (1 <= i <= n; merge with 'racewalk merge')", refusedWith: { 'variant-file': PATCH_NO_WORKERS, 'scenario-file': SCENARIO_FILE_NO_WORKERS } },
-    jobs: { kind: 'int', value: 'N', help: 'explore on N worker threads', default: 1, min: 1, max: 64, refusedWith: { 'variant-file': PATCH_NO_WORKERS, 'scenario-file': SCENARIO_FILE_NO_WORKERS } },
+    shard: { kind: 'string', value: 'i/n', help: "explore only the i-th of n deterministic parts of the run (1 <= i <= n; merge with 'racewalk merge')", refusedWith: { 'variant-file': PATCH_NO_SHARDS } },
+    jobs: { kind: 'int', value: 'N', help: 'explore on N worker threads (each loads a --scenario-file or --variant-file again)', default: 1, min: 1, max: 64 },
     out: OUT,
     format: { kind: 'string', value: 'F', help: 'what is printed on stdout: the report in this format', default: 'text', choices: () => FORMATS, refusedWith: { json: '--json prints the one-line summary instead of a report; give one of them' } },
     json: JSON_FLAG,
@@ -95,6 +94,7 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
     return explorePatchCommand(values['variant-file'], {
       scenario: given.has('scenario') ? values.scenario : undefined, extraScenarios: file?.scenarios, variants, env, strategy: values.strategy, seed: values.seed, preemptions, maxExecutions: values['max-executions'], maxSteps: values['max-steps'],
       pctDepth: given.has('pct-depth') ? values['pct-depth'] : undefined, outDir, json: values.json, quiet: values.quiet, format: given.has('format') ? reporter.name : undefined, color,
+      jobs: values.jobs, scenarioFile: file?.file,
     }, io);
   }
   let scenario: string | Scenario = values.scenario ?? DEFAULT_SCENARIO;
@@ -129,6 +129,7 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
     maxSteps: values['max-steps'],
     pctDepth,
     shard,
+    ...(file !== null ? { sources: { scenarioFile: file.file } } : {}),
     shouldStop: interrupted,
     // the status line: asked for often, redrawn at most ~10 times a second
     progressEvery: progress ? 50 : undefined,

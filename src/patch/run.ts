@@ -7,6 +7,7 @@
  * the file and line, and the schedule that reproduces it.
  */
 import { checkAsync, type CheckOptions, type CheckResult } from '../run.js';
+import { checkJobs } from '../sched/parallel.js';
 import { MAX_STEPS } from '../core/execution.js';
 import { DEFAULT_INVARIANTS } from '../kernel/invariants.js';
 import { InapplicableError, type Scenario } from '../scenarios/scenario.js';
@@ -25,6 +26,10 @@ export interface PatchRunOptions extends Pick<CheckOptions, 'env' | 'strategy' |
   /** more built-in variants for both sides (explore --variant) */
   readonly variants?: Readonly<Record<string, string>>;
   readonly shouldStop?: () => boolean;
+  /** worker threads per run (--jobs); they load the patch file (and scenarioFile) again */
+  readonly jobs?: number;
+  /** the --scenario-file the extra scenarios came from */
+  readonly scenarioFile?: string;
 }
 
 /**
@@ -55,10 +60,10 @@ export interface PatchRuns {
   readonly notApplicable: readonly NotApplicable[];
 }
 
-/** checkAsync, or the reason the configuration never ran in any kernel. */
-async function runOrRefuse(opts: CheckOptions): Promise<CheckResult | string> {
+/** The check (on `jobs` worker threads), or the reason the configuration never ran in any kernel. */
+async function runOrRefuse(opts: CheckOptions, jobs = 1): Promise<CheckResult | string> {
   try {
-    return await checkAsync(opts);
+    return await checkJobs(jobs, opts);
   } catch (e) {
     if (e instanceof InapplicableError) return e.message;
     throw e;
@@ -81,6 +86,7 @@ function baseOptions(p: LoadedPatch, o: PatchRunOptions): Omit<CheckOptions, 'sc
     pctDepth: o.pctDepth,
     extraVariants: p.extraVariants,
     shouldStop: o.shouldStop,
+    sources: { variantFile: p.file, ...(o.scenarioFile !== undefined ? { scenarioFile: o.scenarioFile } : {}) },
   };
 }
 
@@ -98,7 +104,7 @@ export async function explorePatch(p: LoadedPatch, o: PatchRunOptions = {}): Pro
   const runs: ScenarioRun[] = [];
   const notApplicable: NotApplicable[] = [];
   for (const scenario of p.scenarios) {
-    const result = await runOrRefuse({ ...baseOptions(p, o), scenario, variants });
+    const result = await runOrRefuse({ ...baseOptions(p, o), scenario, variants }, o.jobs);
     if (typeof result === 'string') {
       notApplicable.push({ scenario, side: 'patched', reason: result });
       continue;

@@ -29,12 +29,15 @@ export function checkJobs(jobs: number, opts: CheckOptions): Promise<CheckResult
 
 export async function checkParallel(opts: CheckOptions, jobs: number): Promise<CheckResult> {
   const scenario = resolveScenario(opts.scenario);
-  if (findScenario(scenario.name) !== scenario) throw new UsageError(`--jobs needs a registered scenario (worker threads load it by name); '${scenario.name}' is not in the scenario list`);
-  if (opts.extraVariants !== undefined && Object.keys(opts.extraVariants).length > 0) {
-    throw new UsageError('--jobs cannot be combined with --variant-file: worker threads load variants by name from the registry; run the patch with --jobs 1');
+  // a worker cannot receive functions: it loads a file's scenario and variants from the file
+  if (findScenario(scenario.name) !== scenario && opts.sources?.scenarioFile === undefined && opts.sources?.variantFile === undefined) {
+    throw new UsageError(`--jobs needs a registered scenario or the file that declares it (CheckOptions.sources); '${scenario.name}' is neither`);
+  }
+  if (opts.extraVariants !== undefined && Object.keys(opts.extraVariants).length > 0 && opts.sources?.variantFile === undefined) {
+    throw new UsageError('--jobs with variants of your own needs the patch file they come from (CheckOptions.sources.variantFile): worker threads load it again');
   }
   // bad names and values are reported here, once, before any worker starts
-  const program = buildProgram(scenario, { variants: opts.variants, env: opts.env, maxSteps: opts.maxSteps });
+  const program = buildProgram(scenario, { variants: opts.variants, env: opts.env, maxSteps: opts.maxSteps, extraVariants: opts.extraVariants, contractRanges: opts.contractRanges });
   const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
   const base: ShardRun = opts.shard ?? { index: 1, count: 1, prefixesPerShard: 8 * jobs };
   const perWorker = Math.ceil((opts.maxExecutions ?? DEFAULT_MAX_EXECUTIONS) / jobs);
@@ -49,6 +52,8 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
     maxExecutions: perWorker,
     maxSteps: opts.maxSteps,
     determinismEvery: opts.determinismEvery,
+    ...(opts.sources !== undefined ? { sources: opts.sources } : {}),
+    ...(opts.contractRanges !== undefined ? { contractRanges: opts.contractRanges } : {}),
   };
   const stop = new SharedArrayBuffer(8);
   const flag = new Int32Array(stop);

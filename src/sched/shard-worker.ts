@@ -6,6 +6,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { check, type CheckOptions } from '../run.js';
+import { loadScenarioFile } from '../scenarios/load.js';
+import { loadPatch } from '../patch/load.js';
+import type { Scenario } from '../scenarios/scenario.js';
 import { summarize, type ShardRun } from './shard.js';
 
 interface Job {
@@ -19,6 +22,7 @@ const { opts, shard, stop } = workerData as Job;
 const flag = new Int32Array(stop);
 const r = check({
   ...opts,
+  ...(await fromSources(opts)),
   shard,
   cutoff: {
     best: () => Atomics.load(flag, 1),
@@ -35,3 +39,21 @@ const r = check({
   onProgress: (p) => parentPort!.postMessage({ type: 'progress', progress: p }),
 });
 parentPort!.postMessage({ type: 'done', summary: summarize(r.explored) });
+
+/**
+ * The scenario and variants of a user's file, loaded again here (the main thread loaded the same
+ * file; a function cannot cross to a worker): the patch file's own scenarios and variants, the
+ * scenario file's scenarios.
+ */
+async function fromSources(o: CheckOptions): Promise<Partial<CheckOptions>> {
+  const name = o.scenario as string;
+  const fromFile = o.sources?.scenarioFile === undefined ? [] : (await loadScenarioFile(o.sources.scenarioFile)).scenarios;
+  let scenario: Scenario | undefined = fromFile.find((s) => s.name === name);
+  let extraVariants: CheckOptions['extraVariants'];
+  if (o.sources?.variantFile !== undefined) {
+    const patch = await loadPatch(o.sources.variantFile, { extraScenarios: fromFile });
+    extraVariants = patch.extraVariants;
+    scenario ??= patch.scenarios.find((s) => s.name === name);
+  }
+  return { ...(scenario !== undefined ? { scenario } : {}), ...(extraVariants !== undefined ? { extraVariants } : {}) };
+}

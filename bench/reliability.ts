@@ -10,6 +10,7 @@
  *   exit: the process ends by its own exit code (0 or 1), never
  *   by the signal, and leaves no report or the whole set (JSON, text, Markdown, HTML), whose JSON
  *   is the stdout summary's.
+ * - a signal as the run ends (its last 150 ms and the teardown after it): never killed by it.
  * - a signal inside one long execution (a spin loop at --max-steps 10000000): exit 0, verdict
  *   interrupted, the report written; the time from signal to exit is measured.
  * - a write that fails (ENOSPC, EROFS, EACCES, EIO at each of the four report files, through the
@@ -166,6 +167,26 @@ export async function benchReliability(quick: boolean, log: (s: string) => void 
       }
     }
     classes.push({ what: cls, cases: n, failures: f, detail: `uniformly over the search, minimization and writing (from the output folder's probe to exit) of a run that finds a race (${spans[0]!.toFixed(0)} ms) and of a clean search (${spans[1]!.toFixed(0)} ms); ${stoppedEarly} ended as interrupted or clean (exit 0), ${n - stoppedEarly} with the race (exit 1)` });
+  }
+
+  // a signal as the run ends: the last 150 ms before exit and the teardown after it
+  {
+    const cls = 'signal while the process ends';
+    const out0 = join(tmp(), 'out');
+    const span = (await run([...RACE, '--out', out0, '--json'], { startedWhen: out0 })).secs * 1000;
+    const n = quick ? 4 : 40;
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      const at = Math.max(0, Math.floor(span - 150 + (200 * i) / n));
+      const out = join(tmp(), 'out');
+      const c = await run([...RACE, '--out', out, '--json'], { signal: 'SIGINT', afterMs: at, startedWhen: out });
+      const wrong = c.sig !== null ? `killed by ${c.sig}` : ![0, 1].includes(c.code ?? -1) ? `exit ${c.code}` : wholeSetOrNone(out, c.out);
+      if (wrong !== '') {
+        f++;
+        fail(cls, `SIGINT at ${at} ms of a ${span.toFixed(0)} ms run: ${wrong}`);
+      }
+    }
+    classes.push({ what: cls, cases: n, failures: f, detail: `SIGINT from 150 ms before the end of a ${span.toFixed(0)} ms run to 50 ms after it (a natural exit closed the handlers first: 2 of 40 killed before the fix)` });
   }
 
   // a signal inside one 10,000,000-step execution

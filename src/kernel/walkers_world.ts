@@ -13,8 +13,8 @@
  *   one reader and one writer, so reader-reader sharing never shows.
  */
 import type { WorldBuilder } from './world.js';
-import { F_INDEX, FILE_MAPPING, PG_head, PG_lru, PG_table, PG_uptodate, encodeCompoundHead } from './world.js';
-import { pfn_pmd_huge, pmd_populate_val } from './pgtable.js';
+import { F_INDEX, FILE_MAPPING, PG_dirty, PG_head, PG_lru, PG_table, PG_uptodate, encodeCompoundHead } from './world.js';
+import { pfn_pmd_huge, pfn_pte, pmd_populate_val } from './pgtable.js';
 
 export const VM_PFNMAP = 1 << 0;
 export const VM_HUGETLB = 1 << 1;
@@ -65,6 +65,27 @@ export function fileThpPmdMapped(b: WorldBuilder, pfn: number, order: number, pm
     m.write(L.entry(b.pmdTable, pmdIndex), pfn_pmd_huge(pfn, false));
   });
   return b.extraRef(pfn, n);
+}
+
+/**
+ * An order-0 page-cache page at pfn, mapped by PTE `pte` of table `pt` (read-only and clean, or
+ * writable and dirty): two references, the page cache's and the mapping's (page_add_file_rmap()).
+ */
+export function filePagePteMapped(b: WorldBuilder, pfn: number, pt: number, pte: number, write = false): WorldBuilder {
+  b.reservePages(pfn, 1, 'file');
+  b.custom((m, L) => {
+    m.write(L.flags(pfn), PG_uptodate | PG_lru | (write ? PG_dirty : 0));
+    m.write(L.refcount(pfn), 1);
+    m.write(L.mapcount(pfn), 0);
+    m.write(L.compound_head(pfn), 0);
+    m.write(L.mapping(pfn), FILE_MAPPING);
+    m.write(L.folio_order(pfn), 0);
+    m.write(L.entire_mapcount(pfn), -1);
+    m.write(L.nr_pages_mapped(pfn), 0);
+    m.write(L.pincount(pfn), 0);
+    m.write(L.entry(pt, pte), pfn_pte(pfn, write));
+  });
+  return b.extraRef(pfn, 1);
 }
 
 /** A file THP of 2^order pages at pfn in the page cache (one reference per page), not mapped yet. */

@@ -21,12 +21,15 @@ import { gupFastVsSplitHugePage } from './gup-fast-vs-split-huge-page.js';
 import { gupFastVsMigration } from './gup-fast-vs-migration.js';
 import { gupFastVsSplitAndZap } from './gup-fast-vs-split-and-zap.js';
 import { gupFastVsSplitPmdMappedThp } from './gup-fast-vs-split-pmd-mapped-thp.js';
+import { mremapVsTruncate } from './mremap-vs-truncate.js';
 
 export const SCENARIOS: readonly Scenario[] = [gupFastVsZap, gupFastVsMunmapFreePgtables, gupFastVsCollapse, gupFastVsRetractPageTables, gupFastPinVsFork,
   gupFastVsSplitHugePmd, gupFastVsSplitHugePage, gupFastVsMigration, gupFastVsSplitAndZap, gupFastVsSplitPmdMappedThp,
   // page-table walkers (issue 4)
   pagewalkVsSplit, smapsWalkVsSplit, pagewalkVsFileRefault, pagewalkVsFileZap, pagewalkVsRetract,
-  gupSplitPmdZeroVsZap, gupSplitPmdVsRefault, gupSlowVsRetract, hugetlbWalkVsUnshare, gupHugetlbVsUnshare];
+  gupSplitPmdZeroVsZap, gupSplitPmdVsRefault, gupSlowVsRetract, hugetlbWalkVsUnshare, gupHugetlbVsUnshare,
+  // TLB flush ordering (issue 13)
+  mremapVsTruncate];
 
 registerBuiltinScenarios(SCENARIOS);
 

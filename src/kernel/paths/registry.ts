@@ -20,11 +20,14 @@ import './memory.js';
 import './migrate.js';
 import './migrate.variants.js';
 import './mmap.js';
+import './mremap.js';
+import './mremap.variants.js';
 import './mmu_gather.js';
 import './pagewalk.js';
 import './pagewalk.variants.js';
 import './rcu.js';
 import './rmap.js';
+import './truncate.js';
 import { declarations, type FnDecl, type VariantDef } from '../replaceable.js';
 
 export type { VariantDef };

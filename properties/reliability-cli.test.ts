@@ -132,24 +132,33 @@ describe('stuck and runaway models through the CLI', () => {
   });
 });
 
+/**
+ * A real `racewalk` process sent `signal` `afterMs` after its output folder exists (explore
+ * probes it right before the search), SIGKILLed after `killAfterMs` if it has not ended.
+ */
+async function interruptedRun(argv: readonly string[], out_: string, signal: NodeJS.Signals, afterMs: number, killAfterMs: number) {
+  const child = spawn(process.execPath, ['bin/racewalk.mjs', ...argv, '--out', out_, '--json'], { cwd: ROOT });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b) => void (out += b));
+  child.stderr.on('data', (b) => void (err += b));
+  const done = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, sig })));
+  // tsx startup takes a while on a loaded machine
+  for (let waited = 0; !existsSync(out_) && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, afterMs));
+  child.kill(signal);
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const { code, sig } = await done;
+  clearTimeout(killer);
+  return { code, sig, out, err };
+}
+
 describe('nothing lost: an interrupted run stops between executions and writes its summary', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal} to a real \`racewalk explore\` process`, async () => {
       const d = tmp();
-      const out_ = join(d, 'out'); // created (and probed) by explore right before it installs its handlers
-      const child = spawn(process.execPath, ['bin/racewalk.mjs', 'explore', '--strategy', 'random', '--max-executions', '1000000000', '--out', out_, '--json'], { cwd: ROOT });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (b) => void (out += b));
-      child.stderr.on('data', (b) => void (err += b));
-      const done = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, sig })));
-      // wait until it is exploring (tsx startup takes a while on a loaded machine), then interrupt
-      for (let waited = 0; !existsSync(out_) && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 1000));
-      child.kill(signal);
-      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      const { code, sig } = await done;
-      clearTimeout(killer);
+      const out_ = join(d, 'out');
+      const { code, sig, out, err } = await interruptedRun(['explore', '--strategy', 'random', '--max-executions', '1000000000'], out_, signal, 1000, 30_000);
       expect(sig, `the process died of a signal instead of stopping cleanly: ${err}`).toBeNull();
       expect(code, err).toBe(0);
       const s = JSON.parse(out);
@@ -174,20 +183,9 @@ describe('a signal reaches the search inside one long execution (the search runs
     test(`${signal} during a 10,000,000-step execution: interrupted, exit 0, the report written`, async () => {
       const d = tmp();
       const out_ = join(d, 'out');
-      const child = spawn(process.execPath, ['bin/racewalk.mjs', 'explore', '--scenario-file', SPIN, '--max-steps', '10000000', '--out', out_, '--json'], { cwd: ROOT });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (b) => void (out += b));
-      child.stderr.on('data', (b) => void (err += b));
-      const done = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, sig })));
-      // the output folder is probed right before the search starts; then it is inside the execution
-      for (let waited = 0; !existsSync(out_) && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 1500));
-      child.kill(signal);
-      // the run itself would take minutes: ending well before that is the signal having been seen
-      const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
-      const { code, sig } = await done;
-      clearTimeout(killer);
+      // 1.5 s after the probe it is inside the execution; the run itself would take minutes:
+      // ending well before that is the signal having been seen
+      const { code, sig, out, err } = await interruptedRun(['explore', '--scenario-file', SPIN, '--max-steps', '10000000'], out_, signal, 1500, 45_000);
       expect(sig, `the process did not stop on ${signal} within 45 s (or died of it): ${err}`).toBeNull();
       expect(code, err).toBe(0);
       const s = JSON.parse(out);

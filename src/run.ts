@@ -19,6 +19,7 @@ import { ReplayStrategy } from './sched/replay.js';
 import { createShardStrategy, type ShardRun } from './sched/shard.js';
 import { buildReport, type Report } from './report/trace.js';
 import { minimizeSchedule, type Minimized } from './report/minimize.js';
+import { ablate, parsePointKey, pointKey, type AblationCounter } from './sched/ablation.js';
 
 export interface CheckOptions {
   readonly scenario: string | Scenario;
@@ -53,6 +54,13 @@ export interface CheckOptions {
    * (--jobs) load them again from there, as they cannot receive functions.
    */
   readonly sources?: CheckSources;
+  /**
+   * Remove one synchronization point (`kind@fn: stmt`, src/sched/ablation.ts) on every CPU:
+   * `racewalk ablate`, `explore --ablate`. A point no execution meets is a UsageError.
+   */
+  readonly ablate?: string;
+  /** in-process only (not sent to workers): wrap the built program, e.g. to survey its sync points */
+  readonly transform?: (p: BuiltProgram) => BuiltProgram;
 }
 
 /** The files a check's scenario (--scenario-file) and extra variants (--variant-file) were loaded from. */
@@ -100,13 +108,15 @@ export async function checkAsync(opts: CheckOptions): Promise<CheckResult> {
 function startCheck(opts: CheckOptions) {
   const scenario = resolveScenario(opts.scenario);
   const profile = opts.kernel === undefined ? null : kernelProfile(scenario, parseRelease(opts.kernel));
-  const program = buildProgram(scenario, {
+  const built = buildProgram(scenario, {
     variants: profile === null ? opts.variants : { ...profile.variants, ...opts.variants },
     env: opts.env,
     maxSteps: opts.maxSteps,
     extraVariants: opts.extraVariants,
     contractRanges: opts.contractRanges,
   });
+  const ablated = opts.ablate === undefined ? built : ablateProgram(built, opts.ablate);
+  const program = opts.transform === undefined ? ablated : opts.transform(ablated);
   const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
   const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth };
   // every execution's ops are recorded so that a schedule that does not replay is caught
@@ -124,6 +134,8 @@ function finishCheck(opts: CheckOptions, c: ReturnType<typeof startCheck>, found
   const { program, def, sopts, guard } = c;
   // a nondeterministic model is reported with the replay that differed, never minimized
   const explored = guard.verify(found);
+  // a shard's part may not reach the point; the run that merges the parts judges (parallel.ts)
+  if (opts.shard === undefined) unmatchedAblation(program, explored.executions);
   const nondeterministic = guard.mismatch !== null;
   // a runaway (max-steps) is not minimized: every attempt would replay up to the step bound
   const runaway = explored.failing?.violation?.invariant === MAX_STEPS;
@@ -132,6 +144,24 @@ function finishCheck(opts: CheckOptions, c: ReturnType<typeof startCheck>, found
   const built = buildReport(program, explored, counterexample, def.name === 'random' ? sopts.seed : null, minimization);
   const report = c.profile === null ? built : { ...built, kernelProfile: { release: c.profile.release, fallback: fallbacks(c.profile, program.reached, program.variants) } };
   return { program, explored, counterexample, report, minimization };
+}
+
+/**
+ * The program with one synchronization point removed (src/sched/ablation.ts); the report names
+ * it (Report.ablated) and its replay command passes it on.
+ */
+export function ablateProgram(program: BuiltProgram, key: string): BuiltProgram {
+  const point = parsePointKey(key);
+  const counter: AblationCounter = { matched: 0 };
+  return { ...program, threads: ablate(program, point, counter).threads, ablated: pointKey(point), ablation: counter };
+}
+
+export class UnmetAblation extends UsageError {}
+
+/** An ablation that removed nothing is a point the scenario does not have: say so, never report "clean". */
+export function unmatchedAblation(program: BuiltProgram, executions: number, matched = program.ablation?.matched): void {
+  if (program.ablated === undefined || (matched ?? 0) > 0) return;
+  throw new UnmetAblation(`--ablate '${program.ablated}': no CPU of scenario '${program.scenario.name}' ran that point in ${executions} execution${executions === 1 ? '' : 's'}, so removing it removed nothing. The points it has: racewalk ablate --scenario ${program.scenario.name}`);
 }
 
 /** Re-run a schedule with its trace recorded. */

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { pointSlug } from '../sched/ablation.js';
 import { checkJobs } from '../sched/parallel.js';
 import { parseShard } from '../sched/shard.js';
 import { shardBlock, shardSuffix } from './merge.js';
@@ -10,7 +11,7 @@ import { reportStem, ensureWritableDir } from '../report/write.js';
 import type { Report } from '../report/trace.js';
 import type { Env } from '../kernel/mm.js';
 import {
-  COLOR, ENV, JSON_FLAG, SCENARIO_FILE, MAX_EXECUTIONS, MAX_STEPS, NO_COLOR, OUT, PREEMPTIONS, QUIET, SCENARIO, SEED, STRATEGY, VARIANT,
+  ABLATE, COLOR, ENV, JSON_FLAG, SCENARIO_FILE, MAX_EXECUTIONS, MAX_STEPS, NO_COLOR, OUT, PREEMPTIONS, QUIET, SCENARIO, SEED, STRATEGY, VARIANT,
   command, defineCommand, parseAssignments, type Values,
 } from './options.js';
 import type { Io } from './main.js';
@@ -61,6 +62,7 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     quiet: { ...QUIET, refusedWith: { json: '--json prints the one-line summary; give one of them', format: '--format prints the whole report; give one of them' } },
     color: COLOR,
     'no-color': NO_COLOR,
+    ablate: { ...ABLATE, refusedWith: { 'variant-file': "a patch file runs in every scenario it reaches; ablate one scenario's run: racewalk explore --scenario NAME --ablate KEY", 'cross-check': 'the cross-check generates its own sync-dropping mutants' } },
     'cross-check': { kind: 'flag', help: 'instead of exploring: compare DPOR with full and bounded DFS, PCT, random walk and shards on the scenario (default: every scenario), its configurations and generated sync-dropping and move-a-store mutants; exit 1 on any disagreement', refusedWith: { 'variant-file': 'the cross-check runs the registered scenarios and variants; run it without --variant-file', 'scenario-file': 'the cross-check runs the registered scenarios; run it without --scenario-file' } },
   },
   exit: '0 no violation, 1 violation found (even when a report file could not be written), 2 bad usage or input, 3 internal error.',
@@ -129,6 +131,7 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
     maxSteps: values['max-steps'],
     pctDepth,
     shard,
+    ...(values.ablate !== undefined ? { ablate: values.ablate } : {}),
     ...(file !== null ? { sources: { scenarioFile: file.file } } : {}),
     shouldStop: interrupted,
     // the status line: asked for often, redrawn at most ~10 times a second
@@ -149,7 +152,7 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
   const { explored } = result;
   // a shard's report carries what its siblings must match, for 'racewalk merge'
   const report: Report = shard === undefined ? result.report : { ...result.report, shard: shardBlock(shard, { strategy: result.report.strategy, preemptions: Number.isFinite(preemptions) ? preemptions : null, seed: values.seed, pctDepth: pctDepth ?? null, maxSteps: values['max-steps'] ?? null, maxExecutions: values['max-executions'] }, explored) } as Report;
-  const stem = join(outDir, reportStem(report.scenario, report.variants) + shardSuffix(shard));
+  const stem = join(outDir, reportStem(report.scenario, report.variants) + (report.ablated !== undefined ? `--ablate-${pointSlug(report.ablated)}` : '') + shardSuffix(shard));
   const files = filesOf(stem, report);
   const replay = report.schedule === null ? null : asTyped(replayCommand(report), io.command);
   if (!values.quiet && !values.json) {

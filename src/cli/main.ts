@@ -17,6 +17,7 @@ import { REPLAY } from './replay.js';
 import { MERGE } from './merge.js';
 import { CHECK_PATCH } from './check-patch.js';
 import { LITMUS } from './litmus.js';
+import { ABLATE } from './ablate.js';
 import { commandHelp, parseCommand, type Command } from './options.js';
 import { racewalkCommand, sanitize } from './terminal.js';
 import { trapSignals } from './signals.js';
@@ -39,7 +40,7 @@ export interface Io {
 }
 
 /** The commands, in the order `racewalk help` lists them. */
-export const COMMANDS: readonly Command[] = [LIST, EXPLORE, REPLAY, MERGE, CHECK_PATCH, LITMUS];
+export const COMMANDS: readonly Command[] = [LIST, EXPLORE, REPLAY, MERGE, CHECK_PATCH, ABLATE, LITMUS];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.decl.name === name);

@@ -261,3 +261,5 @@ export const JSON_FLAG = { kind: 'flag', help: 'print a one-line JSON summary on
 export const QUIET = { kind: 'flag', help: 'print only the verdict line' } satisfies OptionDecl;
 export const COLOR = { kind: 'flag', help: 'colour the terminal report even when stdout is not a terminal (as FORCE_COLOR=1 does; default: colour on a terminal unless NO_COLOR is set)' } satisfies OptionDecl;
 export const NO_COLOR = { kind: 'flag', help: 'never colour (as NO_COLOR=1 does); the progress line stays' } satisfies OptionDecl;
+/** one synchronization point removed on every CPU (racewalk ablate lists them; src/sched/ablation.ts) */
+export const ABLATE = { kind: 'string', value: 'KIND@FN: STMT', help: "remove this one synchronization point on every CPU, as 'racewalk ablate' names it (quote it: it has spaces)" } satisfies OptionDecl;

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { ScheduleError } from '../core/execution.js';
 import { buildProgram } from '../scenarios/scenario.js';
-import { resolveScenario, replayRecorded } from '../run.js';
+import { ablateProgram, resolveScenario, replayRecorded } from '../run.js';
 import { parseSchedule } from '../sched/schedule.js';
 import { buildReport, REPORT_FORMAT, REPORT_VERSION, toReportSteps, type Report } from '../report/trace.js';
 import { renderText, replayCommand } from '../report/text.js';
 import { FORMATS, findReporter } from '../report/index.js';
 import { schemaError } from '../report/schema.js';
 import type { Env } from '../kernel/mm.js';
-import { COLOR, ENV, JSON_FLAG, MAX_STEPS, NO_COLOR, SCENARIO, SCENARIO_FILE, VARIANT, command, defineCommand, parseAssignments, type Values } from './options.js';
+import { ABLATE, COLOR, ENV, JSON_FLAG, MAX_STEPS, NO_COLOR, SCENARIO, SCENARIO_FILE, VARIANT, command, defineCommand, parseAssignments, type Values } from './options.js';
 import { asTyped, sanitizeLine, useColor } from './terminal.js';
 import { notARegularFile } from '../core/files.js';
 import type { Io } from './main.js';
@@ -35,6 +35,7 @@ when the scenario is one of yours (a report of one names its file and loads it b
     env: ENV,
     'variant-file': { kind: 'string', value: 'FILE.ts', help: "the patch file the schedule was found with (explore --variant-file)" },
     'scenario-file': { ...SCENARIO_FILE, help: 'the scenario file that declares the scenario (explore --scenario-file; default: the one a report names)' },
+    ablate: { ...ABLATE, help: "the synchronization point the schedule was found without (racewalk ablate, explore --ablate; default: the one a report names)" },
     'max-steps': MAX_STEPS,
     format: { kind: 'string', value: 'F', help: 'print the trace in this format', default: 'text', choices: () => FORMATS, refusedWith: { json: '--json is --format json; give one of them' } },
     json: { ...JSON_FLAG, help: 'print the trace as a JSON report (as --format json)' },
@@ -64,9 +65,9 @@ export const REPLAY = command({
 
 /** From a report, everything but the patch file is the report's: say so (before reading any file) rather than ignore it. */
 function refuseReportOverrides(values: ReplayValues): void {
-  for (const o of ['schedule', 'scenario', 'variant', 'env'] as const) {
+  for (const o of ['schedule', 'scenario', 'variant', 'env', 'ablate'] as const) {
     const v = values[o];
-    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) throw new UsageError(`give either a report file or --scenario/--schedule/--variant/--env, not both (got --${o}): a report names its own ${o === 'variant' ? 'variants' : o}`);
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) throw new UsageError(`give either a report file or --scenario/--schedule/--variant/--env/--ablate, not both (got --${o}): a report names its own ${o === 'variant' ? 'variants' : o === 'ablate' ? 'ablated point' : o}`);
   }
 }
 
@@ -75,6 +76,7 @@ function replay(values: ReplayValues, positionals: readonly string[], io: Requir
   let variants: Record<string, string>;
   let env: Partial<Env>;
   let schedule: string;
+  let ablated: string | undefined = values.ablate;
   let recorded: Report | null = null;
   if (positionals.length > 0) {
     const file = positionals[0]!;
@@ -84,6 +86,7 @@ function replay(values: ReplayValues, positionals: readonly string[], io: Requir
     variants = { ...recorded.variants };
     env = { ...recorded.env } as Partial<Env>;
     schedule = recorded.schedule;
+    ablated ??= recorded.ablated;
   } else {
     if (values.schedule === undefined) throw new UsageError("replay needs a report file or --schedule STRING (with --scenario NAME); see 'racewalk replay --help'");
     schedule = values.schedule;
@@ -95,7 +98,8 @@ function replay(values: ReplayValues, positionals: readonly string[], io: Requir
   if (parsed.scenario !== scenarioName) {
     throw new UsageError(`the schedule was recorded for scenario '${parsed.scenario}', not '${scenarioName}'`);
   }
-  const program = buildProgram(own.find((s) => s.name === scenarioName) ?? resolveScenario(scenarioName), { variants, env, extraVariants, maxSteps: values['max-steps'] });
+  const built = buildProgram(own.find((s) => s.name === scenarioName) ?? resolveScenario(scenarioName), { variants, env, extraVariants, maxSteps: values['max-steps'] });
+  const program = ablated === undefined ? built : ablateProgram(built, ablated);
   // no Math.max(...choices): a schedule may have millions of steps, more than a call's arguments
   const highest = parsed.choices.reduce((m, c) => (c > m ? c : m), -1);
   if (highest >= program.threads.length) {

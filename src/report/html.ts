@@ -7,7 +7,7 @@
  * artifact too.
  */
 import type { Report, ReportStep } from './trace.js';
-import { minimizationLine, replayCommand, verdictLine } from './text.js';
+import { ablatedLine, minimizationLine, replayCommand, verdictLine } from './text.js';
 import { changeText, readText } from './lanes.js';
 import { describeGhostNote, ghostMeaningTable } from './ghosts.js';
 
@@ -94,6 +94,7 @@ export function renderHtml(r: Report): string {
     ['env', Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(', ')],
     ['search', `strategy ${r.strategy}, ${r.executions} executions, ${r.steps} steps${r.bounds.length > 0 ? `; bounds: ${r.bounds.join('; ')}` : ''}`],
   ];
+  if (r.ablated !== undefined) meta.push(['ablated', ablatedLine(r.ablated).replace(/^ablated: /, '')]);
   if (r.minimization) meta.push(['minimization', minimizationLine(r).replace(/^minimized: /, '')]);
   if (r.invariantDescription) meta.push(['invariant', `${r.invariant}: ${r.invariantDescription}`]);
   if (r.schedule !== null) {

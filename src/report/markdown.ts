@@ -5,7 +5,8 @@
  */
 import type { Report } from './trace.js';
 import { activeCpus, conflictSummary, idleCpus, layoutLanes, renderLanes, wrap } from './lanes.js';
-import { kernelProfileLine, minimizationLine, verdictLine } from './text.js';
+import { ablatedLine, kernelProfileLine, minimizationLine, verdictLine } from './text.js';
+import { shellQuote } from '../sched/ablation.js';
 
 export const MD_WIDTH = 80;
 
@@ -24,6 +25,7 @@ export function renderMarkdown(r: Report): string {
   out.push('');
   para(`Linux ${r.kernel} model, racewalk ${r.racewalk}; variants: ${vs.length === 0 ? 'all faithful' : vs.map((v) => `\`${v}\``).join(', ')}; env: ${Object.entries(r.env).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`, '- ', 0);
   if (r.kernelProfile) para(kernelProfileLine(r.kernelProfile) + '.', '- ', 0);
+  if (r.ablated !== undefined) para(`**${ablatedLine(r.ablated)}**.`, '- ', 0);
   para(verdictLine(r) + '.', '- ', 0);
   if (r.minimization) para(`${minimizationLine(r)}.`, '- ', 0);
   if (r.invariantDescription) para(`**${r.invariant}**: ${r.invariantDescription}`, '- ', 0);
@@ -52,6 +54,7 @@ export function renderMarkdown(r: Report): string {
     out.push(`racewalk replay${r.scenarioFile !== undefined ? ` --scenario-file ${r.scenarioFile}` : ''} --scenario ${r.scenario} \\`);
     for (const [p, v] of Object.entries(r.variants)) out.push(`  --variant ${p}=${v} \\`);
     for (const [k, v] of Object.entries(r.env)) out.push(`  --env ${k}=${v} \\`);
+    if (r.ablated !== undefined) out.push(`  --ablate ${shellQuote(r.ablated)} \\`);
     out.push(`  --schedule ${r.schedule}`);
     out.push('```');
   }

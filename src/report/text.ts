@@ -3,6 +3,7 @@
  * the objects the CPUs raced on and the command that replays it. Plain text; colour (ANSI) only
  * when asked for, i.e. on a TTY.
  */
+import { shellQuote } from '../sched/ablation.js';
 import type { Report } from './trace.js';
 import { activeCpus, conflictSummary, idleCpus, layoutLanes, renderLanes, wrap, type Seg } from './lanes.js';
 
@@ -25,6 +26,7 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
   out.push(`  variants: ${vs.length === 0 ? 'all faithful' : vs.map(([p, v]) => `${p}=${v}`).join(', ')}`);
   out.push(`  env: ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (r.kernelProfile) for (const l of wrap(kernelProfileLine(r.kernelProfile), width - 2, 2)) out.push(`  ${l}`);
+  if (r.ablated !== undefined) for (const l of wrap(ablatedLine(r.ablated), width - 2, 2)) out.push(c.magenta(`  ${l}`));
   out.push('');
   out.push(verdictLine(r, c));
   if (r.minimization) out.push(`  ${minimizationLine(r)}`);
@@ -72,7 +74,12 @@ export function renderText(r: Report, opts: TextOptions = {}): string {
 }
 
 export function replayCommand(r: Report): string {
-  return `racewalk replay${r.scenarioFile !== undefined ? ` --scenario-file ${r.scenarioFile}` : ''} --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)} --schedule ${r.schedule}`;
+  return `racewalk replay${r.scenarioFile !== undefined ? ` --scenario-file ${r.scenarioFile}` : ''} --scenario ${r.scenario}${Object.entries(r.variants).map(([p, v]) => ` --variant ${p}=${v}`).join('')}${envFlags(r)}${r.ablated !== undefined ? ` --ablate ${shellQuote(r.ablated)}` : ''} --schedule ${r.schedule}`;
+}
+
+/** The header line of a run with a synchronization point removed: not the kernel's code as written. */
+export function ablatedLine(key: string): string {
+  return `ablated: ${key} -- removed on every CPU for this run (racewalk ablate); this is not the code as written`;
 }
 
 export function minimizationLine(r: Pick<Report, 'minimization'>): string {

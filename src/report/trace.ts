@@ -114,6 +114,11 @@ export interface Report {
    * run reached that have no transcription of it (they ran their v6.6 model).
    */
   readonly kernelProfile?: { readonly release: string; readonly fallback: readonly string[] } | null;
+  /**
+   * `racewalk ablate` / `explore --ablate`: the synchronization point removed on every CPU for
+   * this run (`kind@fn: stmt`, src/sched/ablation.ts); absent for the code as written.
+   */
+  readonly ablated?: string;
 }
 
 export function describeOp(op: SharedOp, layout: Layout): string {
@@ -279,6 +284,7 @@ export function buildReport(
     racewalk: RACEWALK_VERSION,
     scenario: program.scenario.name,
     ...(program.scenario.file !== undefined ? { scenarioFile: displayPath(program.scenario.file) } : {}),
+    ...(program.ablated !== undefined ? { ablated: program.ablated } : {}),
     description: program.scenario.description,
     kernel: program.scenario.kernel,
     variants: program.variants,

@@ -112,6 +112,10 @@ export interface BuiltProgram extends Program<KernelState> {
    * executions run so far in this process (src/kernel/replaceable.ts): what the scenario reaches.
    */
   readonly reached: ReadonlySet<string>;
+  /** the synchronization point removed (run.ts ablateProgram), as `kind@fn: stmt` */
+  readonly ablated?: string;
+  /** how often the removed point was met so far (an ablation that removed nothing is refused) */
+  readonly ablation?: { readonly matched: number };
 }
 
 export function resolveEnv(scenario: Scenario, env: Partial<Env> | undefined): Env {

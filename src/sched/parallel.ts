@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import type { Progress } from '../core/explore.js';
-import { checkAsync, DEFAULT_MAX_EXECUTIONS, replayRecorded, resolveScenario, type CheckOptions, type CheckResult } from '../run.js';
+import { ablateProgram, checkAsync, DEFAULT_MAX_EXECUTIONS, replayRecorded, resolveScenario, unmatchedAblation, type CheckOptions, type CheckResult } from '../run.js';
 import { findScenario } from '../scenarios/index.js';
 import { buildProgram } from '../scenarios/scenario.js';
 import { buildReport } from '../report/trace.js';
@@ -37,7 +37,8 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
     throw new UsageError('--jobs with variants of your own needs the patch file they come from (CheckOptions.sources.variantFile): worker threads load it again');
   }
   // bad names and values are reported here, once, before any worker starts
-  const program = buildProgram(scenario, { variants: opts.variants, env: opts.env, maxSteps: opts.maxSteps, extraVariants: opts.extraVariants, contractRanges: opts.contractRanges });
+  const built = buildProgram(scenario, { variants: opts.variants, env: opts.env, maxSteps: opts.maxSteps, extraVariants: opts.extraVariants, contractRanges: opts.contractRanges });
+  const program = opts.ablate === undefined ? built : ablateProgram(built, opts.ablate);
   const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
   const base: ShardRun = opts.shard ?? { index: 1, count: 1, prefixesPerShard: 8 * jobs };
   const perWorker = Math.ceil((opts.maxExecutions ?? DEFAULT_MAX_EXECUTIONS) / jobs);
@@ -52,6 +53,7 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
     maxExecutions: perWorker,
     maxSteps: opts.maxSteps,
     determinismEvery: opts.determinismEvery,
+    ...(opts.ablate !== undefined ? { ablate: opts.ablate } : {}),
     ...(opts.sources !== undefined ? { sources: opts.sources } : {}),
     ...(opts.contractRanges !== undefined ? { contractRanges: opts.contractRanges } : {}),
   };
@@ -63,6 +65,7 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
     if (opts.shouldStop?.() === true) Atomics.store(flag, 0, 1);
   }, 50);
   let summaries: ShardSummary[];
+  let ablationMatched = 0;
   try {
     summaries = await Promise.all(
       Array.from({ length: jobs }, (_, w) => {
@@ -70,7 +73,7 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
         return new Promise<ShardSummary>((resolve, reject) => {
           const worker = new Worker(WORKER, { workerData: { opts: plain, shard, stop }, execArgv: [] });
           let result: ShardSummary | null = null;
-          worker.on('message', (m: { type: string; progress?: Progress; summary?: ShardSummary }) => {
+          worker.on('message', (m: { type: string; progress?: Progress; summary?: ShardSummary; ablationMatched?: number }) => {
             if (m.type === 'progress') {
               progress[w] = m.progress!;
               if (opts.onProgress !== undefined) {
@@ -84,6 +87,7 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
               }
             } else if (m.type === 'done') {
               result = m.summary!;
+              ablationMatched += m.ablationMatched ?? 0;
             }
           });
           worker.on('error', (e) => {
@@ -101,6 +105,7 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
     clearInterval(poll);
   }
   const merged = mergeSummaries(summaries, jobs);
+  unmatchedAblation(program, merged.executions, ablationMatched);
   // the workers' "interrupted" is this thread stopping them after a violation, not Ctrl-C
   const explored = toExploreResult(program, merged.failingChoices !== null ? { ...merged, interrupted: false } : merged);
   if (merged.failingChoices !== null && explored.failing?.violation === null && explored.failing?.modelError === null) {

@@ -38,7 +38,7 @@ const r = check({
   shouldStop: () => Atomics.load(flag, 0) === 1,
   onProgress: (p) => parentPort!.postMessage({ type: 'progress', progress: p }),
 });
-parentPort!.postMessage({ type: 'done', summary: summarize(r.explored) });
+parentPort!.postMessage({ type: 'done', summary: summarize(r.explored), ablationMatched: r.program.ablation?.matched ?? 0 });
 
 /**
  * The scenario and variants of a user's file, loaded again here (the main thread loaded the same

@@ -107,6 +107,7 @@ const color: Probe = { args: { color: true }, effect: (o) => expect(o.out).toCon
 const noColor: Probe = { args: { 'no-color': true }, env: { FORCE_COLOR: '1' }, effect: (o) => expect(o.out).not.toContain(ESC) };
 const readReport = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
+const PTE_RECHECK = 'recheck@gup_pte_range: unlikely(pte_val(pte) != pte_val(ptep_get(ptep))))';
 let schedule = '';
 let report = '';
 let shards: string[] = [];
@@ -176,6 +177,7 @@ const MODES: Mode[] = [
       color,
       'no-color': noColor,
       'cross-check': { args: { 'cross-check': true, scenario: 'pagewalk-vs-file-zap' }, effect: (o) => expect(o.out).toMatch(/cross-check: \d+ cases .*, 0 disagreements/) },
+      ablate: { args: { ablate: PTE_RECHECK, 'max-executions': '5000', json: true }, effect: (o) => expect(o.json()).toMatchObject({ verdict: 'violation', report: expect.stringMatching(/--ablate-recheck_gup_pte_range_\w*-[0-9a-f]{8}\.json$/) }) },
       help: help('explore'),
     },
   },
@@ -208,6 +210,7 @@ const MODES: Mode[] = [
       color,
       'no-color': noColor,
       'cross-check': { refused: { 'cross-check': true } },
+      ablate: { refused: { ablate: PTE_RECHECK } },
       help: help('explore'),
     },
   },
@@ -226,6 +229,14 @@ const MODES: Mode[] = [
       'max-steps': { args: { 'max-steps': '5' }, effect: (o) => expect(o.out).toMatch(/VIOLATION of max-steps/) },
       format: { args: { format: 'md' }, effect: (o) => expect(o.out).toMatch(/^### racewalk: /) },
       json: { args: { json: true }, effect: (o) => expect(o.json().format).toBe('racewalk-report') },
+      // a point the no-pte-recheck code never runs: the header names it, stderr says it was never met
+      ablate: {
+        args: { ablate: 'lock@nowhere: spin_lock(x)' },
+        effect: (o) => {
+          expect(o.out).toContain('ablated: lock@nowhere: spin_lock(x)');
+          expect(o.err).toContain('never ran the ablated point');
+        },
+      },
       color,
       'no-color': noColor,
       help: help('replay'),
@@ -241,6 +252,7 @@ const MODES: Mode[] = [
       scenario: { refused: { scenario: 'gup-fast-vs-zap' } },
       variant: { refused: { variant: 'gup_pte_range=faithful' } },
       env: { refused: { env: 'tlb=ipi' } },
+      ablate: { refused: { ablate: PTE_RECHECK } },
       'variant-file': { args: { 'variant-file': '/nonexistent/p.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/p.ts: no such file/) },
       'scenario-file': { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) },
       'max-steps': { args: { 'max-steps': '5' }, effect: (o) => expect(o.out).toMatch(/VIOLATION of max-steps/) },
@@ -284,6 +296,28 @@ const MODES: Mode[] = [
       out: { args: { json: true }, effect: (o) => expect(readdirSync(join(o.json().reports[0], '..')).filter((f) => !f.startsWith('.')).sort().map((f) => f.replace(/.*\./, ''))).toEqual(['json', 'txt']) },
       json: { args: { json: true }, effect: (o) => expect(o.json().introduced).toBe(true) },
       help: help('check-patch'),
+    },
+  },
+  {
+    command: 'ablate',
+    name: 'ablate',
+    base: () => ({ out: tmp(), 'max-executions': '60' }),
+    probes: {
+      scenario: { args: { scenario: 'gup-fast-vs-munmap-free-pgtables', json: true }, effect: (o) => expect(o.json().scenario).toBe('gup-fast-vs-munmap-free-pgtables') },
+      'scenario-file': { args: { 'scenario-file': '/nonexistent/s.ts' }, effect: (o) => expect(o.err).toMatch(/\/nonexistent\/s.ts: no such file/) },
+      path: { args: { path: 'try_get_folio', json: true }, effect: (o) => expect(o.json().points.map((p: { fn: string }) => p.fn)).toEqual(['try_get_folio']) },
+      variant: { args: { variant: 'gup_pte_range=no-pte-recheck', 'max-executions': '5000' }, effect: (o) => expect(o.out).toContain('already fails: nothing to ablate') },
+      env: { args: { env: 'tlb=ipi', json: true }, effect: (o) => expect(o.json().env.tlb).toBe('ipi') },
+      kernel: { args: { kernel: 'v4.5', json: true }, effect: (o) => expect(o.json().variants).toEqual({ gup_pte_range: 'v4.5-compound-head' }) },
+      strategy: { args: { strategy: 'random', json: true }, effect: (o) => expect(o.json().baseline.strategy).toBe('random') },
+      seed: { args: { strategy: 'random', seed: '7', json: true }, effect: (o) => expect(o.json().baseline.seed).toBe(7) },
+      preemptions: { args: { preemptions: '0', json: true }, effect: (o) => expect(o.json().baseline.bounds.join(' ')).toMatch(/preemption/) },
+      'max-executions': { args: { 'max-executions': '3', json: true }, effect: (o) => expect(o.json().baseline.executions).toBe(3) },
+      'max-steps': { args: { 'max-steps': '5', json: true }, effect: (o) => expect(o.json().baseline.invariant).toBe('max-steps') },
+      out: { args: { out: join(tmpdir(), `racewalk-opt-ablate-${process.pid}`), json: true }, effect: () => expect(readdirSync(join(tmpdir(), `racewalk-opt-ablate-${process.pid}`)).filter((f) => f.includes('.ablate.')).sort()).toEqual(['gup-fast-vs-zap.ablate.json', 'gup-fast-vs-zap.ablate.md']) },
+      json: { args: { json: true }, effect: (o) => expect(o.json()).toMatchObject({ format: 'racewalk-ablation', version: 1 }) },
+      quiet: { args: { quiet: true }, effect: (o) => expect(o.out).toMatch(/^gup-fast-vs-zap: \d+ of \d+ points load-bearing/) },
+      help: help('ablate'),
     },
   },
   {

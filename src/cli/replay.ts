@@ -134,6 +134,7 @@ function replay(values: ReplayValues, positionals: readonly string[], io: Requir
   const again = report.schedule === null ? undefined : asTyped(replayCommand(report), io.command).replace(' replay --scenario', values['variant-file'] === undefined ? ' replay --scenario' : ` replay --variant-file ${values['variant-file']} --scenario`);
   const text = reporter.name === 'text' ? renderText(report, { color: useColor(io.isTTY, values, io.env), width: io.isTTY ? io.columns : undefined, replay: again }) : reporter.render(report);
   io.out(text);
+  if (program.ablation !== undefined && program.ablation.matched === 0) io.err(`  note: this schedule never ran the ablated point ${sanitizeLine(ablated!)}: it ran as the code is written\n`);
   if (recorded !== null && recorded.invariant !== null && report.invariant !== recorded.invariant) {
     io.err(`  note: the report recorded a violation of ${sanitizeLine(recorded.invariant)}; the replay ${report.invariant === null ? 'found none' : `violates ${report.invariant}`}\n`);
   }

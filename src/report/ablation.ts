@@ -131,7 +131,7 @@ export function ablationJson(r: AblationResult, reportOf: (row: AblationRow) => 
     path: r.path,
     complete: !r.interrupted,
     pointsToAblate: r.points,
-    baseline: { verdict: b.verdict, invariant: b.invariant, executions: b.executions, exhaustive: b.exhaustive, bounds: b.bounds, strategy: b.strategy, schedule: b.schedule },
+    baseline: { verdict: b.verdict, invariant: b.invariant, executions: b.executions, exhaustive: b.exhaustive, bounds: b.bounds, strategy: b.strategy, seed: b.seed, schedule: b.schedule },
     points: r.rows.map((row) => ({
       key: row.key,
       kind: row.point.kind,

@@ -106,7 +106,7 @@ describe('sync ablation', () => {
     expect(cc.disagreements, cc.disagreements.join('\n')).toEqual([]);
   });
 
-  test('the read half of a non-atomic read-modify-write is not a recheck point', () => {
+  test('the read half of a non-atomic read-modify-write, and a read after the CPU\'s own write, are not recheck points', () => {
     const p: Program = {
       threads: [{
         name: 'setter',
@@ -114,6 +114,8 @@ describe('sync ablation', () => {
           yield { kind: 'load', loc: 5, order: 'plain', label: lbl('f', 'if (PageFoo(page))') };
           const v = yield { kind: 'load', loc: 5, order: 'plain', label: lbl('__SetPageBar', 'page->flags') };
           yield { kind: 'store', loc: 5, value: v | 2, order: 'plain', label: lbl('__SetPageBar', 'page->flags |= PG_bar') };
+          // after its own write the CPU reads what it wrote: not a re-check of another CPU's change
+          yield { kind: 'load', loc: 5, order: 'plain', label: lbl('g', 'if (PageBar(page))') };
         },
       }],
       newMachine: machine(1),

@@ -18,8 +18,9 @@
  *   unlock (by nesting) are dropped: the CPU takes IPIs at once / counts as quiescent.
  * - ipi-wait / gp-wait / await: the wait returns at once (an await hands back the value it finds,
  *   as a loop that stopped re-reading would).
- * - recheck: a load of a location the same CPU already read at another statement returns the value
- *   that earlier read returned: the re-check passes whatever the other CPUs did in between.
+ * - recheck: a load of a location the same CPU already read at another statement (and has not
+ *   written since) returns the value that earlier read returned: the re-check passes whatever the
+ *   other CPUs did in between. The read half of a non-atomic read-modify-write is not listed.
  * - fence: a barrier. Under sequential consistency (the only memory model of the mm explorer
  *   today) a barrier cannot change a verdict, so it is listed and not explored (`underSc: false`);
  *   the same holds for acquire/release/fully-ordered annotations, which are counted.
@@ -99,9 +100,18 @@ export interface Survey {
   readonly ordered: Map<string, Ordering>;
 }
 
-/** Per thread and execution: a re-read is a load of a location the thread read at another statement. */
+/**
+ * Per thread and execution: a re-read is a load of a location the thread read at another
+ * statement, with no write of its own to the location in between. After its own write the thread
+ * reads what it wrote (program order): handing it an older value would be an artefact of the
+ * ablation, not a re-check that passed.
+ */
 class ReadHistory {
   private readonly last = new Map<number, { label: Label; value: number }>();
+  /** the thread wrote `op`'s location (store, RMW, lock, unlock): forget what it read there */
+  after(op: SharedOp): void {
+    if (op.kind === 'store' || op.kind === 'rmw' || op.kind === 'lock' || op.kind === 'unlock') this.last.delete(op.loc);
+  }
   /** the earlier read of `loc` at another statement, if any */
   earlier(loc: number, label: Label): { label: Label; value: number } | undefined {
     const e = this.last.get(loc);
@@ -168,6 +178,7 @@ function* surveyed(inner: Path<unknown>, tid: number, into: Survey): Path<unknow
     }
     v = yield op;
     if (op.kind === 'load') history.read(op.loc, op.label, v);
+    else if (op.kind !== 'check' && op.kind !== 'ghost') history.after(op);
   }
 }
 
@@ -258,6 +269,7 @@ function* ablated(inner: Path<unknown>, p: SyncPoint, counter: AblationCounter):
     }
     v = yield op;
     if (op.kind === 'load') history.read(op.loc, op.label, v);
+    else history.after(op);
   }
 }
 

@@ -40,11 +40,11 @@ import {
   PG_swapbacked, PG_uptodate,
 } from '../world.js';
 import { kernelSource, variantsOf } from '../replaceable.js';
+import { EAGAIN, EBUSY } from '../errno.js';
+export { EAGAIN, EBUSY } from '../errno.js';
 
 const replaceable = kernelSource('mm/memory.c');
 
-export const EAGAIN = -11;
-export const EBUSY = -16;
 
 /** what fork's copy of one PMD range needs to carry across copy_pte_range()'s retries */
 export interface ForkCopy {

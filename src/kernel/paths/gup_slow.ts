@@ -33,14 +33,13 @@ import { FOLL_GET, put_user_page } from './gup.js';
 import { filemap_fault, is_huge_zero_pmd, pmd_lock, pte_alloc, split_huge_pmd } from './huge_memory_walkers.js';
 import { pmd_trans_unstable } from './pagewalk.variants.js';
 import { kernelSource, variantsOf } from '../replaceable.js';
+import { EBUSY, EFAULT, ENOMEM } from '../errno.js';
+export { EBUSY, EFAULT, ENOMEM } from '../errno.js';
 
 const replaceable = kernelSource('mm/gup.c');
 
 export const FOLL_SPLIT_PMD = 0x20000;
 export const NULL_PAGE = -1;
-export const ENOMEM = -12;
-export const EFAULT = -14;
-export const EBUSY = -16;
 const ERRNAMES: Record<number, string> = { [ENOMEM]: '-ENOMEM', [EFAULT]: '-EFAULT', [EBUSY]: '-EBUSY' };
 export const IS_ERR = (page: number): boolean => page < NULL_PAGE;
 

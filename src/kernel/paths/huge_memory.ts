@@ -40,11 +40,11 @@ import {
   type TlbBatch,
 } from './rmap.js';
 import { kernelSource } from '../replaceable.js';
+import { EAGAIN, EBUSY } from '../errno.js';
+export { EAGAIN, EBUSY } from '../errno.js';
 
 const replaceable = kernelSource('mm/huge_memory.c');
 
-export const EAGAIN = -11;
-export const EBUSY = -16;
 
 /** The one VMA of a scenario: anonymous (vma_is_anonymous()) or a file/shmem mapping. */
 export interface Vma {

@@ -25,12 +25,12 @@ import { PG_anon_exclusive, PG_dirty, PG_locked, PG_lru, PG_referenced, PG_swapb
 import { remove_migration_ptes, try_to_migrate, try_to_unmap_flush, TTU_BATCH_FLUSH, type TlbBatch } from './rmap.js';
 import { EAGAIN } from './huge_memory.js';
 import { kernelSource } from '../replaceable.js';
+import { ENOMEM } from '../errno.js';
 
 const replaceable = kernelSource('mm/migrate.c');
 
 export const MIGRATEPAGE_SUCCESS = 0;
 export const MIGRATEPAGE_UNMAP = 1;
-const ENOMEM = -12;
 
 /** folio_isolate_lru(), v6.6: the isolation reference the whole migration runs under */
 export const folio_isolate_lru = replaceable(function* folio_isolate_lru(k: K, folio: number): Path<boolean> {

@@ -24,10 +24,11 @@ import { at, spin_lock, spin_unlock } from '../primitives.js';
 import { flush_tlb_range, pmdp_get_lockless, pte_offset, pte_offset_map, pte_offset_map_lock, pte_unmap, pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pte_at, fmtAddr, type K } from '../mm.js';
 import { pte_none, pte_present } from '../pgtable.js';
 import { kernelSource } from '../replaceable.js';
+import { EAGAIN } from '../errno.js';
+export { EAGAIN } from '../errno.js';
 
 const replaceable = kernelSource('mm/mremap.c');
 
-export const EAGAIN = -11;
 
 /**
  * move_ptes(), v6.6: both PTLs held, each present PTE cleared at the old address and set at the

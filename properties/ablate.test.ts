@@ -98,7 +98,7 @@ describe('ablated kernel programs against brute force', () => {
     expect(keys.length).toBeGreaterThanOrEqual(8);
     for (const key of keys) {
       const p = ablateProgram(buildProgram(findScenario('gup-fast-vs-zap')!), key);
-      const r = crossCheckProgram(p as Program<unknown>, `gup-fast-vs-zap --ablate '${key}'`, 'gup-fast-vs-zap', { samples: 100, shards: [2] });
+      const r = crossCheckProgram(p as Program<unknown>, `gup-fast-vs-zap --ablate '${key}'`, 'gup-fast-vs-zap', { dfsCap: 1500, boundedCap: 1500, samples: 100, shards: [2] });
       expect(r.disagreements, r.disagreements.join('\n')).toEqual([]);
       expect(r.tooBig, `${key}: too big for the cross-check's DPOR budget`).toBe(false);
     }

@@ -49,7 +49,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { what: '--json with --format', argv: ['explore', '--json', '--format', 'md'], expect: /--format cannot be combined with --json/ },
   { what: '--quiet with --json', argv: ['explore', '--quiet', '--json'], expect: /--quiet cannot be combined with --json/ },
   { what: '--shard with --variant-file', argv: ['explore', '--variant-file', '$D/unknown-path.ts', '--shard', '1/2'], expect: /--shard cannot be combined with --variant-file: a patch file runs in every scenario it reaches/ },
-  { what: 'a report file and --variant', argv: ['replay', '$D/truncated.json', '--variant', 'gup_pte_range=faithful'], expect: /give either a report file or --scenario\/--schedule\/--variant\/--env, not both \(got --variant\): a report names its own variants/ },
+  { what: 'a report file and --variant', argv: ['replay', '$D/truncated.json', '--variant', 'gup_pte_range=faithful'], expect: /give either a report file or --scenario\/--schedule\/--variant\/--env\/--ablate, not both \(got --variant\): a report names its own variants/ },
   { what: "--variant naming Object.prototype's key", argv: ['explore', '--variant', 'toString=x'], expect: /unknown path 'toString' in --variant toString=x/ },
   { what: "--env naming Object.prototype's key", argv: ['explore', '--env', 'constructor=x'], expect: /unknown environment choice 'constructor'/ },
   { what: "--format naming Object.prototype's key", argv: ['explore', '--format', 'constructor'], expect: /--format 'constructor' is not a format/ },
@@ -91,7 +91,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { what: 'report naming a variant that does not exist', argv: ['replay', '$D/bad-variant.json'], expect: /path 'gup_pte_range' has no variant 'nope'/ },
   { what: 'report the model no longer reproduces', argv: ['replay', '$D/stale.json'], expect: /replay diverged from the report at step \d+: the report has cpu\d .*The model changed since the report was written/ },
   { what: 'report without a counterexample', argv: ['replay', '$D/clean.json'], expect: /has no counterexample to replay \(verdict: (clean|no-violation-found)\)/ },
-  { what: 'report and --schedule together', argv: ['replay', '$D/truncated.json', '--schedule', 'rw1:gup-fast-vs-zap:0x1'], expect: /give either a report file or --scenario\/--schedule\/--variant\/--env, not both \(got --schedule\)/ },
+  { what: 'report and --schedule together', argv: ['replay', '$D/truncated.json', '--schedule', 'rw1:gup-fast-vs-zap:0x1'], expect: /give either a report file or --scenario\/--schedule\/--variant\/--env\/--ablate, not both \(got --schedule\)/ },
   { what: 'schedule string that is not one', argv: ['replay', '--schedule', 'garbage'], expect: /'garbage' is not a schedule string: expected rw1:<scenario>:<cpu>x<count>,\.\.\./ },
   { what: 'schedule in an older format', argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw0:gup-fast-vs-zap:0x3'], expect: /schedule format 'rw0' is not supported: this racewalk reads rw1 schedules/ },
   { what: "schedule for another scenario", argv: ['replay', '--scenario', 'gup-fast-vs-zap', '--schedule', 'rw1:gup-fast-vs-migration:0x3'], expect: /the schedule was recorded for scenario 'gup-fast-vs-migration', not 'gup-fast-vs-zap'/ },
@@ -115,6 +115,10 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { what: 'variant whose code throws during exploration', argv: ['explore', '--variant-file', '$D/throws-in-path.ts', '--scenario', 'gup-fast-vs-zap', '--out', '$D/out'], expect: /throws-in-path.ts:\d+:\d+: your code threw in scenario 'gup-fast-vs-zap' .*forgot to handle pte_none/, child: true },
   { what: 'variant that depends on Math.random', argv: ['explore', '--variant-file', '$D/random.ts', '--scenario', 'gup-fast-vs-zap', '--out', '$D/out'], expect: /random.ts: your code ran differently on the same schedule in scenario 'gup-fast-vs-zap' .*first difference at step \d+: the first run had cpu0 gup_pte_range: trace_gup_fast\(pmd, cookie=0\.\d+\)/, child: true },
   { what: 'variant that loops forever', argv: ['explore', '--variant-file', '$D/loops.ts', '--scenario', 'gup-fast-vs-zap', '--out', '$D/out'], expect: /loops.ts:\d+: your gup_pte_range does not terminate in scenario 'gup-fast-vs-zap'.*ran past 2000 steps/, child: true },
+  { what: 'ablate: unknown --path', argv: ['ablate', '--scenario', 'gup-fast-vs-zap', '--path', 'gup_pte_rang', '--max-executions', '50', '--out', '$D/out'], expect: /--path 'gup_pte_rang': no synchronization point of scenario 'gup-fast-vs-zap' is in a function of that name. Did you mean 'gup_pte_range'\? Functions with points: / },
+  { what: '--ablate not naming a point', argv: ['explore', '--ablate', 'smp_mb()', ...V], expect: /--ablate 'smp_mb\(\)' is not a synchronization point: expected KIND@FUNCTION: STATEMENT with KIND one of lock, irq, rcu/ },
+  { what: '--ablate of a point the scenario never runs', argv: ['explore', '--ablate', 'lock@gup_pte_range: spin_lock(ptl)', ...V, '--out', '$D/out'], expect: /--ablate 'lock@gup_pte_range: spin_lock\(ptl\)': no CPU of scenario 'gup-fast-vs-zap' ran that point in 50 executions, so removing it removed nothing/ },
+  { what: '--ablate with --variant-file', argv: ['explore', '--variant-file', 'examples/patches/gup-compound-head.ts', '--ablate', 'rcu@__pte_offset_map: rcu_read_lock()'], expect: /--ablate cannot be combined with --variant-file: a patch file runs in every scenario it reaches/ },
 ];
 
 /** Writes every file the bad inputs refer to into a fresh folder; `good` is a real report's JSON text. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { main } from '../src/cli/main.js';
 import { SCHEMAS, schemaError, type SchemaName } from '../src/report/schema.js';
+import { SYNC_KIND_NAMES } from '../src/sched/ablation.js';
 
 async function cli(argv: string[]) {
   let out = '';
@@ -77,6 +78,17 @@ describe('published JSON Schemas', () => {
     const cp = await cli(['check-patch', 'examples/patches/gup-compound-head.ts', '--scenario', 'gup-fast-vs-zap', '--out', o, '--json']);
     expect(cp.code, cp.err).toBe(0);
     conforms('check-patch', JSON.parse(cp.out));
+  });
+
+  test('ablate --json and its table file, whose kinds are the declared ones', async () => {
+    const o = out();
+    const a = await cli(['ablate', '--scenario', 'gup-fast-vs-zap', '--path', 'gup_pte_range', '--out', o, '--json']);
+    expect(a.code, a.err).toBe(0);
+    const table = JSON.parse(a.out);
+    conforms('ablation', table);
+    conforms('ablation', JSON.parse(readFileSync(join(o, 'gup-fast-vs-zap.ablate.json'), 'utf8')));
+    conforms('report', JSON.parse(readFileSync(table.points.find((p: { report: string | null }) => p.report !== null).report, 'utf8')));
+    expect(schemas.ablation.properties.points.items.properties.kind.enum).toEqual(SYNC_KIND_NAMES);
   });
 
   test('merge --json of the shards of one run', async () => {

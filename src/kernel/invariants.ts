@@ -413,7 +413,8 @@ export const pinnedPageNotCowShared: KernelInvariant = {
     const provisional = new Map<number, number[]>(); // thread-local: tid -> pages pinned during its walk
     const returned = new GhostMap<number, number>(m, 'pinned-page-not-cow-shared:returned'); // pfn -> tid holding a returned pin
     const exclusive = (p: number): boolean => (m.mem[L.flags(p)]! & PG_anon_exclusive) !== 0;
-    const isAnon = (p: number): boolean => (m.mem[L.mapping(p)]! & PAGE_MAPPING_ANON) !== 0;
+    // PageAnon(): the folio's mapping (a tail's own is TAIL_MAPPING)
+    const isAnon = (p: number): boolean => (m.mem[L.mapping(decodeCompoundHead(p, m.mem[L.compound_head(p)]!))]! & PAGE_MAPPING_ANON) !== 0;
     // only FOLL_PIN calls pin: a FOLL_GET reference does not keep a page exclusive (migration
     // and split share it legitimately), so only holds inside a pinning call count
     const pinning = new Set<number>();

@@ -13,7 +13,7 @@
  *   one reader and one writer, so reader-reader sharing never shows.
  */
 import type { WorldBuilder } from './world.js';
-import { F_INDEX, FILE_MAPPING, PG_dirty, PG_head, PG_lru, PG_table, PG_uptodate, encodeCompoundHead } from './world.js';
+import { F_INDEX, FILE_MAPPING, compoundMapping, PG_dirty, PG_head, PG_lru, PG_table, PG_uptodate, encodeCompoundHead } from './world.js';
 import { pfn_pmd_huge, pfn_pte, pmd_populate_val } from './pgtable.js';
 
 export const VM_PFNMAP = 1 << 0;
@@ -56,7 +56,7 @@ export function fileThpPmdMapped(b: WorldBuilder, pfn: number, order: number, pm
       m.write(L.refcount(p), i === 0 ? 1 : 0);
       m.write(L.mapcount(p), -1);
       m.write(L.compound_head(p), i === 0 ? 0 : encodeCompoundHead(pfn));
-      m.write(L.mapping(p), FILE_MAPPING);
+      m.write(L.mapping(p), compoundMapping(i, order, FILE_MAPPING));
     }
     m.write(L.folio_order(pfn), order);
     m.write(L.entire_mapcount(pfn), 0);
@@ -99,7 +99,7 @@ export function fileThpInPageCache(b: WorldBuilder, pfn: number, order: number):
       m.write(L.refcount(p), 0);
       m.write(L.mapcount(p), -1);
       m.write(L.compound_head(p), i === 0 ? 0 : encodeCompoundHead(pfn));
-      m.write(L.mapping(p), FILE_MAPPING);
+      m.write(L.mapping(p), compoundMapping(i, order, FILE_MAPPING));
     }
     m.write(L.folio_order(pfn), order);
     m.write(L.entire_mapcount(pfn), -1);
@@ -173,7 +173,7 @@ export function hugetlbSharedPmd(b: WorldBuilder, pudA: number, pudB: number, fo
       m.write(L.refcount(p), i === 0 ? 1 : 0); // one mapping: the shared PMD entry
       m.write(L.mapcount(p), -1);
       m.write(L.compound_head(p), i === 0 ? 0 : encodeCompoundHead(folio));
-      m.write(L.mapping(p), FILE_MAPPING);
+      m.write(L.mapping(p), compoundMapping(i, order, FILE_MAPPING));
     }
     m.write(L.folio_order(folio), order);
     m.write(L.entire_mapcount(folio), 0);

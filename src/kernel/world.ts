@@ -114,6 +114,16 @@ export function definePageFlag(kernelName: string, decl: { readonly meaning: str
 /** page->mapping values: PAGE_MAPPING_ANON is bit 0, as in the kernel */
 export const PAGE_MAPPING_ANON = 1;
 export const FILE_MAPPING = 2;
+/**
+ * TAIL_MAPPING (include/linux/poison.h, 0x400 + POISON_POINTER_DELTA): what prep_compound_tail()
+ * leaves in a tail page's mapping. Not an anon or file mapping: a tail's own ->mapping means
+ * nothing, so PageAnon(tail) goes through compound_head to the folio, as the kernel's does. (In
+ * v6.6 the first two tails' mapping slots overlay folio fields; the model keeps those fields apart
+ * and gives every tail TAIL_MAPPING.)
+ */
+export const TAIL_MAPPING = 0x400;
+/** page->mapping of page i of a compound page of `order` whose head's is `head` */
+export const compoundMapping = (i: number, order: number, head: number): number => (i > 0 && order > 0 ? TAIL_MAPPING : head);
 
 /** GUP_PIN_COUNTING_BIAS (include/linux/mm.h) */
 export const GUP_PIN_COUNTING_BIAS = 1024;
@@ -281,7 +291,7 @@ export class KernelLayout implements Layout {
     if (f === F_FLAGS) return describeFlags(v);
     if (f === F_COMPOUND_HEAD) return v % 2 === 1 ? `tail of page[${(v - 1) / 2}]` : '0';
     if (f === F_PTL) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
-    if (f === F_MAPPING) return v === 0 ? 'NULL' : v === PAGE_MAPPING_ANON ? 'anon' : `file${v}`;
+    if (f === F_MAPPING) return v === 0 ? 'NULL' : v === PAGE_MAPPING_ANON ? 'anon' : v === TAIL_MAPPING ? 'TAIL_MAPPING' : `file${v}`;
     return String(v);
   }
 }
@@ -370,7 +380,7 @@ function initPages(m: KernelMachine, pfn: number, order: number, use: PageUse): 
     m.write(L.refcount(p), i === 0 ? 1 : 0);
     m.write(L.mapcount(p), -1);
     m.write(L.compound_head(p), i === 0 ? 0 : encodeCompoundHead(pfn));
-    m.write(L.mapping(p), 0);
+    m.write(L.mapping(p), compoundMapping(i, order, 0)); // prep_compound_tail(): p->mapping = TAIL_MAPPING
     if (i === 0) {
       m.write(L.folio_order(p), order);
       m.write(L.entire_mapcount(p), -1);
@@ -471,7 +481,7 @@ export class WorldBuilder {
         m.write(L.refcount(p), i === 0 ? n : 0); // each PTE mapping holds a folio reference
         m.write(L.mapcount(p), 0);
         m.write(L.compound_head(p), i === 0 ? 0 : encodeCompoundHead(pfn));
-        m.write(L.mapping(p), PAGE_MAPPING_ANON);
+        m.write(L.mapping(p), compoundMapping(i, order, PAGE_MAPPING_ANON));
         m.write(L.entry(pt, firstPte + i), pfn_pte(p, write));
       }
       m.write(L.folio_order(pfn), order);
@@ -496,7 +506,7 @@ export class WorldBuilder {
         m.write(L.refcount(p), i === 0 ? 1 : 0);
         m.write(L.mapcount(p), -1);
         m.write(L.compound_head(p), i === 0 ? 0 : encodeCompoundHead(pfn));
-        m.write(L.mapping(p), PAGE_MAPPING_ANON);
+        m.write(L.mapping(p), compoundMapping(i, order, PAGE_MAPPING_ANON));
       }
       m.write(L.folio_order(pfn), order);
       m.write(L.entire_mapcount(pfn), 0);

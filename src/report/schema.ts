@@ -10,6 +10,7 @@
  * | check-patch            | `racewalk check-patch PATCH --json` |
  * | merge-summary          | `racewalk merge SHARD.json... --json` |
  * | list                   | `racewalk list --json` |
+ * | ablation               | `racewalk ablate --json`, `<scenario>.ablate.json` |
  *
  * Validation is ajv's (the answer a third-party consumer of the schema gets), not a hand-written
  * subset. ajv is loaded and the schemas compiled on first use only, so a command that validates
@@ -19,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv2020 as AjvClass, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 
-export const SCHEMAS = ['report', 'explore-summary', 'explore-patch-summary', 'check-patch', 'merge-summary', 'list'] as const;
+export const SCHEMAS = ['report', 'explore-summary', 'explore-patch-summary', 'check-patch', 'merge-summary', 'list', 'ablation'] as const;
 export type SchemaName = (typeof SCHEMAS)[number];
 
 type Schema = Record<string, unknown>;

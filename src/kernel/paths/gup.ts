@@ -28,6 +28,7 @@ import {
 } from '../pgtable.js';
 import { GUP_PIN_COUNTING_BIAS, MM_FLAGS, MM_WRITE_PROTECT_SEQ, MMF_HAS_PINNED, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_referenced } from '../world.js';
 import { kernelSource } from '../replaceable.js';
+import { PageAnon } from './rmap.js';
 
 const replaceable = kernelSource('mm/gup.c');
 
@@ -112,8 +113,9 @@ export const gup_put_folio = replaceable(function* gup_put_folio(k: K, folio: nu
 export const gup_must_unshare = replaceable(function* gup_must_unshare(k: K, flags: number, page: number): Path<boolean> {
   const fn = 'gup_must_unshare';
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
-  const mapping = yield* load(k.L.mapping(page), at(fn, 'if (!PageAnon(page))'), 'once');
-  if ((mapping & PAGE_MAPPING_ANON) === 0) return false; // file pages: only FOLL_LONGTERM, not modelled
+  // "Note: PageAnon(page) is stable until the page is actually getting freed." PageAnon() is
+  // folio_test_anon(page_folio(page)): a tail's own ->mapping is TAIL_MAPPING
+  if (!(yield* PageAnon(k, page, fn))) return false; // file pages: only FOLL_LONGTERM, not modelled
   // "Paired with a memory barrier in page_try_share_anon_rmap()."
   yield* smp_rmb(at(fn, 'smp_rmb()'));
   return !(yield* test_bit(PG_anon_exclusive, k.L.flags(page), at(fn, 'return !PageAnonExclusive(page)')));

@@ -23,7 +23,7 @@
  */
 import type { ExecResult, SchedView } from '../core/execution.js';
 import type { SharedOp } from '../core/op.js';
-import { dependent, stepFootprint, type Footprint } from './footprint.js';
+import { dependent, FootprintInterner, type Footprint } from './footprint.js';
 import type { Strategy } from './strategy.js';
 
 export interface DporOptions {
@@ -56,15 +56,20 @@ interface Node {
   readonly preemptionsBefore: number;
 }
 
-interface Event {
-  readonly tid: number;
-  /** the lock word of a spin_lock/spin_unlock step, else -1 (the op itself is not kept: memory) */
-  readonly lockLoc: number;
-  readonly fp: Footprint;
-  /** vector clock: clock[t] = number of CPU t's events that happen before (or are) this one */
-  readonly clock: number[];
-  /** 1-based index of this event among its CPU's events */
-  readonly local: number;
+/**
+ * Events are kept as parallel typed arrays (struct of arrays), reused across executions: the
+ * CPU, the lock word of a spin_lock/spin_unlock step (else -1), the 1-based index among its
+ * CPU's events, the footprint, and the vector clock (clock[t] = number of CPU t's events that
+ * happen before or are this one) in one flat array, n entries per event. A step allocates
+ * nothing here once the arrays have grown to the run's depth.
+ */
+interface IndexEntry {
+  /** the execution this entry belongs to (entries of earlier executions are stale) */
+  epoch: number;
+  /** the last event writing the resource, or -1 */
+  w: number;
+  /** the events reading it since */
+  readonly r: number[];
 }
 
 const bit = (t: number): number => 1 << t;
@@ -89,12 +94,24 @@ export class DporStrategy implements Strategy {
   readonly name = 'dpor';
   readonly wantsWrites = true;
   private nodes: Node[] = [];
-  private events: Event[] = [];
-  private lastOf: number[] = [];
+  /** events of this execution so far (the arrays below hold them) */
+  private count = 0;
+  private n = 0;
+  private cap = 0;
+  private evTid = new Int32Array(0);
+  private evLock = new Int32Array(0);
+  private evLocal = new Int32Array(0);
+  private evFp: Footprint[] = [];
+  private clocks = new Int32Array(0);
+  private readonly lastOf: number[] = [];
   private pendingSleep = 0;
   private pendingSleepFps: (Footprint | undefined)[] = [];
-  /** per resource: the last event writing it and the events reading it since */
-  private index = new Map<number, { w: number; r: number[] }>();
+  /** per resource: the last event writing it and the events reading it since (stale unless epoch matches) */
+  private readonly index = new Map<number, IndexEntry>();
+  private epoch = 0;
+  private readonly preds: number[] = [];
+  private vbuf = new Int32Array(64);
+  private readonly interner = new FootprintInterner();
   /** per lock word: the acquire events so far */
   private acquires = new Map<number, number[]>();
   private depth = 0;
@@ -130,9 +147,9 @@ export class DporStrategy implements Strategy {
   nextExecution(): boolean {
     if (this.finished) return false;
     this.depth = 0;
-    this.events = [];
-    this.lastOf = [];
-    this.index = new Map();
+    this.count = 0;
+    this.lastOf.length = 0;
+    this.epoch++;
     this.acquires = new Map();
     this.pendingSleep = 0;
     this.pendingSleepFps = [];
@@ -174,7 +191,8 @@ export class DporStrategy implements Strategy {
       return view.enabled.includes(view.current) ? view.current : view.enabled[0]!;
     }
     let enabled = 0;
-    for (const t of view.enabled) enabled |= bit(t);
+    const en = view.enabled;
+    for (let k = 0; k < en.length; k++) enabled |= bit(en[k]!);
     const parent = this.nodes[d - 1];
     const preemptionsBefore = parent === undefined ? 0 : this.preemptionsIf(parent, parent.chosen);
     const current = view.current;
@@ -189,8 +207,8 @@ export class DporStrategy implements Strategy {
         return -1;
       }
       t = current >= 0 && (avail & bit(current)) !== 0 ? current : lowest(avail);
-      const node = { enabled, fps: [], sleep: this.pendingSleep, backtrack: 0, done: 0, chosen: t, current, preemptionsBefore };
-      if (this.preemptionsIf(node, t) > this.maxPreemptions) {
+      const preempt = current >= 0 && (enabled & bit(current)) !== 0 && t !== current;
+      if (preemptionsBefore + (preempt ? 1 : 0) > this.maxPreemptions) {
         this.pruned = true;
         return -1;
       }
@@ -210,67 +228,79 @@ export class DporStrategy implements Strategy {
   }
 
   onStep(tid: number, op: SharedOp, view: SchedView): void {
-    const n = view.threadCount;
-    const i = this.events.length;
+    const i = this.count;
     if (i >= TRACKED_STEPS) return;
-    const fp = this.intern(stepFootprint(op, tid, n, view.lastWrites, view.lastReads));
-    const prevIdx = this.lastOf[tid];
-    const prev = prevIdx === undefined ? undefined : this.events[prevIdx];
-    const clock = prev === undefined ? new Array<number>(n).fill(0) : prev.clock.slice();
-    const local = (prev?.local ?? 0) + 1;
+    if (i === 0) this.n = view.threadCount;
+    const n = this.n;
+    if (i >= this.cap) this.grow(i + 1);
+    const fp = this.interner.step(op, tid, n, view.lastWrites, view.lastReads);
+    const prev = this.lastOf[tid] ?? -1;
+    const clocks = this.clocks;
+    const base = i * n;
+    if (prev < 0) for (let t = 0; t < n; t++) clocks[base + t] = 0;
+    else clocks.copyWithin(base, prev * n, prev * n + n);
+    const local = (prev < 0 ? 0 : this.evLocal[prev]!) + 1;
     // Candidates for a direct race, from a per-resource index: a read conflicts with the last
     // write, a write with the last write and the reads since. Earlier conflicting events
     // happen before those, so they can never be direct races.
-    const preds: number[] = [];
-    const addPred = (j: number) => {
-      if (j < 0 || this.events[j]!.tid === tid || preds.includes(j)) return;
-      preds.push(j);
-    };
-    for (const r of fp.reads) {
-      if (fp.writes.includes(r)) continue;
+    const preds = this.preds;
+    preds.length = 0;
+    const reads = fp.reads;
+    const writes = fp.writes;
+    for (let k = 0; k < reads.length; k++) {
+      const r = reads[k]!;
+      if (writes.includes(r)) continue;
       const st = this.index.get(r);
-      if (st !== undefined) addPred(st.w);
+      if (st !== undefined && st.epoch === this.epoch) this.addPred(st.w, tid);
     }
-    for (const w of fp.writes) {
-      const st = this.index.get(w);
-      if (st === undefined) continue;
-      addPred(st.w);
-      for (const rd of st.r) addPred(rd);
+    for (let k = 0; k < writes.length; k++) {
+      const st = this.index.get(writes[k]!);
+      if (st === undefined || st.epoch !== this.epoch) continue;
+      this.addPred(st.w, tid);
+      for (let x = 0; x < st.r.length; x++) this.addPred(st.r[x]!, tid);
     }
-    for (const j of preds) {
-      const c = this.events[j]!.clock;
-      for (let t = 0; t < n; t++) if (c[t]! > clock[t]!) clock[t] = c[t]!;
+    for (let k = 0; k < preds.length; k++) {
+      const c = preds[k]! * n;
+      for (let t = 0; t < n; t++) if (clocks[c + t]! > clocks[base + t]!) clocks[base + t] = clocks[c + t]!;
     }
-    clock[tid] = local;
-    const ev: Event = { tid, lockLoc: op.kind === 'lock' || op.kind === 'unlock' ? op.loc : -1, fp, clock, local };
+    clocks[base + tid] = local;
+    const isLock = op.kind === 'lock' || op.kind === 'unlock';
+    const lockLoc = isLock ? op.loc : -1;
+    // the new event's slot is written before the race checks (they read events below i only,
+    // and `reverse` reads the new one from its slot)
+    this.evTid[i] = tid;
+    this.evLock[i] = lockLoc;
+    this.evLocal[i] = local;
+    this.evFp[i] = fp;
 
-    const isLockOp = (e: Event, loc: number) => e.lockLoc === loc;
-    if (op.kind === 'lock' || op.kind === 'unlock') {
+    if (isLock) {
       if (op.kind === 'lock') {
         // acquires race with earlier acquires of the same lock, judged without the lock's own
         // release->acquire edges
-        const others = preds.filter((k) => !isLockOp(this.events[k]!, op.loc));
-        const acquires = this.acquires.get(op.loc) ?? [];
+        const others = preds.filter((k) => this.evLock[k] !== lockLoc);
+        const acquires = this.acquires.get(lockLoc) ?? [];
         for (const j of acquires) {
-          const e = this.events[j]!;
-          if (e.tid === tid) continue;
-          if (this.covered(e, others, prev, -1)) continue;
-          this.reverse(j, i, ev);
+          if (this.evTid[j] === tid) continue;
+          if (this.covered(j, others, prev, -1)) continue;
+          this.reverse(j, i);
         }
         acquires.push(i);
-        this.acquires.set(op.loc, acquires);
+        this.acquires.set(lockLoc, acquires);
       }
-      for (const j of preds) {
+      for (let k = 0; k < preds.length; k++) {
+        const j = preds[k]!;
         // the lock word's own release->acquire edges are not races (above); what else the two
         // steps touch (an invariant's ghost state, memory read by a check) still races
-        if (isLockOp(this.events[j]!, op.loc) && !dependentBeyond(this.events[j]!.fp, fp, op.loc)) continue;
-        if (!this.covered(this.events[j]!, preds, prev, j)) this.reverse(j, i, ev);
+        if (this.evLock[j] === lockLoc && !dependentBeyond(this.evFp[j]!, fp, lockLoc)) continue;
+        if (!this.covered(j, preds, prev, j)) this.reverse(j, i);
       }
     } else {
-      for (const j of preds) {
-        const e = this.events[j]!;
-        if (e.lockLoc >= 0 && !(op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw') && !dependentBeyond(e.fp, fp, e.lockLoc)) continue;
-        if (!this.covered(e, preds, prev, j)) this.reverse(j, i, ev);
+      const memoryOp = op.kind === 'load' || op.kind === 'store' || op.kind === 'rmw';
+      for (let k = 0; k < preds.length; k++) {
+        const j = preds[k]!;
+        const jl = this.evLock[j]!;
+        if (jl >= 0 && !memoryOp && !dependentBeyond(this.evFp[j]!, fp, jl)) continue;
+        if (!this.covered(j, preds, prev, j)) this.reverse(j, i);
       }
     }
 
@@ -280,74 +310,108 @@ export class DporStrategy implements Strategy {
     node.fps[tid] = fp;
     const asleep = (node.sleep | node.done) & ~bit(tid);
     let sleep = 0;
-    const sleepFps: (Footprint | undefined)[] = [];
+    let sleepFps: (Footprint | undefined)[] | null = null;
     for (let m = asleep; m !== 0; m &= m - 1) {
       const q = lowest(m);
       const fq = node.fps[q];
       if (fq !== undefined && !dependent(fq, fp)) {
         sleep |= bit(q);
-        sleepFps[q] = fq;
+        (sleepFps ??= [])[q] = fq;
       }
     }
     this.pendingSleep = sleep;
-    this.pendingSleepFps = sleep === 0 ? NO_FPS : sleepFps;
-    this.events.push(ev);
+    this.pendingSleepFps = sleepFps ?? NO_FPS;
+    this.count = i + 1;
     this.lastOf[tid] = i;
-    for (const r of fp.reads) {
-      if (fp.writes.includes(r)) continue;
+    for (let k = 0; k < reads.length; k++) {
+      const r = reads[k]!;
+      if (writes.includes(r)) continue;
       const st = this.index.get(r);
-      if (st === undefined) this.index.set(r, { w: -1, r: [i] });
-      else st.r.push(i);
+      if (st === undefined) this.index.set(r, { epoch: this.epoch, w: -1, r: [i] });
+      else if (st.epoch !== this.epoch) {
+        st.epoch = this.epoch;
+        st.w = -1;
+        st.r.length = 0;
+        st.r.push(i);
+      } else st.r.push(i);
     }
-    for (const w of fp.writes) this.index.set(w, { w: i, r: [] });
+    for (let k = 0; k < writes.length; k++) {
+      const w = writes[k]!;
+      const st = this.index.get(w);
+      if (st === undefined) this.index.set(w, { epoch: this.epoch, w: i, r: [] });
+      else {
+        st.epoch = this.epoch;
+        st.w = i;
+        st.r.length = 0;
+      }
+    }
   }
 
-  /**
-   * One Footprint object per distinct footprint: a long execution (a spin loop at a high
-   * --max-steps) keeps one pointer per step, not one object.
-   */
-  private readonly fpCache = new Map<string, Footprint>();
-  private intern(fp: Footprint): Footprint {
-    const key = fp.reads.join(',') + '|' + fp.writes.join(',');
-    const hit = this.fpCache.get(key);
-    if (hit !== undefined) return hit;
-    if (this.fpCache.size < 100_000) this.fpCache.set(key, fp);
-    return fp;
+  private addPred(j: number, tid: number): void {
+    if (j < 0 || this.evTid[j] === tid || this.preds.includes(j)) return;
+    this.preds.push(j);
   }
 
-  /** e happens before the new event through a predecessor other than `except` (or program order) */
-  private covered(e: Event, preds: readonly number[], prev: Event | undefined, except: number): boolean {
-    if (prev !== undefined && prev.clock[e.tid]! >= e.local) return true;
-    for (const k of preds) if (k !== except && this.events[k]!.clock[e.tid]! >= e.local) return true;
+  /** room for `need` events (the arrays double; contents are kept) */
+  private grow(need: number): void {
+    let cap = Math.max(64, this.cap);
+    while (cap < need) cap *= 2;
+    const copy = (a: Int32Array, size: number) => {
+      const b = new Int32Array(size);
+      b.set(a.subarray(0, Math.min(a.length, size)));
+      return b;
+    };
+    this.evTid = copy(this.evTid, cap);
+    this.evLock = copy(this.evLock, cap);
+    this.evLocal = copy(this.evLocal, cap);
+    this.clocks = copy(this.clocks, cap * this.n);
+    this.cap = cap;
+  }
+
+  /** event e happens before the new event through a predecessor other than `except` (or program order from `prev`) */
+  private covered(e: number, preds: readonly number[], prev: number, except: number): boolean {
+    const n = this.n;
+    const et = this.evTid[e]!;
+    const el = this.evLocal[e]!;
+    if (prev >= 0 && this.clocks[prev * n + et]! >= el) return true;
+    for (let k = 0; k < preds.length; k++) {
+      const p = preds[k]!;
+      if (p !== except && this.clocks[p * n + et]! >= el) return true;
+    }
     return false;
   }
 
   /** The race e_j ⋖ e_i: make sure an initial of notdep(e_j).e_i is in backtrack(j). */
-  private reverse(j: number, i: number, ei: Event): void {
+  private reverse(j: number, i: number): void {
     if (j < this.prefix.length) return;
     const node = this.nodes[j]!;
-    const ej = this.events[j]!;
-    const v: Event[] = [];
-    for (let k = j + 1; k < i; k++) {
-      const e = this.events[k]!;
-      if (e.clock[ej.tid]! < ej.local) v.push(e);
-    }
-    v.push(ei);
+    const n = this.n;
+    const clocks = this.clocks;
+    const jt = this.evTid[j]!;
+    const jl = this.evLocal[j]!;
+    if (this.vbuf.length < i - j + 1) this.vbuf = new Int32Array(Math.max(2 * this.vbuf.length, i - j + 1));
+    const v = this.vbuf;
+    let len = 0;
+    for (let k = j + 1; k < i; k++) if (clocks[k * n + jt]! < jl) v[len++] = k;
+    v[len++] = i;
     let initials = 0;
     let seen = 0;
-    for (let a = 0; a < v.length; a++) {
+    for (let a = 0; a < len; a++) {
       const e = v[a]!;
-      if ((seen & bit(e.tid)) !== 0) continue;
-      seen |= bit(e.tid);
+      const et = this.evTid[e]!;
+      if ((seen & bit(et)) !== 0) continue;
+      seen |= bit(et);
       let first = true;
       for (let b = 0; b < a && first; b++) {
         const f = v[b]!;
-        if (f.tid !== e.tid && e.clock[f.tid]! >= f.local) first = false;
+        const ft = this.evTid[f]!;
+        if (ft !== et && clocks[e * n + ft]! >= this.evLocal[f]!) first = false;
       }
-      if (first) initials |= bit(e.tid);
+      if (first) initials |= bit(et);
     }
     if ((initials & node.backtrack) !== 0) return;
-    const q = (initials & bit(ei.tid)) !== 0 ? ei.tid : lowest(initials);
+    const it = this.evTid[i]!;
+    const q = (initials & bit(it)) !== 0 ? it : lowest(initials);
     node.backtrack |= (node.enabled & bit(q)) !== 0 ? bit(q) : node.enabled;
   }
 

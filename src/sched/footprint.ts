@@ -119,3 +119,63 @@ export function stepFootprint(op: SharedOp, tid: number, ncpu: number, writes: r
   for (const x of reads) if (!w.includes(x) && !r.includes(x)) r.push(x);
   return { reads: r, writes: w };
 }
+
+/**
+ * Interning of exact step footprints without building one per step: `stepFootprint` computed
+ * into scratch arrays, hashed, and looked up among the footprints seen before. A long run
+ * keeps one Footprint object per distinct footprint, and a step whose footprint was seen
+ * before allocates nothing (issue 15: DPOR allocated most of the garbage per step).
+ */
+export class FootprintInterner {
+  private readonly r: number[] = [];
+  private readonly w: number[] = [];
+  private readonly buckets = new Map<number, Footprint[]>();
+  private size = 0;
+
+  constructor(private readonly limit = 100_000) {}
+
+  /** the same footprint as `stepFootprint(op, tid, ncpu, writes, reads)`, shared between equal ones */
+  step(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[]): Footprint {
+    const own = footprint(op, tid, ncpu, writes);
+    if (reads.length === 0 && writes.length === 0) return this.intern(own.reads, own.writes, own);
+    const w = this.w;
+    const r = this.r;
+    w.length = 0;
+    r.length = 0;
+    for (let i = 0; i < own.writes.length; i++) w.push(own.writes[i]!);
+    for (let i = 0; i < writes.length; i++) if (!w.includes(writes[i]!)) w.push(writes[i]!);
+    for (let i = 0; i < own.reads.length; i++) if (!w.includes(own.reads[i]!)) r.push(own.reads[i]!);
+    for (let i = 0; i < reads.length; i++) {
+      const x = reads[i]!;
+      if (!w.includes(x) && !r.includes(x)) r.push(x);
+    }
+    return this.intern(r, w, null);
+  }
+
+  private intern(r: readonly number[], w: readonly number[], made: Footprint | null): Footprint {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < r.length; i++) h = Math.imul(h ^ r[i]!, 0x01000193);
+    h = Math.imul(h ^ 0x5bd1e995, 0x01000193);
+    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w[i]!, 0x01000193);
+    const bucket = this.buckets.get(h);
+    if (bucket !== undefined) {
+      for (let b = 0; b < bucket.length; b++) {
+        const f = bucket[b]!;
+        if (sameList(f.reads, r) && sameList(f.writes, w)) return f;
+      }
+    }
+    const fp = made ?? { reads: r.slice(), writes: w.slice() };
+    if (this.size < this.limit) {
+      this.size++;
+      if (bucket === undefined) this.buckets.set(h, [fp]);
+      else bucket.push(fp);
+    }
+    return fp;
+  }
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

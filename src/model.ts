@@ -76,10 +76,11 @@ export { defineScenario, type ScenarioSpec, type DefinedScenario } from './scena
 /**
  * World builders beyond WorldBuilder's methods: vmas as the walkers and slow GUP read them, and
  * ready-made worlds -- two mms sharing a hugetlb PMD page (hugetlbSharedPmd), file and huge-zero
- * THPs, an anon THP with its deposited table.
+ * THPs, an anon THP with its deposited table, a PTE-mapped page-cache page (of a regular, shmem or
+ * memfd_secret() file: filePagePteMapped).
  */
 export {
-  VM_PFNMAP, VM_HUGETLB, VM_MAYSHARE, is_vm_hugetlb_page, fileThpPmdMapped, fileThpInPageCache, hugeZeroPmdMapped,
+  VM_PFNMAP, VM_HUGETLB, VM_MAYSHARE, is_vm_hugetlb_page, fileThpPmdMapped, fileThpInPageCache, filePagePteMapped, hugeZeroPmdMapped,
   anonThpWithDeposit, hugetlbSharedPmd, type Vma as WalkVma,
 } from './kernel/walkers_world.js';
 export type { Scenario, KnownRace, CleanConfig } from './scenarios/scenario.js';

@@ -19,7 +19,7 @@ import { GhostMap } from '../core/ghost.js';
 import type { KernelMachine, KernelState } from './world.js';
 import {
   F_MAPCOUNT, F_NR_PAGES_MAPPED, F_PINCOUNT, F_REFCOUNT, F_COMPOUND_HEAD, isTailValue, decodeCompoundHead,
-  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, MM_WRITE_PROTECT_SEQ,
+  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, MM_WRITE_PROTECT_SEQ, SECRETMEM_MAPPING,
 } from './world.js';
 import {
   is_migration_entry, pmd_pgtable, pmd_trans_huge, pte_access_permitted, pte_pfn, pte_present, pmd_present, pmd_pfn,
@@ -212,7 +212,10 @@ export const gupFastProgress: KernelInvariant = {
               allPresent = false;
               continue;
             }
-            if (!pte_access_permitted(initial[L.entry(pmd_pgtable(pmd), a % m.world.geo.ptrsPerPte)]!, ev.write === 1)) allPresent = false;
+            const pte = initial[L.entry(pmd_pgtable(pmd), a % m.world.geo.ptrsPerPte)]!;
+            if (!pte_access_permitted(pte, ev.write === 1)) allPresent = false;
+            // a memfd_secret() page is GUP-fast's to refuse (folio_is_secretmem): the slow path decides
+            else if (initial[L.mapping(pte_pfn(pte))] === SECRETMEM_MAPPING) allPresent = false;
           }
           // serials only need to differ between calls of one execution
           mine.set(tid, { serial: ++serial * 64 + tid, nr, disturbed: false, allPresent, start });
@@ -364,6 +367,27 @@ export const pageTableNotFreedUnderWalker: KernelInvariant = {
           if (walkers !== undefined && walkers.length > 0) {
             return `page table page[${p}] was freed by ${cpu(s.tid)} (${s.op.label.fn}: ${s.op.label.stmt}) while ${walkers.map(cpu).join(', ')} still walks it (mapped by pte_offset_map, not yet pte_unmap'ed)`;
           }
+        }
+        return null;
+      },
+    };
+  },
+};
+
+export const gupFastRejectsSecretmem: KernelInvariant = {
+  name: 'gup-fast-rejects-secretmem',
+  state: 'tracked',
+  description: 'GUP-fast never returns a page of a memfd_secret() folio ("GUP-fast must reject all secretmem folios", mm/gup.c since v6.9): secretmem folios are removed from the direct map, and the GUP caller would access them through it.',
+  start(m) {
+    const L = m.world.L;
+    // whether this CPU is inside get_user_pages_fast(): one CPU's own state, read by its own calls
+    const inFast: boolean[] = [];
+    return {
+      ghost(tid, ev) {
+        if (isGhost(ev, 'gup_fast_begin')) inFast[tid] = true;
+        else if (isGhost(ev, 'gup_fast_end')) inFast[tid] = false;
+        else if (isGhost(ev, 'gup_hold') && inFast[tid] === true && m.mem[L.mapping(ev.folio)] === SECRETMEM_MAPPING) {
+          return `GUP-fast on ${cpu(tid)} returned page[${ev.pfn}] for ${fmtAddr(ev.addr)}, a page of a secretmem folio (folio->mapping is a memfd_secret() file): folio_is_secretmem() did not reject it`;
         }
         return null;
       },
@@ -826,5 +850,6 @@ export const DEFAULT_INVARIANTS: readonly KernelInvariant[] = [
   gupFolioNotSplit,
   gupPageNotMigrated,
   refcountCoversMapsAndPins,
+  gupFastRejectsSecretmem,
 ];
 

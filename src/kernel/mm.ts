@@ -25,9 +25,14 @@ export interface Env {
    * (tlb_remove_table_sync_one() then free), `immediate` (pre-2018 tlb_remove_table with mm_users < 2).
    */
   readonly pt_free: 'rcu' | 'ipi' | 'immediate';
+  /**
+   * CONFIG_SECRETMEM (memfd_secret(); default y where the arch has set_direct_map, as x86-64
+   * and arm64 do): with `n`, folio_is_secretmem() is the stub that returns false without a read.
+   */
+  readonly secretmem: 'y' | 'n';
 }
 
-export const DEFAULT_ENV: Env = { tlb: 'broadcast', pt_free: 'rcu' };
+export const DEFAULT_ENV: Env = { tlb: 'broadcast', pt_free: 'rcu', secretmem: 'n' };
 
 export const ENV_CHOICES: { readonly [K in keyof Env]: { readonly values: readonly Env[K][]; readonly description: string } } = {
   tlb: {
@@ -37,6 +42,10 @@ export const ENV_CHOICES: { readonly [K in keyof Env]: { readonly values: readon
   pt_free: {
     values: ['rcu', 'ipi', 'immediate'],
     description: "page-table freeing: 'rcu' (call_rcu / pte_free_defer), 'ipi' (tlb_remove_table_sync_one), 'immediate'",
+  },
+  secretmem: {
+    values: ['y', 'n'],
+    description: "CONFIG_SECRETMEM: 'y' (x86-64/arm64 default) makes GUP-fast read each small folio's flags and mapping in folio_is_secretmem(); 'n' compiles it out",
   },
 };
 

@@ -13,7 +13,7 @@
  *   one reader and one writer, so reader-reader sharing never shows.
  */
 import type { WorldBuilder } from './world.js';
-import { F_INDEX, FILE_MAPPING, compoundMapping, PG_dirty, PG_head, PG_lru, PG_table, PG_uptodate, encodeCompoundHead } from './world.js';
+import { F_INDEX, FILE_MAPPING, PAGE_MAPPING_FLAGS, compoundMapping, PG_dirty, PG_head, PG_lru, PG_table, PG_uptodate, encodeCompoundHead } from './world.js';
 import { pfn_pmd_huge, pfn_pte, pmd_populate_val } from './pgtable.js';
 
 export const VM_PFNMAP = 1 << 0;
@@ -70,15 +70,23 @@ export function fileThpPmdMapped(b: WorldBuilder, pfn: number, order: number, pm
 /**
  * An order-0 page-cache page at pfn, mapped by PTE `pte` of table `pt` (read-only and clean, or
  * writable and dirty): two references, the page cache's and the mapping's (page_add_file_rmap()).
+ * `mapping`: its address_space (FILE_MAPPING, SHMEM_MAPPING, or SECRETMEM_MAPPING for a
+ * memfd_secret() page, which needs --env secretmem=y); `lru: false` leaves PG_lru clear, as for
+ * a folio still in a per-CPU folio batch (folio_add_lru() before lru_add_drain()).
  */
-export function filePagePteMapped(b: WorldBuilder, pfn: number, pt: number, pte: number, write = false): WorldBuilder {
+export function filePagePteMapped(
+  b: WorldBuilder, pfn: number, pt: number, pte: number, write = false,
+  opts: { readonly mapping?: number; readonly lru?: boolean } = {},
+): WorldBuilder {
+  const mapping = opts.mapping ?? FILE_MAPPING;
+  if (mapping === 0 || (mapping & PAGE_MAPPING_FLAGS) !== 0) throw new Error(`world: filePagePteMapped: mapping ${mapping} is not an address_space (FILE_MAPPING, SHMEM_MAPPING or SECRETMEM_MAPPING)`);
   b.reservePages(pfn, 1, 'file');
   b.custom((m, L) => {
-    m.write(L.flags(pfn), PG_uptodate | PG_lru | (write ? PG_dirty : 0));
+    m.write(L.flags(pfn), PG_uptodate | (opts.lru === false ? 0 : PG_lru) | (write ? PG_dirty : 0));
     m.write(L.refcount(pfn), 1);
     m.write(L.mapcount(pfn), 0);
     m.write(L.compound_head(pfn), 0);
-    m.write(L.mapping(pfn), FILE_MAPPING);
+    m.write(L.mapping(pfn), mapping);
     m.write(L.folio_order(pfn), 0);
     m.write(L.entire_mapcount(pfn), -1);
     m.write(L.nr_pages_mapped(pfn), 0);

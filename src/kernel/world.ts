@@ -111,9 +111,19 @@ export function definePageFlag(kernelName: string, decl: { readonly meaning: str
   return 1 << b;
 }
 
-/** page->mapping values: PAGE_MAPPING_ANON is bit 0, as in the kernel */
+/**
+ * page->mapping values. A struct address_space pointer is word-aligned, which leaves its two low
+ * bits for PAGE_MAPPING_ANON (bit 0: the value is an anon_vma, abstracted here as the bare flag)
+ * and PAGE_MAPPING_MOVABLE (bit 1, not modelled): PAGE_MAPPING_FLAGS. The model's address_spaces
+ * are FILE_MAPPING (a regular file), SHMEM_MAPPING (a_ops == &shmem_aops) and SECRETMEM_MAPPING
+ * (a memfd_secret() file, a_ops == &secretmem_aops); a_ops never changes, so telling them apart
+ * is not a memory access.
+ */
 export const PAGE_MAPPING_ANON = 1;
-export const FILE_MAPPING = 2;
+export const PAGE_MAPPING_FLAGS = 3;
+export const FILE_MAPPING = 4;
+export const SHMEM_MAPPING = 8;
+export const SECRETMEM_MAPPING = 12;
 /**
  * TAIL_MAPPING (include/linux/poison.h, 0x400 + POISON_POINTER_DELTA): what prep_compound_tail()
  * leaves in a tail page's mapping. Not an anon or file mapping: a tail's own ->mapping means
@@ -291,9 +301,19 @@ export class KernelLayout implements Layout {
     if (f === F_FLAGS) return describeFlags(v);
     if (f === F_COMPOUND_HEAD) return v % 2 === 1 ? `tail of page[${(v - 1) / 2}]` : '0';
     if (f === F_PTL) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
-    if (f === F_MAPPING) return v === 0 ? 'NULL' : v === PAGE_MAPPING_ANON ? 'anon' : v === TAIL_MAPPING ? 'TAIL_MAPPING' : `file${v}`;
+    if (f === F_MAPPING) return describeMapping(v);
     return String(v);
   }
+}
+
+export function describeMapping(v: number): string {
+  if (v === 0) return 'NULL';
+  if (v === PAGE_MAPPING_ANON) return 'anon';
+  if (v === TAIL_MAPPING) return 'TAIL_MAPPING';
+  if (v === FILE_MAPPING) return 'file';
+  if (v === SHMEM_MAPPING) return 'shmem';
+  if (v === SECRETMEM_MAPPING) return 'secretmem';
+  return `mapping ${v}`;
 }
 
 export function describeFlags(v: number): string {

@@ -13,7 +13,7 @@
 import { explore } from '../core/explore.js';
 import { ENV_CHOICES, type Env } from '../kernel/mm.js';
 import { findStrategy } from '../sched/index.js';
-import { buildProgram, type Scenario } from './scenario.js';
+import { buildProgram, EnvRefusedError, type Scenario } from './scenario.js';
 import { BUILTIN_REACH } from './reach.generated.js';
 import { UsageError } from '../core/errors.js';
 import { formatSchedule } from '../sched/schedule.js';
@@ -39,8 +39,22 @@ export const REACH_MAX_EXECUTIONS = 200_000;
  */
 export function computeReach(scenario: Scenario): string[] {
   const names = new Set<string>();
+  // Environments already explored, with the choices their exhaustive search read. The program
+  // sees the environment only through k.env, so under an environment that agrees with an
+  // explored one on every choice that search read, every execution runs the same code: its
+  // reach is the same and it need not be explored again.
+  const explored: { env: Env; read: Set<string> }[] = [];
   for (const env of allEnvs()) {
-    const program = { ...buildProgram({ ...scenario, invariants: [] }, { env }), failedChecks: 'pass' as const };
+    if (explored.some((x) => [...x.read].every((key) => x.env[key as keyof Env] === env[key as keyof Env]))) continue;
+    const read = new Set<string>();
+    let built;
+    try {
+      built = buildProgram({ ...scenario, invariants: [] }, { env, envReads: read });
+    } catch (e) {
+      if (e instanceof EnvRefusedError) continue; // an environment the scenario cannot run in reaches nothing
+      throw e;
+    }
+    const program = { ...built, failedChecks: 'pass' as const };
     const r = explore(program, findStrategy('dpor').create({ seed: 1, preemptions: Infinity }), {
       maxExecutions: REACH_MAX_EXECUTIONS,
       onViolation: (x) => (x.violation?.invariant === 'no-deadlock' ? 'continue' : 'stop'),
@@ -54,6 +68,7 @@ export function computeReach(scenario: Scenario): string[] {
       throw new UsageError(`cannot tell which functions scenario '${scenario.name}' reaches (env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}), which 'list' shows and a patch's or variant's checks need: ${why}`);
     }
     for (const n of program.reached) names.add(n);
+    explored.push({ env, read });
   }
   return [...names].sort();
 }

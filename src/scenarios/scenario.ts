@@ -4,8 +4,8 @@
  * the explorer runs.
  */
 import type { Program, ThreadSpec } from '../core/execution.js';
-import type { KernelState, Geometry } from '../kernel/world.js';
-import { WorldBuilder } from '../kernel/world.js';
+import type { KernelMachine, KernelState, Geometry } from '../kernel/world.js';
+import { SECRETMEM_MAPPING, WorldBuilder } from '../kernel/world.js';
 import type { Env, K } from '../kernel/mm.js';
 import { DEFAULT_ENV, ENV_CHOICES } from '../kernel/mm.js';
 import { DEFAULT_INVARIANTS, type KernelInvariant } from '../kernel/invariants.js';
@@ -99,6 +99,12 @@ export interface BuildOptions {
    * the THP refcounting rework), whatever release it was first written for.
    */
   readonly contractRanges?: Readonly<Record<string, KernelRange>>;
+  /**
+   * Record every environment choice the program reads through `k.env` (its paths, and its
+   * threads as the scenario builds them) into this set: reach.ts uses it to skip environments
+   * that differ only in choices a program never reads.
+   */
+  readonly envReads?: Set<string>;
 }
 
 export interface BuiltProgram extends Program<KernelState> {
@@ -159,10 +165,11 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
   if (refused !== null) throw new InapplicableError(scenario.name, refused);
   const builder = scenario.world(new WorldBuilder(scenario.geometry));
   const reached = new Set<string>();
+  const reads = opts.envReads;
   const k: K = {
     L: builder.L,
     geo: scenario.geometry,
-    env,
+    env: reads === undefined ? env : recordingEnv(env, reads),
     pmdTable: builder.pmdTable,
     mm_cpumask: builder.cpumask,
     impl<F>(name: string, faithful: F): F {
@@ -172,6 +179,8 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     },
   };
   const threads = scenario.threads(k);
+  const newMachine = builder.build(threads.length);
+  if (env.secretmem === 'n') refuseSecretmemWorld(scenario, newMachine());
   return {
     scenario,
     k,
@@ -181,10 +190,36 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     threads,
     // every ghost event is checked against its declaration as it is emitted (src/kernel/ghosts.ts)
     ghostMonitor,
-    newMachine: builder.build(threads.length),
+    newMachine,
     invariants: scenario.invariants ?? DEFAULT_INVARIANTS,
     maxSteps: opts.maxSteps ?? scenario.maxSteps ?? 2000,
   };
+}
+
+/** `env`, read through getters that add each key read to `reads` */
+function recordingEnv(env: Env, reads: Set<string>): Env {
+  const out = {} as Record<string, unknown>;
+  for (const key of Object.keys(env)) {
+    Object.defineProperty(out, key, { enumerable: true, get: () => (reads.add(key), env[key as keyof Env]) });
+  }
+  return out as unknown as Env;
+}
+
+/** A scenario's world cannot be built in the environment asked for (it needs another choice). */
+export class EnvRefusedError extends UsageError {}
+
+/**
+ * With CONFIG_SECRETMEM=n folio_is_secretmem() is a stub and the model skips its reads, which is
+ * verdict-preserving only while no folio is a memfd_secret() one: a world that has one is
+ * refused rather than explored with the check compiled out.
+ */
+function refuseSecretmemWorld(scenario: Scenario, m: KernelMachine): void {
+  const L = m.world.L;
+  for (let pfn = 0; pfn < scenario.geometry.nrPages; pfn++) {
+    if (m.mem[L.mapping(pfn)] === SECRETMEM_MAPPING) {
+      throw new EnvRefusedError(`scenario '${scenario.name}': page[${pfn}] belongs to a memfd_secret() file (SECRETMEM_MAPPING) but --env secretmem=n compiles folio_is_secretmem() out. Use --env secretmem=y (or env: { secretmem: 'y' } in the scenario)`);
+    }
+  }
 }
 
 function suggest(given: string, known: readonly string[]): string {

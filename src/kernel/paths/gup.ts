@@ -26,7 +26,10 @@ import {
   pmd_access_permitted, pmd_pfn, pmd_present, pmd_protnone, pmd_trans_huge, pmd_write, pte_access_permitted,
   pte_devmap, pte_pfn, pte_protnone, pte_special, pte_write,
 } from '../pgtable.js';
-import { GUP_PIN_COUNTING_BIAS, MM_FLAGS, MM_WRITE_PROTECT_SEQ, MMF_HAS_PINNED, PAGE_MAPPING_ANON, PG_anon_exclusive, PG_referenced } from '../world.js';
+import {
+  GUP_PIN_COUNTING_BIAS, MM_FLAGS, MM_WRITE_PROTECT_SEQ, MMF_HAS_PINNED, PAGE_MAPPING_ANON, PAGE_MAPPING_FLAGS, PG_anon_exclusive, PG_lru,
+  PG_referenced, SECRETMEM_MAPPING, SHMEM_MAPPING,
+} from '../world.js';
 import { kernelSource } from '../replaceable.js';
 import { PageAnon } from './rmap.js';
 
@@ -123,6 +126,62 @@ export const gup_must_unshare = replaceable(function* gup_must_unshare(k: K, fla
   description: 'gup_must_unshare(NULL, flags, page): for an R/O FOLL_PIN of an anon page, the pin is only allowed while the page is PageAnonExclusive (mm/internal.h).',
 });
 
+/**
+ * folio_is_secretmem(), v6.6 include/linux/secretmem.h (CONFIG_SECRETMEM=y; the =n stub returns
+ * false). memfd_secret() folios are gone from the direct map, so GUP-fast must not hand them to
+ * a caller that would read or write them through it. v6.6's early exit on !folio_test_lru() is
+ * the bug that 65291dcfcf89 "mm/secretmem: fix GUP-fast succeeding on secretmem folios" (v6.9,
+ * backported to stable) removed: a secretmem folio in a per-CPU folio batch, or isolated from
+ * the LRU for a moment, has PG_lru clear. The two plain loads of folio->mapping are one load
+ * here (the compiler may merge them).
+ */
+export const folio_is_secretmem = kernelSource('include/linux/secretmem.h')(function* folio_is_secretmem(k: K, folio: number): Path<boolean> {
+  const fn = 'folio_is_secretmem';
+  if (k.env.secretmem === 'n') return false;
+  // "Using folio_mapping() is quite slow because of the actual call instruction. We know that
+  //  secretmem pages are not compound and LRU so we can save a couple of cycles here."
+  if (yield* folio_test_large(k, folio, at(fn, 'if (folio_test_large(folio) ||'))) return false;
+  if (!(yield* test_bit(PG_lru, k.L.flags(folio), at(fn, '    !folio_test_lru(folio)) return false')))) return false;
+  const raw = yield* load(k.L.mapping(folio), at(fn, 'mapping = (struct address_space *)((unsigned long)folio->mapping & ~PAGE_MAPPING_FLAGS)'));
+  const mapping = raw & ~PAGE_MAPPING_FLAGS;
+  if (mapping === 0 || mapping !== raw) return false; // "if (!mapping || mapping != folio->mapping)"
+  return mapping === SECRETMEM_MAPPING; // "return mapping->a_ops == &secretmem_aops"
+}, {
+  description: 'folio_is_secretmem(): false for a large or non-LRU folio, else whether folio->mapping is a secretmem address_space (v6.6, with the !folio_test_lru early exit)',
+});
+
+/**
+ * folio_fast_pin_allowed(), v6.6 mm/gup.c (v6.10+: gup_fast_folio_allowed, which also absorbed
+ * folio_is_secretmem): "Writing to pinned file-backed dirty tracked folios is inherently
+ * problematic ... We therefore try to avoid the most egregious case of a long-term mapping doing
+ * so." Only FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE reads anything. PG_slab and PG_hugetlb are not
+ * modelled (no slab or hugetlb folio is GUP-fast-pinned here): their tests read folio->flags
+ * and find them clear.
+ */
+export const folio_fast_pin_allowed = replaceable(function* folio_fast_pin_allowed(k: K, folio: number, flags: number): Path<boolean> {
+  const fn = 'folio_fast_pin_allowed';
+  // "If we aren't pinning then no problematic write can occur. A long term pin is the most
+  //  egregious case so this is the one we disallow."
+  if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !== (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) return true;
+  // "The folio is pinned, so we can safely access folio fields."
+  yield* load(k.L.flags(folio), at(fn, 'if (WARN_ON_ONCE(folio_test_slab(folio))) return false'));
+  // "hugetlb mappings do not require dirty-tracking."
+  yield* load(k.L.flags(folio), at(fn, 'if (folio_test_hugetlb(folio)) return true'));
+  // "However, there may be operations which _alter_ the mapping, so ensure we read it once and
+  //  only once."
+  const mapping = yield* READ_ONCE(k.L.mapping(folio), at(fn, 'mapping = READ_ONCE(folio->mapping)'));
+  // "The mapping may have been truncated, in any case we cannot determine if this mapping is
+  //  safe - fall back to slow path to determine how to proceed."
+  if (mapping === 0) return false;
+  // "Anonymous folios pose no problem."
+  const mapping_flags = mapping & PAGE_MAPPING_FLAGS;
+  if (mapping_flags !== 0) return (mapping_flags & PAGE_MAPPING_ANON) !== 0;
+  // "The only remaining whitelisted file system is shmem."
+  return mapping === SHMEM_MAPPING; // shmem_mapping(mapping): mapping->a_ops == &shmem_aops
+}, {
+  description: 'folio_fast_pin_allowed(): FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE of a file folio other than shmem falls back to the slow path (reads folio->mapping once)',
+});
+
 /** gup_pte_range(), v6.6 (v6.10+: gup_fast_pte_range). Returns 1 when the whole range was grabbed. */
 export const gup_pte_range = replaceable(function* gup_pte_range(k: K, pmd: number, pmdp: number, addr: number, end: number, flags: number, r: GupResult): Path<number> {
   const fn = 'gup_pte_range';
@@ -140,12 +199,20 @@ export const gup_pte_range = replaceable(function* gup_pte_range(k: K, pmd: numb
     yield* ghost({ type: 'gup_pte_read', addr, pfn: page }, at(fn, 'page = pte_page(pte)'));
     const folio = yield* try_grab_folio(k, page, 1, flags);
     if (folio < 0) break;
+    if (yield* folio_is_secretmem(k, folio)) {
+      yield* gup_put_folio(k, folio, 1, flags);
+      break;
+    }
     // Re-check the PMD (khugepaged may have cleared it to collapse, 2022) and the PTE (zap,
     // split, migration clear it before checking for pins): only then is the reference ours.
     if (
       pmd !== (yield* READ_ONCE(pmdp, at(fn, 'if (unlikely(pmd_val(pmd) != pmd_val(*pmdp)) ||'))) ||
       pte !== (yield* ptep_get(k, ptep, at(fn, '    unlikely(pte_val(pte) != pte_val(ptep_get(ptep))))')))
     ) {
+      yield* gup_put_folio(k, folio, 1, flags);
+      break;
+    }
+    if (!(yield* folio_fast_pin_allowed(k, folio, flags))) {
       yield* gup_put_folio(k, folio, 1, flags);
       break;
     }
@@ -164,7 +231,7 @@ export const gup_pte_range = replaceable(function* gup_pte_range(k: K, pmd: numb
   return ret;
 }, {
   aliases: ['gup_fast_pte_range (v6.10+)'],
-  description: 'GUP-fast over the PTEs of one page table: speculative reference, then PMD and PTE re-check',
+  description: 'GUP-fast over the PTEs of one page table: speculative reference, folio_is_secretmem, PMD and PTE re-check, folio_fast_pin_allowed, gup_must_unshare',
 });
 
 /** record_subpages() + gup_huge_pmd(), v6.6 (v6.10+: gup_fast_pmd_leaf) */
@@ -176,6 +243,10 @@ export const gup_huge_pmd = replaceable(function* gup_huge_pmd(k: K, orig: numbe
   const folio = yield* try_grab_folio(k, page, refs, flags);
   if (folio < 0) return 0;
   if (orig !== (yield* READ_ONCE(pmdp, at(fn, 'if (unlikely(pmd_val(orig) != pmd_val(*pmdp))) {')))) {
+    yield* gup_put_folio(k, folio, refs, flags, 'gup_put_folio(folio, refs, flags)');
+    return 0;
+  }
+  if (!(yield* folio_fast_pin_allowed(k, folio, flags))) {
     yield* gup_put_folio(k, folio, refs, flags, 'gup_put_folio(folio, refs, flags)');
     return 0;
   }

@@ -18,6 +18,10 @@ import { racewalk } from './cli-process.js';
 import { check } from '../src/run.js';
 import { SCENARIOS } from '../src/scenarios/index.js';
 import { buildProgram, type Scenario } from '../src/scenarios/scenario.js';
+import { runExecution } from '../src/core/execution.js';
+import { filePagePteMapped } from '../src/kernel/walkers_world.js';
+import { FILE_MAPPING, SHMEM_MAPPING } from '../src/kernel/world.js';
+import { FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, get_user_pages_fast, type GupResult } from '../src/kernel/paths/gup.js';
 
 const out = mkdtempSync(join(tmpdir(), 'racewalk-secretmem-'));
 const SCEN = 'examples/scenarios/gup-fast-vs-secretmem-isolate.ts';
@@ -98,4 +102,34 @@ describe('CONFIG_SECRETMEM=n is verdict-preserving in worlds without a secretmem
     expect(y.report.verdict, String(y.report.schedule)).toBe('violation');
     expect(y.report.invariant).toBe(race.invariant);
   }, 120_000);
+});
+
+describe('folio_fast_pin_allowed(): FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE of a file page', () => {
+  // one CPU pins 0x0 long-term for writing; which pages GUP-fast hands back depends on the mapping
+  const scenarioOf = (mapping: number, flags: number): Scenario => ({
+    name: `longterm-pin-${mapping}-${flags}`,
+    description: 'pin_user_pages_fast(FOLL_LONGTERM) of a page-cache page',
+    kernel: 'v6.6',
+    geometry: { nrPages: 6, ptrsPerPte: 2, ptrsPerPmd: 2 },
+    world: (b) => filePagePteMapped(b.pageTable(0, 1), 4, 1, 0, true, { mapping }),
+    threads: (k) => [{ name: 'pin_user_pages_fast(0x0, 1, ...)', *start() { return yield* get_user_pages_fast(k, 0, 1, flags); } }],
+    knownRaces: [],
+    cleanConfigs: [],
+  });
+  const pinned = (s: Scenario): number => {
+    const p = buildProgram(s, {});
+    const r = runExecution(p, { choose: (v) => v.enabled[0]! });
+    expect(r.violation, r.violation?.message).toBeNull();
+    return (r.threadResults[0] as GupResult).nr;
+  };
+  const LONGTERM_WRITE = FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE;
+  test('a regular file page is left to the slow path, and no invariant calls that a failure', () => {
+    expect(pinned(scenarioOf(FILE_MAPPING, LONGTERM_WRITE))).toBe(0);
+    expect(check({ scenario: scenarioOf(FILE_MAPPING, LONGTERM_WRITE) }).report.verdict).toBe('clean');
+  });
+  test('shmem is whitelisted; without FOLL_LONGTERM (or FOLL_WRITE) nothing is checked', () => {
+    expect(pinned(scenarioOf(SHMEM_MAPPING, LONGTERM_WRITE))).toBe(1);
+    expect(pinned(scenarioOf(FILE_MAPPING, FOLL_PIN | FOLL_WRITE))).toBe(1);
+    expect(pinned(scenarioOf(FILE_MAPPING, FOLL_PIN | FOLL_LONGTERM))).toBe(1);
+  });
 });

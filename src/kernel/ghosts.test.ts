@@ -150,7 +150,7 @@ describe('a variant that forgets what an invariant needs fails loudly', () => {
   });
   test('gup_fast_begin without gup_fast_end is a model error at the thread\'s end', () => {
     const r = runOnce(oneThread('no-end', function* () {
-      yield { kind: 'ghost', event: { type: 'gup_fast_begin', start: 0, nr: 1, write: 0, pin: 0 }, label: at('mine', 'begin') };
+      yield { kind: 'ghost', event: { type: 'gup_fast_begin', start: 0, nr: 1, write: 0, pin: 0, longterm: 0 }, label: at('mine', 'begin') };
     }));
     expect(errorOf(r)).toMatch(/cpu0 ended inside the GUP-fast call begun at 0: gup_fast_begin without gup_fast_end/);
   });

@@ -19,7 +19,7 @@ import { GhostMap } from '../core/ghost.js';
 import type { KernelMachine, KernelState } from './world.js';
 import {
   F_MAPCOUNT, F_NR_PAGES_MAPPED, F_PINCOUNT, F_REFCOUNT, F_COMPOUND_HEAD, isTailValue, decodeCompoundHead,
-  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, MM_WRITE_PROTECT_SEQ, SECRETMEM_MAPPING,
+  F_FLAGS, PG_anon_exclusive, PAGE_MAPPING_ANON, PG_head, MM_WRITE_PROTECT_SEQ, SECRETMEM_MAPPING, SHMEM_MAPPING,
 } from './world.js';
 import {
   is_migration_entry, pmd_pgtable, pmd_trans_huge, pte_access_permitted, pte_pfn, pte_present, pmd_present, pmd_pfn,
@@ -214,8 +214,14 @@ export const gupFastProgress: KernelInvariant = {
             }
             const pte = initial[L.entry(pmd_pgtable(pmd), a % m.world.geo.ptrsPerPte)]!;
             if (!pte_access_permitted(pte, ev.write === 1)) allPresent = false;
-            // a memfd_secret() page is GUP-fast's to refuse (folio_is_secretmem): the slow path decides
-            else if (initial[L.mapping(pte_pfn(pte))] === SECRETMEM_MAPPING) allPresent = false;
+            else {
+              const mapping = initial[L.mapping(pte_pfn(pte))]!;
+              // pages GUP-fast is to refuse, leaving them to the slow path: a memfd_secret() page
+              // (folio_is_secretmem), and under FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE a file page
+              // other than shmem (folio_fast_pin_allowed)
+              if (mapping === SECRETMEM_MAPPING) allPresent = false;
+              else if (ev.pin === 1 && ev.longterm === 1 && ev.write === 1 && (mapping & PAGE_MAPPING_ANON) === 0 && mapping !== SHMEM_MAPPING) allPresent = false;
+            }
           }
           // serials only need to differ between calls of one execution
           mine.set(tid, { serial: ++serial * 64 + tid, nr, disturbed: false, allPresent, start });

@@ -356,7 +356,7 @@ export const get_user_pages_fast = replaceable(function* get_user_pages_fast(k: 
   // internal_get_user_pages_fast(), folded in: "if (gup_flags & FOLL_PIN)
   // mm_set_has_pinned_flag(&current->mm->flags);" before the lockless walk
   if (gup_flags & FOLL_PIN) yield* mm_set_has_pinned_flag(k);
-  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: (gup_flags & FOLL_WRITE) !== 0 ? 1 : 0, pin: (gup_flags & FOLL_PIN) !== 0 ? 1 : 0 }, at('get_user_pages_fast', 'begin'));
+  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: (gup_flags & FOLL_WRITE) !== 0 ? 1 : 0, pin: (gup_flags & FOLL_PIN) !== 0 ? 1 : 0, longterm: (gup_flags & FOLL_LONGTERM) !== 0 ? 1 : 0 }, at('get_user_pages_fast', 'begin'));
   const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, gup_flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('get_user_pages_fast', `return ${r.nr}`));
   for (const page of r.pages) {

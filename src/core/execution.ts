@@ -109,6 +109,14 @@ export interface RunOptions {
   readonly shouldStop?: () => boolean;
 }
 
+/**
+ * Empty a small array in place. `a.length = 0` on a non-empty array is a runtime call in V8
+ * (4 % of a DPOR run's time, profiled); popping its few elements is inlined.
+ */
+export function clearArray(a: unknown[]): void {
+  for (let i = a.length; i > 0; i--) a.pop();
+}
+
 /** steps between polls of RunOptions.shouldStop (a poll costs a call; a step ~ a microsecond) */
 export const STOP_POLL_STEPS = 4096;
 
@@ -229,7 +237,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
       advance(tid, 0);
     }
     while (violation === null) {
-      enabled.length = 0;
+      clearArray(enabled);
       let live = 0;
       for (let tid = 0; tid < n; tid++) {
         const t = threads[tid]!;
@@ -271,8 +279,8 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
         notes = stepIndex < RECORDED_STEPS ? [] : null;
       }
       let result: number;
-      lastWrites.length = 0;
-      lastReads.length = 0;
+      clearArray(lastWrites);
+      clearArray(lastReads);
       try {
         result = m.apply(tid, op);
       } catch (e) {

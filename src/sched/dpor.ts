@@ -22,6 +22,7 @@
  * prefix are left to the shard enumeration that covers every prefix).
  */
 import type { ExecResult, SchedView } from '../core/execution.js';
+import { clearArray } from '../core/execution.js';
 import type { SharedOp } from '../core/op.js';
 import { dependent, FootprintInterner, type Footprint } from './footprint.js';
 import type { Strategy } from './strategy.js';
@@ -244,7 +245,7 @@ export class DporStrategy implements Strategy {
     // write, a write with the last write and the reads since. Earlier conflicting events
     // happen before those, so they can never be direct races.
     const preds = this.preds;
-    preds.length = 0;
+    clearArray(preds);
     const reads = fp.reads;
     const writes = fp.writes;
     for (let k = 0; k < reads.length; k++) {
@@ -331,7 +332,7 @@ export class DporStrategy implements Strategy {
       else if (st.epoch !== this.epoch) {
         st.epoch = this.epoch;
         st.w = -1;
-        st.r.length = 0;
+        clearArray(st.r);
         st.r.push(i);
       } else st.r.push(i);
     }
@@ -342,7 +343,7 @@ export class DporStrategy implements Strategy {
       else {
         st.epoch = this.epoch;
         st.w = i;
-        st.r.length = 0;
+        clearArray(st.r);
       }
     }
   }

@@ -20,6 +20,7 @@
  */
 import type { SharedOp } from '../core/op.js';
 import { ALL_MEMORY } from '../core/machine.js';
+import { clearArray } from '../core/execution.js';
 
 const IRQ = (c: number) => -1 - c;
 const RCU = (c: number) => -100 - c;
@@ -140,8 +141,8 @@ export class FootprintInterner {
     if (reads.length === 0 && writes.length === 0) return this.intern(own.reads, own.writes, own);
     const w = this.w;
     const r = this.r;
-    w.length = 0;
-    r.length = 0;
+    clearArray(w);
+    clearArray(r);
     for (let i = 0; i < own.writes.length; i++) w.push(own.writes[i]!);
     for (let i = 0; i < writes.length; i++) if (!w.includes(writes[i]!)) w.push(writes[i]!);
     for (let i = 0; i < own.reads.length; i++) if (!w.includes(own.reads[i]!)) r.push(own.reads[i]!);

@@ -105,24 +105,51 @@ export const noRefOnTail: KernelInvariant = {
   },
 };
 
-/** per-thread set of pages GUP returned and has not yet released */
-class Holds {
-  readonly byPfn: GhostMap<number, readonly { tid: number; addr: number }[]>;
-  constructor(m: KernelMachine, name: string) {
-    this.byPfn = new GhostMap(m, name);
+/**
+ * The pages GUP returned and a CPU has not yet released, kept per CPU: one GhostMap per CPU, so
+ * two CPUs taking or dropping holds write different ghost resources and DPOR does not order
+ * them against each other (they commute); a reader of a page's holders reads that page's key in
+ * every CPU's map, so it is still ordered against every hold and release of the page.
+ */
+class Holds<T extends { readonly tid: number }> {
+  private readonly perCpu: GhostMap<number, readonly T[]>[] = [];
+  constructor(m: Pick<KernelMachine, 'observe' | 'touch'>, ncpu: number, name: string) {
+    for (let t = 0; t < ncpu; t++) this.perCpu.push(new GhostMap(m, `${name}:cpu${t}`));
   }
-  hold(tid: number, pfn: number, addr: number): void {
-    this.byPfn.set(pfn, [...(this.byPfn.get(pfn) ?? []), { tid, addr }]);
+  private mine(tid: number): GhostMap<number, readonly T[]> {
+    const map = this.perCpu[tid];
+    if (map === undefined) throw new Error(`GUP hold by cpu${tid}, beyond the ${this.perCpu.length} CPUs of the program`);
+    return map;
+  }
+  hold(pfn: number, h: T): void {
+    const map = this.mine(h.tid);
+    map.set(pfn, [...(map.get(pfn) ?? []), h]);
   }
   release(tid: number, pfn: number): void {
-    const list = this.byPfn.get(pfn);
+    const map = this.mine(tid);
+    const list = map.get(pfn);
     if (list === undefined) return;
-    const i = list.findIndex((h) => h.tid === tid);
-    const rest = i >= 0 ? [...list.slice(0, i), ...list.slice(i + 1)] : list;
-    if (rest.length === 0) this.byPfn.delete(pfn);
-    else if (rest !== list) this.byPfn.set(pfn, rest);
+    if (list.length <= 1) map.delete(pfn);
+    else map.set(pfn, list.slice(1));
+  }
+  /** every CPU's holds on page `pfn`, by CPU */
+  get(pfn: number): readonly T[] {
+    let out: readonly T[] = [];
+    for (const map of this.perCpu) {
+      const list = map.get(pfn);
+      if (list !== undefined) out = out.length === 0 ? list : [...out, ...list];
+    }
+    return out;
+  }
+  /** every held page with its holders, by CPU */
+  *entries(): IterableIterator<[number, readonly T[]]> {
+    const pfns = new Set<number>();
+    for (const map of this.perCpu) for (const [pfn] of map) pfns.add(pfn);
+    for (const pfn of [...pfns].sort((a, b) => a - b)) yield [pfn, this.get(pfn)];
   }
 }
+type Hold = { readonly tid: number; readonly addr: number };
+type FolioHold = { readonly tid: number; readonly folio: number; readonly addr: number };
 
 export const gupPageNotFreed: KernelInvariant = {
   name: 'gup-page-not-freed',
@@ -130,10 +157,10 @@ export const gupPageNotFreed: KernelInvariant = {
   stepKinds: ['world'],
   description: 'A page returned by GUP is not freed (or reused) while the GUP caller holds it.',
   start(m) {
-    const holds = new Holds(m, 'gup-page-not-freed:holds');
+    const holds = new Holds<Hold>(m, m.ncpu, 'gup-page-not-freed:holds');
     return {
       ghost(tid, ev) {
-        if (isGhost(ev, 'gup_hold')) holds.hold(tid, ev.pfn, ev.addr);
+        if (isGhost(ev, 'gup_hold')) holds.hold(ev.pfn, { tid, addr: ev.addr });
         else if (isGhost(ev, 'gup_release')) holds.release(tid, ev.pfn);
         return null;
       },
@@ -141,8 +168,8 @@ export const gupPageNotFreed: KernelInvariant = {
         if (s.op.kind !== 'world' || s.op.name !== 'free_pages') return null;
         const [pfn, order] = s.op.args as [number, number];
         for (let p = pfn; p < pfn + (1 << order); p++) {
-          const h = holds.byPfn.get(p);
-          if (h !== undefined && h.length > 0) {
+          const h = holds.get(p);
+          if (h.length > 0) {
             return `page[${p}] was freed by ${cpu(s.tid)} (${s.op.label.fn}) while ${cpu(h[0]!.tid)} holds it from GUP (returned for ${fmtAddr(h[0]!.addr)})`;
           }
         }
@@ -351,17 +378,20 @@ export const pageTableNotFreedUnderWalker: KernelInvariant = {
   stepKinds: ['world'],
   description: 'A page-table page is not freed while some CPU still has it mapped (between pte_offset_map() and pte_unmap()): lockless walkers such as GUP-fast rely on the IPI, RCU or TLB-flush protocol that delays the free.',
   start(m) {
-    const mapped = new GhostMap<number, readonly number[]>(m, 'page-table-not-freed-under-walker:mapped'); // pt -> tids that have it mapped
+    // per CPU: pt -> how many times that CPU has it mapped. One map per CPU, so two walkers
+    // mapping the same table write different ghost resources (they commute); the free reads
+    // the table's key in every CPU's map.
+    const mapped = Array.from({ length: m.ncpu }, (_, t) => new GhostMap<number, number>(m, `page-table-not-freed-under-walker:mapped:cpu${t}`));
     return {
       ghost(tid, ev) {
         if (isGhost(ev, 'pt_map')) {
-          const pt = ev.pt;
-          mapped.set(pt, [...(mapped.get(pt) ?? []), tid]);
+          const mine = mapped[tid]!;
+          mine.set(ev.pt, (mine.get(ev.pt) ?? 0) + 1);
         } else if (isGhost(ev, 'pt_unmap')) {
-          const pt = ev.pt;
-          const list = mapped.get(pt);
-          const i = list?.indexOf(tid) ?? -1;
-          if (i >= 0) mapped.set(pt, [...list!.slice(0, i), ...list!.slice(i + 1)]);
+          const mine = mapped[tid]!;
+          const n = mine.get(ev.pt) ?? 0;
+          if (n > 1) mine.set(ev.pt, n - 1);
+          else if (n === 1) mine.delete(ev.pt);
         }
         return null;
       },
@@ -369,8 +399,9 @@ export const pageTableNotFreedUnderWalker: KernelInvariant = {
         if (s.op.kind !== 'world' || s.op.name !== 'free_pages') return null;
         const [pfn, order] = s.op.args as [number, number];
         for (let p = pfn; p < pfn + (1 << order); p++) {
-          const walkers = mapped.get(p);
-          if (walkers !== undefined && walkers.length > 0) {
+          const walkers: number[] = [];
+          for (let t = 0; t < mapped.length; t++) for (let k = mapped[t]!.get(p) ?? 0; k > 0; k--) walkers.push(t);
+          if (walkers.length > 0) {
             return `page table page[${p}] was freed by ${cpu(s.tid)} (${s.op.label.fn}: ${s.op.label.stmt}) while ${walkers.map(cpu).join(', ')} still walks it (mapped by pte_offset_map, not yet pte_unmap'ed)`;
           }
         }
@@ -406,14 +437,14 @@ export const gupPageNotCollapsed: KernelInvariant = {
   state: 'tracked',
   description: 'khugepaged never collapses a page a GUP caller holds: __collapse_huge_page_isolate()\'s refcount check must see every GUP reference, or data written through it is lost when the copy replaces the page.',
   start(m) {
-    const holds = new Holds(m, 'gup-page-not-collapsed:holds');
+    const holds = new Holds<Hold>(m, m.ncpu, 'gup-page-not-collapsed:holds');
     const copied = new GhostMap<number, number>(m, 'gup-page-not-collapsed:copied'); // pfn -> page generation when collapse copied it
     return {
       ghost(tid, ev) {
         if (isGhost(ev, 'gup_release')) holds.release(tid, ev.pfn);
         else if (isGhost(ev, 'gup_hold')) {
           const pfn = ev.pfn;
-          holds.hold(tid, pfn, ev.addr);
+          holds.hold(pfn, { tid, addr: ev.addr });
           if (copied.get(pfn) === m.world.pages[pfn]!.gen) {
             return `GUP on ${cpu(tid)} returned page[${pfn}] for ${fmtAddr(ev.addr)} after khugepaged copied it into the new THP and unmapped it: writes through this reference are lost`;
           }
@@ -422,8 +453,8 @@ export const gupPageNotCollapsed: KernelInvariant = {
           // GUP's get and put of it, so DPOR cannot reorder the race away)
           const pfn = ev.pfn;
           copied.set(pfn, m.world.pages[pfn]!.gen);
-          const h = holds.byPfn.get(pfn);
-          if (h !== undefined && h.length > 0) {
+          const h = holds.get(pfn);
+          if (h.length > 0) {
             return `khugepaged on ${cpu(tid)} copied page[${pfn}] into a new THP and unmapped it while ${cpu(h[0]!.tid)} holds it from GUP (returned for ${fmtAddr(h[0]!.addr)}): the refcount check missed the GUP reference`;
           }
         }
@@ -511,18 +542,18 @@ export const referencesBalanced: KernelInvariant = {
   start(m) {
     // read only at the end, from updates that commute (holds and releases per CPU, added
     // deltas): the same in every order of independent events, so no footprint is needed
-    const held = new Holds({ observe() {}, touch() {} } as unknown as KernelMachine, 'references-balanced:held');
+    const held = new Holds<Hold>({ observe() {}, touch() {} }, m.ncpu, 'references-balanced:held');
     const extra = new Map<number, number>(m.world.extraRefs);
     return {
       ghost(tid, ev) {
-        if (isGhost(ev, 'gup_hold')) held.hold(tid, ev.pfn, ev.addr);
+        if (isGhost(ev, 'gup_hold')) held.hold(ev.pfn, { tid, addr: ev.addr });
         else if (isGhost(ev, 'gup_release')) held.release(tid, ev.pfn);
         else if (isGhost(ev, 'extra_ref')) extra.set(ev.pfn, (extra.get(ev.pfn) ?? 0) + ev.delta);
         return null;
       },
       end() {
         const { geo, L, pages } = m.world;
-        for (const [pfn, h] of held.byPfn) if (h.length > 0) return `${cpu(h[0]!.tid)} ended still holding page[${pfn}] from GUP`;
+        for (const [pfn, h] of held.entries()) if (h.length > 0) return `${cpu(h[0]!.tid)} ended still holding page[${pfn}] from GUP`;
         const maps = countMappings(m);
         if (maps.migration > 0) return `${maps.migration} migration entries are left in the page tables at the end`;
         for (let p = 0; p < geo.nrPages; p++) {
@@ -678,24 +709,11 @@ export const kernelAssertions: { name: string; description: string }[] = [
 ];
 
 /** who holds what from GUP: pfn -> [{tid, folio, addr}] (the folio the reference was taken on) */
-class FolioHolds {
-  readonly byPfn: GhostMap<number, readonly { tid: number; folio: number; addr: number }[]>;
-  constructor(m: KernelMachine, name: string) {
-    this.byPfn = new GhostMap(m, name);
-  }
+/** the gup_hold/gup_release ghost events of every CPU, with the folio each hold's reference is on */
+class FolioHolds extends Holds<FolioHold> {
   ghost(tid: number, ev: GhostEvent): void {
-    if (!isGhost(ev, 'gup_hold') && !isGhost(ev, 'gup_release')) return;
-    const pfn = ev.pfn;
-    if (isGhost(ev, 'gup_hold')) {
-      this.byPfn.set(pfn, [...(this.byPfn.get(pfn) ?? []), { tid, folio: ev.folio, addr: ev.addr }]);
-    } else {
-      const list = this.byPfn.get(pfn);
-      if (list === undefined) return;
-      const i = list.findIndex((h) => h.tid === tid);
-      const rest = i >= 0 ? [...list.slice(0, i), ...list.slice(i + 1)] : list;
-      if (rest.length === 0) this.byPfn.delete(pfn);
-      else if (rest !== list) this.byPfn.set(pfn, rest);
-    }
+    if (isGhost(ev, 'gup_hold')) this.hold(ev.pfn, { tid, folio: ev.folio, addr: ev.addr });
+    else if (isGhost(ev, 'gup_release')) this.release(tid, ev.pfn);
   }
 }
 
@@ -706,7 +724,7 @@ export const gupFolioNotSplit: KernelInvariant = {
   description: 'A folio is not split while a GUP caller holds a reference or pin on it: split_huge_page()\'s folio_ref_freeze() at the expected count must fail, else the tails become independent pages whose references the GUP caller does not hold (its unpin/put goes to the wrong page).',
   start(m) {
     const L = m.world.L;
-    const holds = new FolioHolds(m, 'gup-folio-not-split:holds');
+    const holds = new FolioHolds(m, m.ncpu, 'gup-folio-not-split:holds');
     return {
       ghost(tid, ev) {
         holds.ghost(tid, ev);
@@ -719,11 +737,11 @@ export const gupFolioNotSplit: KernelInvariant = {
         const pfn = L.pfnOf(loc);
         if (f === F_COMPOUND_HEAD) {
           const now = decodeCompoundHead(pfn, m.mem[loc]!);
-          for (const h of holds.byPfn.get(pfn) ?? []) {
+          for (const h of holds.get(pfn)) {
             if (h.folio !== now) return `${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt} made page[${pfn}] a page of its own while ${cpu(h.tid)} holds it from GUP (${fmtAddr(h.addr)}) with its reference on folio page[${h.folio}]: a GUP-pinned or referenced folio was split`;
           }
         } else if (f === F_FLAGS && (s.before & PG_head) !== 0 && (m.mem[loc]! & PG_head) === 0) {
-          for (const [p, list] of holds.byPfn) {
+          for (const [p, list] of holds.entries()) {
             const h = list.find((x) => x.folio === pfn);
             if (h !== undefined) return `${cpu(s.tid)} ${s.op.label.fn}: ${s.op.label.stmt} split folio page[${pfn}] while ${cpu(h.tid)} holds page[${p}] of it from GUP (${fmtAddr(h.addr)})`;
           }
@@ -739,7 +757,7 @@ export const gupPageNotMigrated: KernelInvariant = {
   state: 'tracked',
   description: 'Migration never copies away a page a GUP caller holds: the expected-refcount check (or the PageAnonExclusive share protocol for pins) must see the GUP reference, else what the caller writes through it lands in the old page while the process maps the copy.',
   start(m) {
-    const holds = new FolioHolds(m, 'gup-page-not-migrated:holds');
+    const holds = new FolioHolds(m, m.ncpu, 'gup-page-not-migrated:holds');
     const copied = new GhostMap<number, number>(m, 'gup-page-not-migrated:copied'); // src pfn -> its generation when migration copied it
     const copiedTo = new GhostMap<number, number>(m, 'gup-page-not-migrated:copiedTo'); // src pfn -> dst pfn
     return {
@@ -752,8 +770,8 @@ export const gupPageNotMigrated: KernelInvariant = {
           const src = ev.src;
           copied.set(src, m.world.pages[src]!.gen);
           copiedTo.set(src, ev.dst);
-          const h = holds.byPfn.get(src);
-          if (h !== undefined && h.length > 0) {
+          const h = holds.get(src);
+          if (h.length > 0) {
             return `migration on ${cpu(tid)} copied page[${src}] to page[${ev.dst}] while ${cpu(h[0]!.tid)} holds it from GUP (${fmtAddr(h[0]!.addr)}): the expected-refcount check missed the GUP reference, and data written through it will be lost`;
           }
         }

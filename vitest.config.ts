@@ -18,6 +18,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // vitest's default is one worker per core minus one: a single worker on CI's 2 cores, while the
+    // suite is CPU-bound test files that share nothing; two workers use both cores
+    maxWorkers: 2,
     reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

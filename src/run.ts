@@ -26,6 +26,11 @@ export interface CheckOptions {
   readonly variants?: Readonly<Record<string, string>>;
   readonly env?: Partial<Env>;
   readonly strategy?: string;
+  /**
+   * DPOR lets blind adds of one tag commute (default true; sched/footprint.ts `commuting`).
+   * false measures the search without that reduction.
+   */
+  readonly commute?: boolean;
   readonly seed?: number;
   readonly preemptions?: number;
   readonly maxExecutions?: number;
@@ -118,7 +123,7 @@ function startCheck(opts: CheckOptions) {
   const ablated = opts.ablate === undefined ? built : ablateProgram(built, opts.ablate);
   const program = opts.transform === undefined ? ablated : opts.transform(ablated);
   const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
-  const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth };
+  const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth, ...(opts.commute === false ? { commute: false } : {}) };
   // every execution's ops are recorded so that a schedule that does not replay is caught
   const guard = new DeterminismGuard(opts.shard !== undefined ? createShardStrategy(program, def, sopts, opts.shard, opts.cutoff) : def.create(sopts), program, opts.determinismEvery ?? DEFAULT_DETERMINISM_EVERY, (ch) => formatSchedule(program.scenario.name, ch));
   const exploreOptions: ExploreOptions = {

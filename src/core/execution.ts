@@ -1,7 +1,7 @@
 import type { Change, Machine } from './machine.js';
-import { ModelError, resourceId } from './machine.js';
+import { ALL_MEMORY, ModelError, resourceId } from './machine.js';
 import type { Checker, Invariant, StepInfo } from './invariant.js';
-import type { GhostEvent, Label, Op, Path, SharedOp } from './op.js';
+import type { GhostEvent, Label, Op, Path, RmwOp, SharedOp } from './op.js';
 
 /** One thread of a program: a name for traces and the path it runs (thread i runs on CPU i). */
 export interface ThreadSpec {
@@ -57,6 +57,102 @@ export interface SchedView {
    * is not repeated here (footprint.ts adds it).
    */
   readonly lastReads: readonly number[];
+  /**
+   * Whether DPOR may commute the last step with another CPU's (RmwOp.blind; sched/footprint.ts
+   * `commuting`), only for choosers with `wantsWrites`: for a blind add that changed its
+   * location, its tag (>= 0) when no invariant check of the step looked at which CPU ran it
+   * (`tid`) or at its label and no ghost delivery with it read the location, else -1; -2 for
+   * any other step.
+   */
+  readonly lastCommuteTag: number;
+}
+
+/** SchedView.lastCommuteTag of a step that is not a blind add */
+export const NOT_BLIND = -2;
+
+const commuteTags = new Map<string, number>();
+/**
+ * The tag of a blind add/add_unless step that changed its location: two steps with one tag do
+ * the same arithmetic (operands, ordering, C result kind) and gave their paths the same result.
+ */
+function commuteTag(op: RmwOp, result: number): number {
+  const r = op.returns;
+  const key = `${op.loc}|${op.rmw}|${op.a}|${op.b}|${op.order}|${r === undefined ? '' : JSON.stringify(r)}|${result}`;
+  let t = commuteTags.get(key);
+  if (t === undefined) commuteTags.set(key, (t = commuteTags.size));
+  return t;
+}
+
+/**
+ * The StepInfo invariants see, reused across steps. For a blind step DPOR may commute
+ * (RmwOp.blind, LoadOp.blind) it records what a check looked at: `tid` or the op's label (the
+ * op is then a view without the label, whose label getter records the look), and `before`.
+ * Two same-tag adds of two CPUs look the same at one point of the execution in all else
+ * (location, operands, value before, result, index).
+ */
+class StepCell implements StepInfo {
+  private cpu = 0;
+  private real: SharedOp = null as unknown as SharedOp;
+  private view: SharedOp | null = null;
+  private was = 0;
+  result = 0;
+  index = 0;
+  /** a check read `tid` or the label since `set` */
+  identity = false;
+  /** a check read `before` since `set` */
+  sawBefore = false;
+  private readonly anon = new AnonRmw(this);
+  get tid(): number {
+    this.identity = true;
+    return this.cpu;
+  }
+  get op(): SharedOp {
+    return this.view ?? this.real;
+  }
+  get before(): number {
+    this.sawBefore = true;
+    return this.was;
+  }
+  /** the real op, for the label getter of the anonymous view */
+  get realOp(): SharedOp {
+    return this.real;
+  }
+  set(tid: number, op: SharedOp, before: number, result: number, index: number, anonymous: boolean): void {
+    this.cpu = tid;
+    this.real = op;
+    this.was = before;
+    this.result = result;
+    this.index = index;
+    this.identity = false;
+    this.sawBefore = false;
+    this.view = anonymous ? this.anon.of(op as RmwOp) : null;
+  }
+}
+
+/** An RMW op as a check of a commutable step sees it: every field but the label is the op's own. */
+class AnonRmw implements RmwOp {
+  readonly kind = 'rmw' as const;
+  loc = 0;
+  rmw: RmwOp['rmw'] = 'add';
+  a = 0;
+  b = 0;
+  order: RmwOp['order'] = 'relaxed';
+  returns: RmwOp['returns'] = undefined;
+  blind = true;
+  constructor(private readonly cell: StepCell) {}
+  of(op: RmwOp): this {
+    this.loc = op.loc;
+    this.rmw = op.rmw;
+    this.a = op.a;
+    this.b = op.b;
+    this.order = op.order;
+    this.returns = op.returns;
+    return this;
+  }
+  get label(): Label {
+    this.cell.identity = true;
+    return this.cell.realOp.label;
+  }
 }
 
 export interface Chooser {
@@ -80,6 +176,7 @@ export interface TraceStep {
   readonly index: number;
   readonly tid: number;
   readonly op: SharedOp;
+  /** the value the step read (for an RMW the old value, also when the path got only the C result) */
   readonly result: number;
   readonly changes: readonly Change[];
   /** ghost events and checks processed with this step */
@@ -226,8 +323,12 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
     threadCount: n,
     lastWrites,
     lastReads,
+    get lastCommuteTag() {
+      return lastCommuteTag;
+    },
   };
-  const info: StepInfo = { tid: 0, op: null as unknown as SharedOp, before: 0, result: 0, index: 0 };
+  let lastCommuteTag = NOT_BLIND;
+  const info = new StepCell();
   let modelError: ExecResult['modelError'] = null;
 
   try {
@@ -289,11 +390,9 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
       }
       choices.push(tid);
       current = tid;
-      info.tid = tid;
-      info.op = op;
-      info.before = before;
-      info.result = result;
-      info.index = stepIndex;
+      // a blind add that changed its location may commute with another CPU's (RmwOp.blind)
+      const blindAdd = chooser.wantsWrites === true && op.kind === 'rmw' && op.blind === true && (op.rmw === 'add' || op.rmw === 'add_unless') && m.cells[op.loc] !== before;
+      info.set(tid, op, before, result, stepIndex, blindAdd);
       const forKind = stepTable.get(op.kind) ?? ALL_STEPS_EMPTY;
       for (let i = 0; i < forKind.length; i++) {
         const c = checkers[forKind[i]!]!;
@@ -305,15 +404,27 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
         const msg = c.step!(info);
         if (msg !== null) fail(program.invariants[forKind[i]!]!.name, msg);
       }
+      const checkReads = lastReads.length;
       try {
         advance(tid, result);
       } catch (e) {
         modelError = { tid, step: stepIndex, error: e };
         break;
       }
+      lastCommuteTag = NOT_BLIND;
+      if (blindAdd) {
+        // a ghost delivery (it knows its CPU) that read the location would see another value if
+        // the adds went the other way; the add's own checks see the same memory at the same
+        // point of the execution, whichever CPU's add comes first
+        const loc = (op as RmwOp).loc;
+        let seen = false;
+        for (let k = checkReads; k < lastReads.length && !seen; k++) if (lastReads[k] === loc || lastReads[k] === ALL_MEMORY) seen = true;
+        lastCommuteTag = info.identity || seen ? -1 : commuteTag(op as RmwOp, result);
+      }
       // after the ghost events delivered with this step: their reads are part of its footprint
       chooser.onStep?.(tid, op, view);
-      if (trace !== null && stepIndex < RECORDED_STEPS) trace.push({ index: stepIndex, tid, op, result, changes: m.changes!, notes: notes! });
+      // the trace shows what an RMW read (a blind one hands its path only the C result)
+      if (trace !== null && stepIndex < RECORDED_STEPS) trace.push({ index: stepIndex, tid, op, result: op.kind === 'rmw' || op.kind === 'load' ? before : result, changes: m.changes!, notes: notes! });
     }
     if (violation === null && modelError === null && !aborted) {
       for (const c of checkers) {

@@ -1,10 +1,15 @@
 import type { GhostEvent, SharedOp } from './op.js';
 import type { Machine } from './machine.js';
 
-/** What an invariant sees after each shared step. One object is reused across steps. */
+/**
+ * What an invariant sees after each shared step. One object is reused across steps (do not keep
+ * it, or its `op`, past the call). Reading `tid` or `op.label` of a blind add step tells DPOR
+ * that the check tells apart which CPU ran it, so the step is not commuted with another CPU's
+ * same add (RmwOp.blind): read them only where the answer needs them (a violation message).
+ */
 export interface StepInfo {
-  tid: number;
-  op: SharedOp;
+  readonly tid: number;
+  readonly op: SharedOp;
   /** value at op.loc before the step (memory ops), else 0 */
   before: number;
   /** value the path received */

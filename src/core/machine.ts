@@ -1,4 +1,4 @@
-import type { GhostEvent, Label, RmwKind, SharedOp } from './op.js';
+import { blindResult, type GhostEvent, type Label, type RmwKind, type SharedOp } from './op.js';
 import { awaitCondText, awaitHolds } from './op.js';
 
 /**
@@ -160,7 +160,7 @@ export class Machine<W = unknown> {
     const mem = this.cells;
     switch (op.kind) {
       case 'load':
-        return mem[op.loc]!;
+        return op.blind === true ? blindResult(op, mem[op.loc]!) : mem[op.loc]!;
       case 'store':
         this.write(op.loc, op.value);
         return 0;
@@ -168,7 +168,7 @@ export class Machine<W = unknown> {
         const old = mem[op.loc]!;
         const next = rmwResult(op.rmw, old, op.a, op.b);
         if (next !== old) this.write(op.loc, next);
-        return old;
+        return op.blind === true ? blindResult(op, old) : old;
       }
       case 'fence':
         return 0; // sequential consistency: fences only matter to a weak-memory layer

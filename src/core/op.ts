@@ -45,21 +45,68 @@ export type RmwKind =
  * - 'new-zero' / 'new-negative': old + a == 0 / < 0 (atomic_sub_and_test, atomic_add_negative)
  * - 'old-not': old != value (atomic_add_unless succeeded)
  * - 'old-is': old == value (a cmpxchg that expected value succeeded)
- * - 'gt' / 'ge': old > value / old >= value (`atomic_read(&x) > 0`)
+ * - 'gt' / 'ge' / 'lt': old > value / old >= value / old < value (`atomic_read(&x) > 0`)
  * - 'tagged': a pointer whose low bit tags it: an odd old names object (old - 1) / 2, an even
  *   one the object `self` itself; shown as `name[i]` (page_folio() of a page's compound_head)
  */
 export type Returns =
   | { readonly kind: 'bit' | 'no-bit'; readonly bit: number }
   | { readonly kind: 'new' | 'new-zero' | 'new-negative' }
-  | { readonly kind: 'old-not' | 'old-is' | 'gt' | 'ge'; readonly value: number }
+  | { readonly kind: 'old-not' | 'old-is' | 'gt' | 'ge' | 'lt'; readonly value: number }
   | { readonly kind: 'tagged'; readonly self: number; readonly name: string };
 
-export interface LoadOp { readonly kind: 'load'; readonly loc: number; readonly order: Ordering; readonly label: Label; readonly returns?: Returns }
+export interface LoadOp {
+  readonly kind: 'load'; readonly loc: number; readonly order: Ordering; readonly label: Label; readonly returns?: Returns;
+  /**
+   * The path gets only the comparison `returns` names (1 or 0), never the value read: a read
+   * such as `folio_ref_count(folio) < 0` whose caller uses nothing else. To DPOR it is a read
+   * like any other (sched/footprint.ts `commuting` says why it does not commute with adds).
+   */
+  readonly blind?: boolean;
+}
 export interface StoreOp { readonly kind: 'store'; readonly loc: number; readonly value: number; readonly order: Ordering; readonly label: Label }
 export interface RmwOp {
   readonly kind: 'rmw'; readonly loc: number; readonly rmw: RmwKind; readonly a: number; readonly b: number;
   readonly order: Ordering; readonly label: Label; readonly returns?: Returns;
+  /**
+   * The path gets only the C function's result (`blindResult`: 1 or 0 for a boolean `returns`,
+   * 0 without one, as for atomic_add()), never the value the RMW read. Two blind `add` or
+   * `add_unless` steps on one location that both changed it, with the same operands and the same
+   * result, commute (DPOR does not reverse them, sched/dpor.ts): every order of them leaves the
+   * same values in memory after each step and gives each path the same result.
+   */
+  readonly blind?: boolean;
+}
+
+/** What a blind load or RMW hands back to its path (`blind`): the C result, not the value read. */
+export function blindResult(op: LoadOp | RmwOp, old: number): number {
+  const r = op.returns;
+  if (r === undefined) return 0;
+  const a = op.kind === 'rmw' ? op.a : 0;
+  switch (r.kind) {
+    case 'bit':
+      return (old & r.bit) !== 0 ? 1 : 0;
+    case 'no-bit':
+      return (old & r.bit) === 0 ? 1 : 0;
+    case 'new':
+      return old + a;
+    case 'new-zero':
+      return old + a === 0 ? 1 : 0;
+    case 'new-negative':
+      return old + a < 0 ? 1 : 0;
+    case 'old-not':
+      return old !== r.value ? 1 : 0;
+    case 'old-is':
+      return old === r.value ? 1 : 0;
+    case 'gt':
+      return old > r.value ? 1 : 0;
+    case 'ge':
+      return old >= r.value ? 1 : 0;
+    case 'lt':
+      return old < r.value ? 1 : 0;
+    case 'tagged':
+      return old;
+  }
 }
 
 /** The value the primitive returned, as C prints it ('true', 'false', a number), or null when `returns` is not given. */
@@ -86,6 +133,8 @@ export function returnedValue(op: LoadOp | RmwOp, old: number): string | null {
       return String(old > r.value);
     case 'ge':
       return String(old >= r.value);
+    case 'lt':
+      return String(old < r.value);
     case 'tagged':
       return `${r.name}[${old % 2 === 1 ? (old - 1) / 2 : r.self}]`;
   }

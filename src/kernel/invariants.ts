@@ -13,7 +13,7 @@
  * writer), which adds no order DPOR does not already keep between those two accesses.
  */
 import type { Invariant, StepInfo } from '../core/invariant.js';
-import type { GhostEvent } from '../core/op.js';
+import { blindResult, type GhostEvent } from '../core/op.js';
 import { isGhost } from './ghosts.js';
 import { GhostMap } from '../core/ghost.js';
 import type { KernelMachine, KernelState } from './world.js';
@@ -205,6 +205,9 @@ export const gupReturnsMappedPage: KernelInvariant = {
   },
 };
 
+/** gup-fast-progress: the last writer of a location that a blind RMW wrote (no CPU's call) */
+const BLIND_WRITER = -1_000_000;
+
 export const gupFastProgress: KernelInvariant = {
   name: 'gup-fast-progress',
   state: 'tracked',
@@ -265,8 +268,22 @@ export const gupFastProgress: KernelInvariant = {
         return null;
       },
       step(s) {
-        const k = s.op.kind;
+        const op = s.op;
+        const k = op.kind;
         if (k !== 'load' && k !== 'store' && k !== 'rmw') return null;
+        if ((op.kind === 'load' || op.kind === 'rmw') && op.blind === true) {
+          // A blind access (the path learns only the C result): the call is disturbed when that
+          // result is not the one the memory before any CPU ran gives. Neither which CPU wrote
+          // the location last nor its value is looked at, so DPOR may commute it with another
+          // CPU's blind add (core/execution.ts StepCell); `tid` is read only to mark the call.
+          if (mine.size > 0 && blindResult(op, initial[op.loc]!) !== s.result) {
+            const a = mine.get(s.tid);
+            if (a !== undefined) a.disturbed = true;
+          }
+          // a later plain access of what a blind RMW wrote counts as disturbed, whoever wrote it
+          if (op.kind === 'rmw' && m.cells[op.loc] !== s.before) lastWriter.set(op.loc, BLIND_WRITER);
+          return null;
+        }
         const loc = locOf(s);
         const a = mine.get(s.tid);
         const w = lastWriter.get(loc);
@@ -623,11 +640,14 @@ export const pmdTableUseValidated: KernelInvariant = {
         return null;
       },
       step(s) {
-        const list = active.get(s.tid);
-        if (list === undefined || list.length === 0) return null;
         const k = s.op.kind;
         if (k !== 'load' && k !== 'store' && k !== 'rmw') return null;
+        // which CPU stepped is looked at only for an access of a page-table entry (a blind add
+        // of a refcount may then commute with another CPU's, core/execution.ts StepCell)
         const pt = L.entryOwner(locOf(s));
+        if (pt < 0) return null;
+        const list = active.get(s.tid);
+        if (list === undefined || list.length === 0) return null;
         for (const u of list) {
           if (u.pt !== pt || u.how === 'rcu') continue;
           const now = m.mem[u.pmdp]!;

@@ -88,6 +88,13 @@ export function* page_folio(k: K, page: number, l: Label): Path<number> {
 export function* folio_ref_count(k: K, folio: number, l: Label): Path<number> {
   return yield* READ_ONCE(k.L.refcount(folio), l);
 }
+/**
+ * `folio_ref_count(folio) < n` where the caller uses only the comparison (WARN_ON_ONCE): a blind
+ * READ_ONCE (LoadOp.blind) that the path sees as the comparison alone, as C does.
+ */
+export function* folio_ref_count_below(k: K, folio: number, n: number, l: Label): Path<boolean> {
+  return (yield { kind: 'load', loc: k.L.refcount(folio), order: 'once', label: l, returns: { kind: 'lt', value: n }, blind: true }) === 1;
+}
 /** folio_ref_try_add_rcu() (!CONFIG_TINY_RCU) = page_ref_add_unless(&folio->page, count, 0) */
 export function* folio_ref_try_add_rcu(k: K, folio: number, count: number, l: Label): Path<boolean> {
   return yield* atomic_add_unless(k.L.refcount(folio), count, 0, l);

@@ -40,7 +40,7 @@ export function* atomic_set_release(loc: number, value: number, label: Label): P
 }
 /** atomic_add/atomic_inc/atomic_sub: no return value, unordered */
 export function* atomic_add(loc: number, a: number, label: Label): Path<void> {
-  yield { kind: 'rmw', loc, rmw: 'add', a, b: 0, order: 'relaxed', label };
+  yield { kind: 'rmw', loc, rmw: 'add', a, b: 0, order: 'relaxed', label, blind: true };
 }
 /** atomic_add_return: fully ordered, returns the new value */
 export function* atomic_add_return(loc: number, a: number, label: Label, order: Ordering = 'full'): Path<number> {
@@ -49,18 +49,15 @@ export function* atomic_add_return(loc: number, a: number, label: Label, order: 
 }
 /** atomic_add_unless(v, a, u): add a unless the value is u; ordered only on success */
 export function* atomic_add_unless(loc: number, a: number, u: number, label: Label): Path<boolean> {
-  const old = yield { kind: 'rmw', loc, rmw: 'add_unless', a, b: u, order: 'success', label, returns: { kind: 'old-not', value: u } };
-  return old !== u;
+  return (yield { kind: 'rmw', loc, rmw: 'add_unless', a, b: u, order: 'success', label, returns: { kind: 'old-not', value: u }, blind: true }) === 1;
 }
 /** atomic_sub_and_test / atomic_dec_and_test: fully ordered, true when the result is 0 */
 export function* atomic_sub_and_test(loc: number, a: number, label: Label): Path<boolean> {
-  const old = yield { kind: 'rmw', loc, rmw: 'add', a: -a, b: 0, order: 'full', label, returns: { kind: 'new-zero' } };
-  return old - a === 0;
+  return (yield { kind: 'rmw', loc, rmw: 'add', a: -a, b: 0, order: 'full', label, returns: { kind: 'new-zero' }, blind: true }) === 1;
 }
 /** atomic_add_negative: fully ordered, true when the result is negative */
 export function* atomic_add_negative(loc: number, a: number, label: Label): Path<boolean> {
-  const old = yield { kind: 'rmw', loc, rmw: 'add', a, b: 0, order: 'full', label, returns: { kind: 'new-negative' } };
-  return old + a < 0;
+  return (yield { kind: 'rmw', loc, rmw: 'add', a, b: 0, order: 'full', label, returns: { kind: 'new-negative' }, blind: true }) === 1;
 }
 /** atomic_cmpxchg: returns the old value; ordered only on success */
 export function* atomic_cmpxchg(loc: number, expected: number, value: number, label: Label): Path<number> {

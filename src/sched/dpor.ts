@@ -24,7 +24,7 @@
 import type { ExecResult, SchedView } from '../core/execution.js';
 import { clearArray } from '../core/execution.js';
 import type { SharedOp } from '../core/op.js';
-import { dependent, FootprintInterner, type Footprint } from './footprint.js';
+import { commuting, dependent, dependentBeyond, FootprintInterner, NOT_BLIND, type Footprint } from './footprint.js';
 import type { Strategy } from './strategy.js';
 
 export interface DporOptions {
@@ -33,6 +33,12 @@ export interface DporOptions {
   readonly prefixSleep?: readonly number[];
   /** per prefix node: the footprint of each asleep CPU's next step there (missing: it wakes) */
   readonly prefixSleepFps?: readonly (readonly (Footprint | undefined)[])[];
+  /**
+   * Let blind adds with one tag commute (Footprint.commute; default true). false: every RMW that
+   * changed its location is a write, as before the reduction (for measuring it, and for the
+   * cross-check that it changes no verdict).
+   */
+  readonly commute?: boolean;
 }
 
 interface Node {
@@ -67,10 +73,12 @@ interface Node {
 interface IndexEntry {
   /** the execution this entry belongs to (entries of earlier executions are stale) */
   epoch: number;
-  /** the last event writing the resource, or -1 */
+  /** the last event writing the resource, or -1 (a commuting add is not a write here) */
   w: number;
   /** the events reading it since */
   readonly r: number[];
+  /** the commuting adds since (Footprint.commute), which conflict with reads, writes and adds of another tag */
+  readonly adds: number[];
 }
 
 const bit = (t: number): number => 1 << t;
@@ -84,11 +92,6 @@ export const TRACKED_STEPS = 200_000;
 /** a node's footprint list before any is recorded (most nodes: nothing asleep) */
 const NO_FPS: (Footprint | undefined)[] = [];
 
-/** whether a and b conflict on some resource other than `except` (a lock word) */
-function dependentBeyond(a: Footprint, b: Footprint, except: number): boolean {
-  const drop = (xs: readonly number[]) => (xs.includes(except) ? xs.filter((x) => x !== except) : xs);
-  return dependent({ reads: drop(a.reads), writes: drop(a.writes) }, { reads: drop(b.reads), writes: drop(b.writes) });
-}
 const lowest = (mask: number): number => 31 - Math.clz32(mask & -mask);
 
 export class DporStrategy implements Strategy {
@@ -125,12 +128,14 @@ export class DporStrategy implements Strategy {
   private readonly prefix: readonly number[];
   private readonly prefixSleep: readonly number[];
   private readonly prefixSleepFps: readonly (readonly (Footprint | undefined)[])[];
+  private readonly commute: boolean;
 
   constructor(opts: DporOptions = {}) {
     this.maxPreemptions = opts.preemptions ?? Infinity;
     this.prefix = opts.prefix ?? [];
     this.prefixSleep = opts.prefixSleep ?? [];
     this.prefixSleepFps = opts.prefixSleepFps ?? [];
+    this.commute = opts.commute ?? true;
   }
 
   get complete(): boolean {
@@ -234,7 +239,7 @@ export class DporStrategy implements Strategy {
     if (i === 0) this.n = view.threadCount;
     const n = this.n;
     if (i >= this.cap) this.grow(i + 1);
-    const fp = this.interner.step(op, tid, n, view.lastWrites, view.lastReads);
+    const fp = this.interner.step(op, tid, n, view.lastWrites, view.lastReads, this.commute ? view.lastCommuteTag : NOT_BLIND);
     const prev = this.lastOf[tid] ?? -1;
     const clocks = this.clocks;
     const base = i * n;
@@ -242,23 +247,37 @@ export class DporStrategy implements Strategy {
     else clocks.copyWithin(base, prev * n, prev * n + n);
     const local = (prev < 0 ? 0 : this.evLocal[prev]!) + 1;
     // Candidates for a direct race, from a per-resource index: a read conflicts with the last
-    // write, a write with the last write and the reads since. Earlier conflicting events
-    // happen before those, so they can never be direct races.
+    // write and the commuting adds since, a write with the last write and the reads and adds
+    // since. Earlier conflicting events happen before those, so they can never be direct races.
+    // A candidate that commutes with this step (Footprint.commute: blind adds of one tag) is
+    // neither a race nor an edge of happens-before.
     const preds = this.preds;
     clearArray(preds);
     const reads = fp.reads;
     const writes = fp.writes;
+    const cm = fp.commute;
     for (let k = 0; k < reads.length; k++) {
       const r = reads[k]!;
       if (writes.includes(r)) continue;
       const st = this.index.get(r);
-      if (st !== undefined && st.epoch === this.epoch) this.addPred(st.w, tid);
+      if (st === undefined || st.epoch !== this.epoch) continue;
+      this.addPred(st.w, tid);
+      for (let x = 0; x < st.adds.length; x++) this.addPred(st.adds[x]!, tid);
     }
     for (let k = 0; k < writes.length; k++) {
       const st = this.index.get(writes[k]!);
       if (st === undefined || st.epoch !== this.epoch) continue;
       this.addPred(st.w, tid);
       for (let x = 0; x < st.r.length; x++) this.addPred(st.r[x]!, tid);
+      for (let x = 0; x < st.adds.length; x++) this.addPred(st.adds[x]!, tid);
+    }
+    if (cm !== undefined) {
+      let keep = 0;
+      for (let k = 0; k < preds.length; k++) {
+        const j = preds[k]!;
+        if (!commuting(this.evFp[j]!, fp)) preds[keep++] = j;
+      }
+      preds.length = keep;
     }
     for (let k = 0; k < preds.length; k++) {
       const c = preds[k]! * n;
@@ -328,22 +347,34 @@ export class DporStrategy implements Strategy {
       const r = reads[k]!;
       if (writes.includes(r)) continue;
       const st = this.index.get(r);
-      if (st === undefined) this.index.set(r, { epoch: this.epoch, w: -1, r: [i] });
+      if (st === undefined) this.index.set(r, { epoch: this.epoch, w: -1, r: [i], adds: [] });
       else if (st.epoch !== this.epoch) {
         st.epoch = this.epoch;
         st.w = -1;
         clearArray(st.r);
+        clearArray(st.adds);
         st.r.push(i);
       } else st.r.push(i);
     }
     for (let k = 0; k < writes.length; k++) {
       const w = writes[k]!;
       const st = this.index.get(w);
-      if (st === undefined) this.index.set(w, { epoch: this.epoch, w: i, r: [] });
+      if (cm !== undefined && cm.loc === w && cm.tag >= -1) {
+        // a blind add: kept beside the last write and the reads since, which it does not replace
+        if (st === undefined) this.index.set(w, { epoch: this.epoch, w: -1, r: [], adds: [i] });
+        else if (st.epoch !== this.epoch) {
+          st.epoch = this.epoch;
+          st.w = -1;
+          clearArray(st.r);
+          clearArray(st.adds);
+          st.adds.push(i);
+        } else st.adds.push(i);
+      } else if (st === undefined) this.index.set(w, { epoch: this.epoch, w: i, r: [], adds: [] });
       else {
         st.epoch = this.epoch;
         st.w = i;
         clearArray(st.r);
+        clearArray(st.adds);
       }
     }
   }

@@ -20,7 +20,8 @@
  */
 import type { SharedOp } from '../core/op.js';
 import { ALL_MEMORY } from '../core/machine.js';
-import { clearArray } from '../core/execution.js';
+import { clearArray, NOT_BLIND } from '../core/execution.js';
+export { NOT_BLIND };
 
 const IRQ = (c: number) => -1 - c;
 const RCU = (c: number) => -100 - c;
@@ -33,6 +34,12 @@ export { ALL_MEMORY };
 export interface Footprint {
   readonly reads: readonly number[];
   readonly writes: readonly number[];
+  /**
+   * A blind add step (core/op.ts RmwOp.blind) that changed its location: the location (also in
+   * `writes`), what it added, and its tag (same operands, same C result; -1 when a check looked
+   * at which CPU ran it, so it commutes with no other add).
+   */
+  readonly commute?: { readonly loc: number; readonly tag: number };
 }
 
 const EMPTY: Footprint = { reads: [], writes: [] };
@@ -99,6 +106,33 @@ const overlaps = (a: readonly number[], b: readonly number[]): boolean => {
   return false;
 };
 
+/**
+ * Whether the executed steps `earlier` and then `later` (of two CPUs) commute although both
+ * add to one location, the rest of their footprints being independent (DPOR's race detection
+ * does not reverse them; `dependent`, sleep sets and shards still see two writes): two blind
+ * adds of one tag. Whichever goes first, memory after each step and every result are the
+ * same: the adds of one tag that no other access to the location orders visit the same values
+ * in any order, and each gave the same answer at one of them. The relation is symmetric and
+ * survives the swap (the swapped adds have the same tag), so the classes it defines are the
+ * Mazurkiewicz classes of a conditional independence (brute-forced in properties/dpor.test.ts).
+ *
+ * Not here: a threshold read (`WARN_ON_ONCE(folio_ref_count(folio) < 0)`) and an add that keeps
+ * its answer. Pairwise it commutes, but two such adds together can flip the answer (x < 2 at 0
+ * with two adds of 1), so it would need the sum of every add moved across the read.
+ */
+export function commuting(earlier: Footprint, later: Footprint): boolean {
+  const ac = earlier.commute;
+  const bc = later.commute;
+  if (ac === undefined || bc === undefined || ac.tag < 0 || ac.tag !== bc.tag || ac.loc !== bc.loc) return false;
+  return !dependentBeyond(earlier, later, ac.loc);
+}
+
+/** whether a and b conflict on some resource other than `except` (a lock word, a commuting location) */
+export function dependentBeyond(a: Footprint, b: Footprint, except: number): boolean {
+  const drop = (xs: readonly number[]) => (xs.includes(except) ? xs.filter((x) => x !== except) : xs);
+  return dependent({ reads: drop(a.reads), writes: drop(a.writes) }, { reads: drop(b.reads), writes: drop(b.writes) });
+}
+
 /** Two footprints conflict: a common resource, at least one side writing it. */
 export function dependent(a: Footprint, b: Footprint): boolean {
   if (a.writes.length === 0 && b.writes.length === 0) return false;
@@ -110,16 +144,18 @@ export function dependent(a: Footprint, b: Footprint): boolean {
  * the invariant checks after it and the ghost events delivered with it read (`reads`) and wrote
  * (`writes`, which includes the op's own memory writes).
  */
-export function stepFootprint(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[]): Footprint {
+export function stepFootprint(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[], commuteTag = NOT_BLIND): Footprint {
   const own = footprint(op, tid, ncpu, writes);
-  if (reads.length === 0 && writes.length === 0) return own;
+  const commute = op.kind === 'rmw' && commuteTag >= -1 ? { commute: { loc: op.loc, tag: commuteTag } } : {};
+  if (reads.length === 0 && writes.length === 0) return { ...own, ...commute };
   const w = own.writes.slice();
   for (const x of writes) if (!w.includes(x)) w.push(x);
   const r: number[] = [];
   for (const x of own.reads) if (!w.includes(x)) r.push(x);
   for (const x of reads) if (!w.includes(x) && !r.includes(x)) r.push(x);
-  return { reads: r, writes: w };
+  return { reads: r, writes: w, ...commute };
 }
+
 
 /**
  * Interning of exact step footprints without building one per step: `stepFootprint` computed
@@ -136,8 +172,10 @@ export class FootprintInterner {
   constructor(private readonly limit = 100_000) {}
 
   /** the same footprint as `stepFootprint(op, tid, ncpu, writes, reads)`, shared between equal ones */
-  step(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[]): Footprint {
+  step(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[], commuteTag = NOT_BLIND): Footprint {
     const own = footprint(op, tid, ncpu, writes);
+    // a blind step's footprint is not shared (few steps are blind; each carries its own part)
+    if (op.kind === 'rmw' && commuteTag >= -1) return stepFootprint(op, tid, ncpu, writes, reads, commuteTag);
     if (reads.length === 0 && writes.length === 0) return this.intern(own.reads, own.writes, own);
     const w = this.w;
     const r = this.r;

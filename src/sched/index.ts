@@ -22,6 +22,8 @@ export interface StrategyOptions {
   readonly prefixSleep?: readonly number[];
   /** per prefix node, the exact footprint of each asleep CPU's next step there */
   readonly prefixSleepFps?: readonly (readonly (Footprint | undefined)[])[];
+  /** DPOR: let blind adds of one tag commute (DporOptions.commute; default true) */
+  readonly commute?: boolean;
 }
 
 export interface StrategyDef {
@@ -44,13 +46,13 @@ export const STRATEGIES: StrategyDef[] = [
     description: 'DPOR with iterative preemption bounding (0, 1, 2, …): counterexamples with few preemptions first, exhaustive once a level prunes nothing',
     exhaustive: true,
     create: (o) =>
-      new IterativePreemptionStrategy(o.preemptions, { prefix: o.prefix, prefixPreemptions: o.prefixPreemptions }, (b, p) => new DporStrategy({ preemptions: b, prefix: p.prefix, prefixSleep: o.prefixSleep, prefixSleepFps: o.prefixSleepFps }), 'iterative-dpor'),
+      new IterativePreemptionStrategy(o.preemptions, { prefix: o.prefix, prefixPreemptions: o.prefixPreemptions }, (b, p) => new DporStrategy({ preemptions: b, prefix: p.prefix, prefixSleep: o.prefixSleep, prefixSleepFps: o.prefixSleepFps, commute: o.commute }), 'iterative-dpor'),
   },
   {
     name: 'dpor',
     description: 'source-DPOR with sleep sets: every Mazurkiewicz class of interleavings at least once, without re-exploring equivalent ones; exhaustive when it completes (optionally --preemptions N)',
     exhaustive: true,
-    create: (o) => new DporStrategy({ preemptions: o.preemptions, prefix: o.prefix, prefixSleep: o.prefixSleep, prefixSleepFps: o.prefixSleepFps }),
+    create: (o) => new DporStrategy({ preemptions: o.preemptions, prefix: o.prefix, prefixSleep: o.prefixSleep, prefixSleepFps: o.prefixSleepFps, commute: o.commute }),
   },
   {
     name: 'dfs',

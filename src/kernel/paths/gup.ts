@@ -19,7 +19,7 @@ import {
   smp_rmb, test_bit, WARN_ON_ONCE, VM_BUG_ON, load,
 } from '../primitives.js';
 import {
-  folio_put_refs, folio_ref_count, folio_ref_try_add_rcu, folio_test_large, page_folio, pmd_addr_end,
+  folio_put_refs, folio_ref_count, folio_ref_count_below, folio_ref_try_add_rcu, folio_test_large, page_folio, pmd_addr_end,
   pmd_offset, pmdp_get_lockless, pte_offset, pte_offset_map, pte_unmap, ptep_get, ptep_get_lockless, type K,
 } from '../mm.js';
 import {
@@ -56,8 +56,8 @@ export const try_get_folio = replaceable(function* try_get_folio(k: K, page: num
   const fn = 'try_get_folio';
   for (;;) {
     const folio = yield* page_folio(k, page, at(fn, 'retry: folio = page_folio(page)'));
-    const count = yield* folio_ref_count(k, folio, at(fn, 'if (WARN_ON_ONCE(folio_ref_count(folio) < 0))'));
-    if (yield* WARN_ON_ONCE(count < 0, 'folio_ref_count(folio) < 0', at(fn, 'WARN_ON_ONCE(folio_ref_count(folio) < 0)'))) return -1;
+    const negative = yield* folio_ref_count_below(k, folio, 0, at(fn, 'if (WARN_ON_ONCE(folio_ref_count(folio) < 0))'));
+    if (yield* WARN_ON_ONCE(negative, 'folio_ref_count(folio) < 0', at(fn, 'WARN_ON_ONCE(folio_ref_count(folio) < 0)'))) return -1;
     if (!(yield* folio_ref_try_add_rcu(k, folio, refs, at(fn, 'if (unlikely(!folio_ref_try_add_rcu(folio, refs))) return NULL')))) return -1;
     // The folio may have been split or freed and reused under us: re-check after the ref.
     if ((yield* page_folio(k, page, at(fn, 'if (unlikely(page_folio(page) != folio))'))) !== folio) {

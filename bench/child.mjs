@@ -4,7 +4,8 @@
 //   node bench/child.mjs run   SPEC_JSON   explore a scenario built through the library
 //   node bench/child.mjs depth SPEC_JSON   the same, counting generator resumptions per step
 //
-// SPEC: { scenario, extraGups = 0, strategy = 'dpor', capSecs, variants = {}, env = {} }.
+// SPEC: { scenario, extraGups = 0, strategy = 'dpor', capSecs, variants = {}, env = {}, commute = true }
+// (commute: false turns DPOR's commuting of blind adds off, to measure the reduction).
 // extraGups adds that many more copies of the scenario's first thread (its GUP-fast CPU): the
 // scaling benchmark's "N GUP-fast threads" are built here, not in src/scenarios.
 import { check, findScenario } from '../dist/index.js';
@@ -43,7 +44,7 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const r = check({
   scenario, strategy: spec.strategy ?? 'dpor', variants: spec.variants ?? {}, env: spec.env ?? {},
-  maxExecutions: 1e9, minimize: false, shouldStop: () => performance.now() > until,
+  maxExecutions: 1e9, minimize: false, shouldStop: () => performance.now() > until, commute: spec.commute ?? true,
 });
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);

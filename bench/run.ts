@@ -343,19 +343,21 @@ if (want('scaling')) {
     { what: 'gup-fast-vs-split-and-zap, 3 CPUs', scenario: 'gup-fast-vs-split-and-zap', extraGups: 0 },
     { what: 'gup-fast-vs-split-and-zap, 4 CPUs (2 GUP-fast)', scenario: 'gup-fast-vs-split-and-zap', extraGups: 1 },
   ];
-  const runs = sizes.map((z) => ({ ...z, r: child('run', { scenario: z.scenario, extraGups: z.extraGups, capSecs: C.scaleSecs }) }));
+  // each size twice: with DPOR's commuting of blind adds (the default) and without it
+  const runs = sizes.map((z) => ({ ...z, r: child('run', { scenario: z.scenario, extraGups: z.extraGups, capSecs: C.scaleSecs }), off: child('run', { scenario: z.scenario, extraGups: z.extraGups, capSecs: C.scaleSecs, commute: false }) }));
+  const bound = (r: ChildRun) => `${r.exhaustive ? '' : '> '}${fmt(r.executions)}`;
   table(
-    `Scaling (dpor, built JS, faithful; each size capped at ${C.scaleSecs} s; growth = executions / the previous size's)`,
-    ['size', 'cpus', 'verdict', 'executions', 'growth', 'steps', 'wall s', 'CPU s', 'steps/CPU-s', 'peak RSS MB'],
-    runs.map(({ what, r }, i) => {
+    `Scaling (dpor, built JS, faithful; each size capped at ${C.scaleSecs} s; growth = executions / the previous size's; the last column is the same run without commuting blind adds)`,
+    ['size', 'cpus', 'verdict', 'executions', 'growth', 'steps', 'wall s', 'CPU s', 'steps/CPU-s', 'peak RSS MB', 'executions, no commuting'],
+    runs.map(({ what, r, off }, i) => {
       const prev = i > 0 && runs[i - 1]!.scenario === runs[i]!.scenario ? runs[i - 1]!.r : null;
       const done = r.exhaustive;
       // a lower bound only when this size was capped; unknown when the previous one was
       const growth = prev === null ? '-' : !prev.exhaustive ? '? (previous capped)' : `${done ? '' : '> '}x${(r.executions / prev.executions).toFixed(1)}`;
-      return [what, String(r.cpus), done ? r.verdict : `not finished in ${C.scaleSecs} s`, `${done ? '' : '> '}${fmt(r.executions)}`, growth, r.steps, r.wallSecs, r.cpuSecs, r.steps / Math.max(r.cpuSecs, 1e-9), r.maxRssMB];
+      return [what, String(r.cpus), done ? r.verdict : `not finished in ${C.scaleSecs} s`, bound(r), growth, r.steps, r.wallSecs, r.cpuSecs, r.steps / Math.max(r.cpuSecs, 1e-9), r.maxRssMB, `${bound(off)}${off.exhaustive ? ` (${off.verdict}, ${off.wallSecs.toFixed(2)} s)` : ''}`];
     }),
   );
-  results.scaling = { capSecs: C.scaleSecs, runs: runs.map(({ what, r }) => ({ what, ...r })) };
+  results.scaling = { capSecs: C.scaleSecs, runs: runs.map(({ what, r, off }) => ({ what, ...r, noCommute: off })) };
 }
 
 // 2. throughput per scenario and strategy (faithful configuration), and naive DFS's count

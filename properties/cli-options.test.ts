@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { COMMANDS, main } from '../src/cli/main.js';
 import { allOptions, commandHelp } from '../src/cli/options.js';
 import { listData } from '../src/cli/list.js';
+import { check } from '../src/run.js';
 
 // --jobs is honoured when worker threads are started: count them
 const workers = vi.hoisted(() => ({ created: 0 }));
@@ -106,11 +107,25 @@ const help = (cmd: string): Probe => ({ args: { help: true }, effect: (o) => exp
 const color: Probe = { args: { color: true }, effect: (o) => expect(o.out).toContain(ESC) };
 const noColor: Probe = { args: { 'no-color': true }, env: { FORCE_COLOR: '1' }, effect: (o) => expect(o.out).not.toContain(ESC) };
 const readReport = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+/**
+ * --no-commuting-adds: the faithful gup-fast-vs-zap explored exhaustively without the
+ * reduction, as the library's `commute: false` explores it; the reduction must matter there
+ * (else the probe could not tell the option honoured from ignored)
+ */
+const zapExecutions = (commute: boolean): number => {
+  const run = (c: boolean) => check({ scenario: 'gup-fast-vs-zap', commute: c, minimize: false, determinismEvery: 0 }).explored;
+  const on = run(true);
+  const off = run(false);
+  expect(on.exhaustive && off.exhaustive).toBe(true);
+  expect(off.executions).toBeGreaterThan(on.executions);
+  return commute ? on.executions : off.executions;
+};
 
 const PTE_RECHECK = 'recheck@gup_pte_range: unlikely(pte_val(pte) != pte_val(ptep_get(ptep))))';
 let schedule = '';
 let report = '';
 let shards: string[] = [];
+let patchZap: { verdict: string; executions: number } = { verdict: '', executions: 0 };
 // a scenario exercising gup_pte_range with a non-faithful variant of another path, for --variant next to a patch of gup_pte_range
 const other = (() => {
   const d = listData();
@@ -130,6 +145,8 @@ beforeAll(async () => {
   report = r.report;
   shards = [];
   for (const i of [1, 2]) shards.push((await inProcess(['explore', '--variant', 'gup_pte_range=no-pte-recheck', '--shard', `${i}/2`, '--out', d, '--json'])).json().report);
+  // the patch file's exhaustive run with the reduction, for --no-commuting-adds to exceed
+  patchZap = (await child(['explore', '--variant-file', CLEAN_PATCH, '--scenario', 'gup-fast-vs-zap', '--out', d, '--max-executions', '5000', '--json'])).json().scenarios[0];
 }, 120_000);
 
 const MODES: Mode[] = [
@@ -162,6 +179,7 @@ const MODES: Mode[] = [
       'max-executions': { args: { 'max-executions': '3', json: true }, effect: (o) => expect(o.json().executions).toBe(3) },
       'max-steps': { args: { 'max-steps': '5', json: true }, effect: (o) => expect(o.json().invariant).toBe('max-steps') },
       'pct-depth': { args: { strategy: 'pct', 'pct-depth': '2', json: true }, effect: (o) => expect(o.json().bounds).toContain('PCT sampling (depth 2)') },
+      'no-commuting-adds': { args: { 'no-commuting-adds': true, scenario: 'gup-fast-vs-zap', 'max-executions': '5000', json: true }, effect: (o) => expect(o.json()).toMatchObject({ verdict: 'clean', executions: zapExecutions(false) }) },
       shard: { args: { shard: '1/2', json: true }, effect: (o) => expect(readReport(o.json().report).shard).toMatchObject({ index: 1, count: 2 }) },
       jobs: {
         args: { jobs: '2', json: true },
@@ -199,6 +217,14 @@ const MODES: Mode[] = [
       'max-executions': { args: { 'max-executions': '3', json: true }, effect: (o) => expect(o.json().scenarios[0].executions).toBe(3) },
       'max-steps': { args: { 'max-steps': '5', json: true }, effect: (o) => expect(`${o.out}${o.err}`).toMatch(/max-steps|past 5 steps/) },
       'pct-depth': { args: { strategy: 'pct', 'pct-depth': '2', json: true }, effect: (o) => expect(o.json().scenarios[0].bounds).toContain('PCT sampling (depth 2)') },
+      'no-commuting-adds': {
+        args: { 'no-commuting-adds': true, 'max-executions': '5000', json: true },
+        effect: (o) => {
+          expect(patchZap.verdict).toBe('clean');
+          expect(o.json().scenarios[0].verdict).toBe('clean');
+          expect(o.json().scenarios[0].executions).toBeGreaterThan(patchZap.executions);
+        },
+      },
       shard: { refused: { shard: '1/2' } },
       // a child process: its workers cannot be counted here; the merge of the workers' parts
       // states the execution bound in its own words (one thread: "stopped after 60 executions")
@@ -293,6 +319,8 @@ const MODES: Mode[] = [
       preemptions: { args: { preemptions: '0', json: true }, effect: (o) => expect(o.json().bounds).toMatch(/preemption/) },
       'max-executions': { args: { strategy: 'random', 'max-executions': '2', json: true }, effect: (o) => expect(o.json().rows[0].baseline.executions).toBeLessThanOrEqual(2) },
       'max-steps': { args: { 'max-steps': '5', json: true }, effect: (o) => expect(`${o.out}${o.err}`).toMatch(/max-steps 5|past 5 steps/) },
+      // the faithful gup_pte_range as the baseline: a clean, exhaustive run whose count shows the reduction off
+      'no-commuting-adds': { args: { 'no-commuting-adds': true, baseline: 'gup_pte_range=faithful', json: true }, effect: (o) => expect(o.json().rows[0].baseline).toMatchObject({ verdict: 'clean', executions: zapExecutions(false) }) },
       out: { args: { json: true }, effect: (o) => expect(readdirSync(join(o.json().reports[0], '..')).filter((f) => !f.startsWith('.')).sort().map((f) => f.replace(/.*\./, ''))).toEqual(['json', 'txt']) },
       json: { args: { json: true }, effect: (o) => expect(o.json().introduced).toBe(true) },
       help: help('check-patch'),

@@ -140,7 +140,7 @@ class Recorder implements Chooser {
     return this.inner.choose(v);
   }
   onStep(tid: number, op: SharedOp, v: SchedView): void {
-    this.events.push({ tid, fp: this.commute ? stepFootprint(op, tid, this.n, v.lastWrites.slice(), v.lastReads.slice(), v.lastCommuteTag) : footprint(op, tid, this.n, v.lastWrites.slice()) });
+    this.events.push({ tid, fp: this.commute ? stepFootprint(op, tid, this.n, v.lastWrites.slice(), v.lastReads.slice(), v.lastAdd, v.lastResult) : footprint(op, tid, this.n, v.lastWrites.slice()) });
     this.inner.onStep?.(tid, op, v);
   }
   /**

@@ -8,7 +8,7 @@ import { DEFAULT_STRATEGY } from '../sched/index.js';
 import { renderText } from '../report/text.js';
 import { renderJson } from '../report/json.js';
 import type { Io } from './main.js';
-import { SCENARIO_FILE, ENV, JSON_FLAG, MAX_EXECUTIONS, MAX_STEPS, OUT, PREEMPTIONS, SEED, STRATEGY, command, defineCommand, parseAssignments } from './options.js';
+import { SCENARIO_FILE, ENV, JSON_FLAG, MAX_EXECUTIONS, MAX_STEPS, NO_COMMUTING_ADDS, OUT, PREEMPTIONS, SEED, STRATEGY, command, defineCommand, parseAssignments } from './options.js';
 import { reportFailures } from './emit.js';
 import { loadScenarioFile } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/scenario.js';
@@ -37,6 +37,7 @@ verdicts plus the minimal trace of every violation the patch introduces (their r
     preemptions: PREEMPTIONS,
     'max-executions': { ...MAX_EXECUTIONS, help: 'stop each of the runs after N executions', default: CHECK_PATCH_DEFAULTS.maxExecutions },
     'max-steps': MAX_STEPS,
+    'no-commuting-adds': NO_COMMUTING_ADDS,
     out: OUT,
     json: JSON_FLAG,
   },
@@ -66,6 +67,7 @@ export const CHECK_PATCH = command({
       preemptions: values.preemptions,
       maxExecutions: values['max-executions'],
       maxSteps: values['max-steps'],
+      ...(values['no-commuting-adds'] === true ? { commute: false } : {}),
       shouldStop: interrupted,
     });
     const files: [string, string][] = [];

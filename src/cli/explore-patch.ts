@@ -25,6 +25,8 @@ export interface ExplorePatchOptions {
   readonly maxExecutions: number;
   readonly maxSteps?: number;
   readonly pctDepth?: number;
+  /** false: DPOR without the commuting-adds reduction (--no-commuting-adds) */
+  readonly commute?: boolean;
   readonly outDir: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
@@ -50,6 +52,7 @@ export async function explorePatchCommand(file: string, o: ExplorePatchOptions, 
     maxExecutions: o.maxExecutions,
     maxSteps: o.maxSteps,
     pctDepth: o.pctDepth,
+    ...(o.commute === false ? { commute: false } : {}),
     shouldStop: interrupted,
     jobs: o.jobs,
     scenarioFile: o.scenarioFile,

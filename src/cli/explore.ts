@@ -11,7 +11,7 @@ import { reportStem, ensureWritableDir } from '../report/write.js';
 import type { Report } from '../report/trace.js';
 import type { Env } from '../kernel/mm.js';
 import {
-  ABLATE, COLOR, ENV, JSON_FLAG, SCENARIO_FILE, MAX_EXECUTIONS, MAX_STEPS, NO_COLOR, OUT, PREEMPTIONS, QUIET, SCENARIO, SEED, STRATEGY, VARIANT,
+  ABLATE, COLOR, ENV, JSON_FLAG, SCENARIO_FILE, MAX_EXECUTIONS, MAX_STEPS, NO_COLOR, NO_COMMUTING_ADDS, OUT, PREEMPTIONS, QUIET, SCENARIO, SEED, STRATEGY, VARIANT,
   command, defineCommand, parseAssignments, type Values,
 } from './options.js';
 import type { Io } from './main.js';
@@ -54,6 +54,7 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     'max-executions': MAX_EXECUTIONS,
     'max-steps': MAX_STEPS,
     'pct-depth': { kind: 'int', value: 'N', help: 'bug depth of the pct strategy', default: 3, min: 1, max: 100 },
+    'no-commuting-adds': NO_COMMUTING_ADDS,
     shard: { kind: 'string', value: 'i/n', help: "explore only the i-th of n deterministic parts of the run (1 <= i <= n; merge with 'racewalk merge')", refusedWith: { 'variant-file': PATCH_NO_SHARDS } },
     jobs: { kind: 'int', value: 'N', help: 'explore on N worker threads (each loads a --scenario-file or --variant-file again)', default: 1, min: 1, max: 64 },
     out: OUT,
@@ -96,7 +97,7 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
     return explorePatchCommand(values['variant-file'], {
       scenario: given.has('scenario') ? values.scenario : undefined, extraScenarios: file?.scenarios, variants, env, strategy: values.strategy, seed: values.seed, preemptions, maxExecutions: values['max-executions'], maxSteps: values['max-steps'],
       pctDepth: given.has('pct-depth') ? values['pct-depth'] : undefined, outDir, json: values.json, quiet: values.quiet, format: given.has('format') ? reporter.name : undefined, color,
-      jobs: values.jobs, scenarioFile: file?.file,
+      jobs: values.jobs, scenarioFile: file?.file, commute: values['no-commuting-adds'] === true ? false : undefined,
     }, io);
   }
   let scenario: string | Scenario = values.scenario ?? DEFAULT_SCENARIO;
@@ -130,6 +131,7 @@ async function exploreCommand(values: ExploreValues, given: ReadonlySet<string>,
     maxExecutions: values['max-executions'],
     maxSteps: values['max-steps'],
     pctDepth,
+    ...(values['no-commuting-adds'] === true ? { commute: false } : {}),
     shard,
     ...(values.ablate !== undefined ? { ablate: values.ablate } : {}),
     ...(file !== null ? { sources: { scenarioFile: file.file } } : {}),

@@ -257,6 +257,8 @@ export const PREEMPTIONS = { kind: 'int', value: 'N', help: 'preemption bound: o
 export const MAX_EXECUTIONS = { kind: 'int', value: 'N', help: 'stop after N executions', default: DEFAULT_MAX_EXECUTIONS, min: 1, max: 1_000_000_000 } satisfies OptionDecl;
 export const MAX_STEPS = { kind: 'int', value: 'N', help: 'an execution longer than N steps is the max-steps violation', default: "the scenario's (2000 unless it says)", min: 1, max: 10_000_000 } satisfies OptionDecl;
 export const OUT = { kind: 'string', value: 'DIR', help: 'folder the report files are written to', default: 'reports' } satisfies OptionDecl;
+/** DPOR without the commuting-adds reduction (CheckOptions.commute = false) */
+export const NO_COMMUTING_ADDS = { kind: 'flag', help: "DPOR: reverse two CPUs' blind atomic adds of one tag like any two writes (the commuting-adds reduction off: to re-check a clean verdict without it, or measure it)" } satisfies OptionDecl;
 export const JSON_FLAG = { kind: 'flag', help: 'print a one-line JSON summary on stdout instead of the report' } satisfies OptionDecl;
 export const QUIET = { kind: 'flag', help: 'print only the verdict line' } satisfies OptionDecl;
 export const COLOR = { kind: 'flag', help: 'colour the terminal report even when stdout is not a terminal (as FORCE_COLOR=1 does; default: colour on a terminal unless NO_COLOR is set)' } satisfies OptionDecl;

@@ -58,36 +58,27 @@ export interface SchedView {
    */
   readonly lastReads: readonly number[];
   /**
-   * Whether DPOR may commute the last step with another CPU's (RmwOp.blind; sched/footprint.ts
-   * `commuting`), only for choosers with `wantsWrites`: for a blind add that changed its
-   * location, its tag (>= 0) when no invariant check of the step looked at which CPU ran it
-   * (`tid`) or at its label and no ghost delivery with it read the location, else -1; -2 for
-   * any other step.
+   * Whether the last step was a blind add that changed its location (RmwOp.blind), and whether
+   * DPOR may commute it with another CPU's (sched/footprint.ts `commuting`), only for choosers
+   * with `wantsWrites`: ADD_COMMUTES when no invariant check of the step looked at which CPU ran
+   * it (`tid`) or at its label and no ghost delivery with it read the location, ADD_FIXED when
+   * one did, NOT_BLIND for any other step.
    */
-  readonly lastCommuteTag: number;
+  readonly lastAdd: number;
+  /** what the last step handed its path (for a blind RMW the C result, not the value read) */
+  readonly lastResult: number;
 }
 
-/** SchedView.lastCommuteTag of a step that is not a blind add */
-export const NOT_BLIND = -2;
-
-const commuteTags = new Map<string, number>();
-/**
- * The tag of a blind add/add_unless step that changed its location: two steps with one tag do
- * the same arithmetic (operands, ordering, C result kind) and gave their paths the same result.
- */
-function commuteTag(op: RmwOp, result: number): number {
-  const r = op.returns;
-  const key = `${op.loc}|${op.rmw}|${op.a}|${op.b}|${op.order}|${r === undefined ? '' : JSON.stringify(r)}|${result}`;
-  let t = commuteTags.get(key);
-  if (t === undefined) commuteTags.set(key, (t = commuteTags.size));
-  return t;
-}
+/** SchedView.lastAdd */
+export const NOT_BLIND = -1;
+export const ADD_FIXED = 0;
+export const ADD_COMMUTES = 1;
 
 /**
  * The StepInfo invariants see, reused across steps. For a blind step DPOR may commute
  * (RmwOp.blind, LoadOp.blind) it records what a check looked at: `tid` or the op's label (the
  * op is then a view without the label, whose label getter records the look), and `before`.
- * Two same-tag adds of two CPUs look the same at one point of the execution in all else
+ * Two like adds (same location, operands and result) of two CPUs look the same at one point of the execution in all else
  * (location, operands, value before, result, index).
  */
 class StepCell implements StepInfo {
@@ -323,11 +314,15 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
     threadCount: n,
     lastWrites,
     lastReads,
-    get lastCommuteTag() {
-      return lastCommuteTag;
+    get lastAdd() {
+      return lastAdd;
+    },
+    get lastResult() {
+      return lastResult;
     },
   };
-  let lastCommuteTag = NOT_BLIND;
+  let lastAdd = NOT_BLIND;
+  let lastResult = 0;
   const info = new StepCell();
   let modelError: ExecResult['modelError'] = null;
 
@@ -411,7 +406,8 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
         modelError = { tid, step: stepIndex, error: e };
         break;
       }
-      lastCommuteTag = NOT_BLIND;
+      lastAdd = NOT_BLIND;
+      lastResult = result;
       if (blindAdd) {
         // a ghost delivery (it knows its CPU) that read the location would see another value if
         // the adds went the other way; the add's own checks see the same memory at the same
@@ -419,7 +415,7 @@ export function runExecution<W>(program: Program<W>, chooser: Chooser, record = 
         const loc = (op as RmwOp).loc;
         let seen = false;
         for (let k = checkReads; k < lastReads.length && !seen; k++) if (lastReads[k] === loc || lastReads[k] === ALL_MEMORY) seen = true;
-        lastCommuteTag = info.identity || seen ? -1 : commuteTag(op as RmwOp, result);
+        lastAdd = info.identity || seen ? ADD_FIXED : ADD_COMMUTES;
       }
       // after the ghost events delivered with this step: their reads are part of its footprint
       chooser.onStep?.(tid, op, view);

@@ -20,7 +20,7 @@ import { VariantFault } from './guard.js';
 import { GhostError } from '../kernel/ghosts.js';
 
 /** The search options of one check (strategy default: the explorer's, src/sched/index.ts). */
-export interface PatchRunOptions extends Pick<CheckOptions, 'env' | 'strategy' | 'seed' | 'preemptions' | 'maxExecutions' | 'maxSteps' | 'pctDepth'> {
+export interface PatchRunOptions extends Pick<CheckOptions, 'env' | 'strategy' | 'seed' | 'preemptions' | 'maxExecutions' | 'maxSteps' | 'pctDepth' | 'commute'> {
   /** path -> built-in variant, over the file's own baseline */
   readonly baseline?: Readonly<Record<string, string>>;
   /** more built-in variants for both sides (explore --variant) */
@@ -84,6 +84,7 @@ function baseOptions(p: LoadedPatch, o: PatchRunOptions): Omit<CheckOptions, 'sc
     maxExecutions: o.maxExecutions,
     maxSteps: o.maxSteps,
     pctDepth: o.pctDepth,
+    ...(o.commute === false ? { commute: false } : {}),
     extraVariants: p.extraVariants,
     shouldStop: o.shouldStop,
     sources: { variantFile: p.file, ...(o.scenarioFile !== undefined ? { scenarioFile: o.scenarioFile } : {}) },

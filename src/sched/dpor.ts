@@ -239,7 +239,7 @@ export class DporStrategy implements Strategy {
     if (i === 0) this.n = view.threadCount;
     const n = this.n;
     if (i >= this.cap) this.grow(i + 1);
-    const fp = this.interner.step(op, tid, n, view.lastWrites, view.lastReads, this.commute ? view.lastCommuteTag : NOT_BLIND);
+    const fp = this.interner.step(op, tid, n, view.lastWrites, view.lastReads, this.commute ? view.lastAdd : NOT_BLIND, view.lastResult);
     const prev = this.lastOf[tid] ?? -1;
     const clocks = this.clocks;
     const base = i * n;
@@ -359,7 +359,7 @@ export class DporStrategy implements Strategy {
     for (let k = 0; k < writes.length; k++) {
       const w = writes[k]!;
       const st = this.index.get(w);
-      if (cm !== undefined && cm.loc === w && cm.tag >= -1) {
+      if (cm !== undefined && cm.loc === w) {
         // a blind add: kept beside the last write and the reads since, which it does not replace
         if (st === undefined) this.index.set(w, { epoch: this.epoch, w: -1, r: [], adds: [i] });
         else if (st.epoch !== this.epoch) {

@@ -20,7 +20,8 @@
  */
 import type { SharedOp } from '../core/op.js';
 import { ALL_MEMORY } from '../core/machine.js';
-import { clearArray, NOT_BLIND } from '../core/execution.js';
+import { ADD_COMMUTES, clearArray, NOT_BLIND } from '../core/execution.js';
+import type { Returns, RmwOp } from '../core/op.js';
 export { NOT_BLIND };
 
 const IRQ = (c: number) => -1 - c;
@@ -36,10 +37,10 @@ export interface Footprint {
   readonly writes: readonly number[];
   /**
    * A blind add step (core/op.ts RmwOp.blind) that changed its location: the location (also in
-   * `writes`), what it added, and its tag (same operands, same C result; -1 when a check looked
-   * at which CPU ran it, so it commutes with no other add).
+   * `writes`), the op, the C result its path got, and whether it may commute at all (false when
+   * a check looked at which CPU ran it).
    */
-  readonly commute?: { readonly loc: number; readonly tag: number };
+  readonly commute?: { readonly loc: number; readonly op: RmwOp; readonly result: number; readonly commutes: boolean };
 }
 
 const EMPTY: Footprint = { reads: [], writes: [] };
@@ -110,7 +111,8 @@ const overlaps = (a: readonly number[], b: readonly number[]): boolean => {
  * Whether the executed steps `earlier` and then `later` (of two CPUs) commute although both
  * add to one location, the rest of their footprints being independent (DPOR's race detection
  * does not reverse them; `dependent`, sleep sets and shards still see two writes): two blind
- * adds of one tag. Whichever goes first, memory after each step and every result are the
+ * adds of one tag (the same RMW, operands, ordering and C result; neither looked at by a check
+ * that knows its CPU). Whichever goes first, memory after each step and every result are the
  * same: the adds of one tag that no other access to the location orders visit the same values
  * in any order, and each gave the same answer at one of them. The relation is symmetric and
  * survives the swap (the swapped adds have the same tag), so the classes it defines are the
@@ -123,14 +125,36 @@ const overlaps = (a: readonly number[], b: readonly number[]): boolean => {
 export function commuting(earlier: Footprint, later: Footprint): boolean {
   const ac = earlier.commute;
   const bc = later.commute;
-  if (ac === undefined || bc === undefined || ac.tag < 0 || ac.tag !== bc.tag || ac.loc !== bc.loc) return false;
+  if (ac === undefined || bc === undefined || !ac.commutes || !bc.commutes || ac.loc !== bc.loc || ac.result !== bc.result) return false;
+  const x = ac.op;
+  const y = bc.op;
+  if (x.rmw !== y.rmw || x.a !== y.a || x.b !== y.b || x.order !== y.order || !sameReturns(x.returns, y.returns)) return false;
   return !dependentBeyond(earlier, later, ac.loc);
+}
+
+function sameReturns(x: Returns | undefined, y: Returns | undefined): boolean {
+  if (x === y) return true;
+  if (x === undefined || y === undefined || x.kind !== y.kind) return false;
+  return JSON.stringify(x) === JSON.stringify(y); // two equal returns written as two literals
 }
 
 /** whether a and b conflict on some resource other than `except` (a lock word, a commuting location) */
 export function dependentBeyond(a: Footprint, b: Footprint, except: number): boolean {
-  const drop = (xs: readonly number[]) => (xs.includes(except) ? xs.filter((x) => x !== except) : xs);
-  return dependent({ reads: drop(a.reads), writes: drop(a.writes) }, { reads: drop(b.reads), writes: drop(b.writes) });
+  return overlapsBeyond(a.writes, b.writes, except) || overlapsBeyond(a.writes, b.reads, except) || overlapsBeyond(a.reads, b.writes, except);
+}
+
+/** `overlaps` ignoring `except` on either side (without copying the arrays: DPOR asks this per race candidate) */
+function overlapsBeyond(a: readonly number[], b: readonly number[], except: number): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (x === except) continue;
+    for (let j = 0; j < b.length; j++) {
+      const y = b[j]!;
+      if (y === except) continue;
+      if (x === y || (x === ALL_MEMORY && y >= 0) || (y === ALL_MEMORY && x >= 0)) return true;
+    }
+  }
+  return false;
 }
 
 /** Two footprints conflict: a common resource, at least one side writing it. */
@@ -144,9 +168,9 @@ export function dependent(a: Footprint, b: Footprint): boolean {
  * the invariant checks after it and the ghost events delivered with it read (`reads`) and wrote
  * (`writes`, which includes the op's own memory writes).
  */
-export function stepFootprint(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[], commuteTag = NOT_BLIND): Footprint {
+export function stepFootprint(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[], add = NOT_BLIND, result = 0): Footprint {
   const own = footprint(op, tid, ncpu, writes);
-  const commute = op.kind === 'rmw' && commuteTag >= -1 ? { commute: { loc: op.loc, tag: commuteTag } } : {};
+  const commute = op.kind === 'rmw' && add !== NOT_BLIND ? { commute: { loc: op.loc, op, result, commutes: add === ADD_COMMUTES } } : {};
   if (reads.length === 0 && writes.length === 0) return { ...own, ...commute };
   const w = own.writes.slice();
   for (const x of writes) if (!w.includes(x)) w.push(x);
@@ -172,10 +196,10 @@ export class FootprintInterner {
   constructor(private readonly limit = 100_000) {}
 
   /** the same footprint as `stepFootprint(op, tid, ncpu, writes, reads)`, shared between equal ones */
-  step(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[], commuteTag = NOT_BLIND): Footprint {
+  step(op: SharedOp, tid: number, ncpu: number, writes: readonly number[], reads: readonly number[], add = NOT_BLIND, result = 0): Footprint {
     const own = footprint(op, tid, ncpu, writes);
     // a blind step's footprint is not shared (few steps are blind; each carries its own part)
-    if (op.kind === 'rmw' && commuteTag >= -1) return stepFootprint(op, tid, ncpu, writes, reads, commuteTag);
+    if (op.kind === 'rmw' && add !== NOT_BLIND) return stepFootprint(op, tid, ncpu, writes, reads, add, result);
     if (reads.length === 0 && writes.length === 0) return this.intern(own.reads, own.writes, own);
     const w = this.w;
     const r = this.r;

@@ -64,7 +64,7 @@ exercises them (or --scenario) and reports per scenario (docs/patch-workflow.md)
     color: COLOR,
     'no-color': NO_COLOR,
     ablate: { ...ABLATE, refusedWith: { 'variant-file': "a patch file runs in every scenario it reaches; ablate one scenario's run: racewalk explore --scenario NAME --ablate KEY", 'cross-check': 'the cross-check generates its own sync-dropping mutants' } },
-    'cross-check': { kind: 'flag', help: 'instead of exploring: compare DPOR with full and bounded DFS, PCT, random walk and shards on the scenario (default: every scenario), its configurations and generated sync-dropping and move-a-store mutants; exit 1 on any disagreement', refusedWith: { 'variant-file': 'the cross-check runs the registered scenarios and variants; run it without --variant-file', 'scenario-file': 'the cross-check runs the registered scenarios; run it without --scenario-file' } },
+    'cross-check': { kind: 'flag', help: 'instead of exploring: compare DPOR with full and bounded DFS, PCT, random walk, DPOR without commuting adds and shards on the scenario (default: every scenario), its configurations and generated sync-dropping and move-a-store mutants; exit 1 on any disagreement', refusedWith: { 'variant-file': 'the cross-check runs the registered scenarios and variants; run it without --variant-file', 'scenario-file': 'the cross-check runs the registered scenarios; run it without --scenario-file' } },
   },
   exit: '0 no violation, 1 violation found (even when a report file could not be written), 2 bad usage or input, 3 internal error.',
 });

@@ -6,11 +6,14 @@
  * - full DFS (every interleaving; where it finishes within its budget),
  * - DFS bounded to `preemptions` preemptions (CHESS; a different pruning than DPOR's),
  * - PCT and random walk (sampling: no pruning at all),
+ * - DPOR without commuting adds (`commute: false`: the reduction of sched/footprint.ts
+ *   `commuting` against plain read/write dependence),
  * - DPOR split into shards (the prefix tree and its sleep sets) and merged.
  *
  * A disagreement is an exhaustive DPOR run saying clean while another search found a violation
  * (its schedule is named), or a sharded DPOR run whose merged verdict differs from the
- * unsharded one. DPOR finding a violation the others miss is no disagreement (they may not
+ * unsharded one, or DPOR finding a violation that DPOR without commuting adds, exhaustive,
+ * says cannot exist. DPOR finding a violation the others miss is no disagreement (they may not
  * reach it) but a violation full DFS says cannot exist is (DPOR only runs real executions).
  *
  * Mutants are made at the op level, by a wrapper around a thread's generator that filters or
@@ -347,6 +350,8 @@ export function crossCheckProgram<W>(program: Program<W>, label: string, scenari
     search(program, `dfs --preemptions ${o.preemptions ?? 1}`, new DfsStrategy(o.preemptions ?? 1), o.boundedCap ?? 3000, scenario),
     search(program, 'pct', new PctStrategy(seed), o.samples ?? 200, scenario),
     search(program, 'random', new RandomStrategy(seed), o.samples ?? 200, scenario),
+    // the commuting-adds reduction (sched/footprint.ts `commuting`) against DPOR without it
+    search(program, 'dpor --no-commuting-adds', new DporStrategy({ commute: false }), dporCap, scenario),
   ];
   const disagreements: string[] = [];
   if (dpor.violation === null) {
@@ -356,6 +361,8 @@ export function crossCheckProgram<W>(program: Program<W>, label: string, scenari
   } else {
     const full = others[0]!;
     if (full.complete && full.violation === null) disagreements.push(`${label}: DPOR violates ${dpor.violation} (${dpor.schedule}), but full DFS (${full.executions} executions) is clean`);
+    const strict = others[4]!;
+    if (strict.complete && strict.violation === null) disagreements.push(`${label}: DPOR violates ${dpor.violation} (${dpor.schedule}), but DPOR without commuting adds (${strict.executions} executions, exhaustive) is clean`);
   }
   const shards = (o.shards ?? [2, 3]).map((n) => {
     const def = findStrategy('dpor');

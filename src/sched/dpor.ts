@@ -345,38 +345,37 @@ export class DporStrategy implements Strategy {
     this.lastOf[tid] = i;
     for (let k = 0; k < reads.length; k++) {
       const r = reads[k]!;
-      if (writes.includes(r)) continue;
-      const st = this.index.get(r);
-      if (st === undefined) this.index.set(r, { epoch: this.epoch, w: -1, r: [i], adds: [] });
-      else if (st.epoch !== this.epoch) {
-        st.epoch = this.epoch;
-        st.w = -1;
-        clearArray(st.r);
-        clearArray(st.adds);
-        st.r.push(i);
-      } else st.r.push(i);
+      if (!writes.includes(r)) this.entry(r).r.push(i);
     }
     for (let k = 0; k < writes.length; k++) {
       const w = writes[k]!;
-      const st = this.index.get(w);
+      const st = this.entry(w);
       if (cm !== undefined && cm.loc === w) {
         // a blind add: kept beside the last write and the reads since, which it does not replace
-        if (st === undefined) this.index.set(w, { epoch: this.epoch, w: -1, r: [], adds: [i] });
-        else if (st.epoch !== this.epoch) {
-          st.epoch = this.epoch;
-          st.w = -1;
-          clearArray(st.r);
-          clearArray(st.adds);
-          st.adds.push(i);
-        } else st.adds.push(i);
-      } else if (st === undefined) this.index.set(w, { epoch: this.epoch, w: i, r: [], adds: [] });
-      else {
-        st.epoch = this.epoch;
+        st.adds.push(i);
+      } else {
         st.w = i;
         clearArray(st.r);
         clearArray(st.adds);
       }
     }
+  }
+
+  /** the index entry of resource `x` for this execution (an entry of an earlier one is reset) */
+  private entry(x: number): IndexEntry {
+    const st = this.index.get(x);
+    if (st === undefined) {
+      const fresh: IndexEntry = { epoch: this.epoch, w: -1, r: [], adds: [] };
+      this.index.set(x, fresh);
+      return fresh;
+    }
+    if (st.epoch !== this.epoch) {
+      st.epoch = this.epoch;
+      st.w = -1;
+      clearArray(st.r);
+      clearArray(st.adds);
+    }
+    return st;
   }
 
   private addPred(j: number, tid: number): void {

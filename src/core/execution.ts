@@ -75,10 +75,10 @@ export const ADD_FIXED = 0;
 export const ADD_COMMUTES = 1;
 
 /**
- * The StepInfo invariants see, reused across steps. For a blind step DPOR may commute
- * (RmwOp.blind, LoadOp.blind) it records what a check looked at: `tid` or the op's label (the
- * op is then a view without the label, whose label getter records the look), and `before`.
- * Two like adds (same location, operands and result) of two CPUs look the same at one point of the execution in all else
+ * The StepInfo invariants see, reused across steps. For a blind add DPOR may commute
+ * (RmwOp.blind) it records whether a check looked at `tid` or the op's label (the op is then a
+ * view without the label, whose label getter records the look): two like adds (same location,
+ * operands and result) of two CPUs look the same in all else at one point of the execution
  * (location, operands, value before, result, index).
  */
 class StepCell implements StepInfo {
@@ -90,8 +90,6 @@ class StepCell implements StepInfo {
   index = 0;
   /** a check read `tid` or the label since `set` */
   identity = false;
-  /** a check read `before` since `set` */
-  sawBefore = false;
   private readonly anon = new AnonRmw(this);
   get tid(): number {
     this.identity = true;
@@ -101,7 +99,6 @@ class StepCell implements StepInfo {
     return this.view ?? this.real;
   }
   get before(): number {
-    this.sawBefore = true;
     return this.was;
   }
   /** the real op, for the label getter of the anonymous view */
@@ -115,7 +112,6 @@ class StepCell implements StepInfo {
     this.result = result;
     this.index = index;
     this.identity = false;
-    this.sawBefore = false;
     this.view = anonymous ? this.anon.of(op as RmwOp) : null;
   }
 }

@@ -94,8 +94,14 @@ const NO_FPS: (Footprint | undefined)[] = [];
 
 const lowest = (mask: number): number => 31 - Math.clz32(mask & -mask);
 
+/** what a search without the commuting-adds reduction is called in reports (`strategy dpor --no-commuting-adds`) */
+export const NO_COMMUTING_ADDS = ' --no-commuting-adds';
+
 export class DporStrategy implements Strategy {
-  readonly name = 'dpor';
+  /** a report names the search it ran: without the reduction, that says so */
+  get name(): string {
+    return this.commute ? 'dpor' : `dpor${NO_COMMUTING_ADDS}`;
+  }
   readonly wantsWrites = true;
   private nodes: Node[] = [];
   /** events of this execution so far (the arrays below hold them) */

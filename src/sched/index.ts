@@ -1,7 +1,7 @@
 /** The strategies `racewalk explore --strategy` offers, each built from the same options. */
 import { UsageError, closest } from '../core/errors.js';
 import { DfsStrategy } from './dfs.js';
-import { DporStrategy } from './dpor.js';
+import { DporStrategy, NO_COMMUTING_ADDS } from './dpor.js';
 import { IterativePreemptionStrategy } from './iterative.js';
 import { RandomStrategy } from './random.js';
 import { PctStrategy } from './pct.js';
@@ -46,7 +46,7 @@ export const STRATEGIES: StrategyDef[] = [
     description: 'DPOR with iterative preemption bounding (0, 1, 2, …): counterexamples with few preemptions first, exhaustive once a level prunes nothing',
     exhaustive: true,
     create: (o) =>
-      new IterativePreemptionStrategy(o.preemptions, { prefix: o.prefix, prefixPreemptions: o.prefixPreemptions }, (b, p) => new DporStrategy({ preemptions: b, prefix: p.prefix, prefixSleep: o.prefixSleep, prefixSleepFps: o.prefixSleepFps, commute: o.commute }), 'iterative-dpor'),
+      new IterativePreemptionStrategy(o.preemptions, { prefix: o.prefix, prefixPreemptions: o.prefixPreemptions }, (b, p) => new DporStrategy({ preemptions: b, prefix: p.prefix, prefixSleep: o.prefixSleep, prefixSleepFps: o.prefixSleepFps, commute: o.commute }), `iterative-dpor${o.commute === false ? NO_COMMUTING_ADDS : ''}`),
   },
   {
     name: 'dpor',

@@ -367,7 +367,8 @@ export class ShardStrategy implements Strategy {
     cutoff?: Cutoff,
   ) {
     this.seg = new Segments(cutoff);
-    this.name = def.name;
+    // the name the strategy gives itself under these options (`dpor --no-commuting-adds`)
+    this.name = def.create(sopts).name;
     const level = LEVELLED[def.name];
     this.tasks = level !== undefined ? this.levels(findStrategy(level)) : this.each(def);
   }

@@ -123,7 +123,7 @@ function startCheck(opts: CheckOptions) {
   const ablated = opts.ablate === undefined ? built : ablateProgram(built, opts.ablate);
   const program = opts.transform === undefined ? ablated : opts.transform(ablated);
   const def = findStrategy(opts.strategy ?? DEFAULT_STRATEGY);
-  const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth, ...(opts.commute === false ? { commute: false } : {}) };
+  const sopts: StrategyOptions = { seed: opts.seed ?? 1, preemptions: opts.preemptions ?? Infinity, pctDepth: opts.pctDepth, commute: opts.commute };
   // every execution's ops are recorded so that a schedule that does not replay is caught
   const guard = new DeterminismGuard(opts.shard !== undefined ? createShardStrategy(program, def, sopts, opts.shard, opts.cutoff) : def.create(sopts), program, opts.determinismEvery ?? DEFAULT_DETERMINISM_EVERY, (ch) => formatSchedule(program.scenario.name, ch));
   const exploreOptions: ExploreOptions = {

@@ -84,7 +84,7 @@ function baseOptions(p: LoadedPatch, o: PatchRunOptions): Omit<CheckOptions, 'sc
     maxExecutions: o.maxExecutions,
     maxSteps: o.maxSteps,
     pctDepth: o.pctDepth,
-    ...(o.commute === false ? { commute: false } : {}),
+    commute: o.commute,
     extraVariants: p.extraVariants,
     shouldStop: o.shouldStop,
     sources: { variantFile: p.file, ...(o.scenarioFile !== undefined ? { scenarioFile: o.scenarioFile } : {}) },

@@ -345,13 +345,14 @@ export function crossCheckProgram<W>(program: Program<W>, label: string, scenari
   const dpor = search(program, 'dpor', new DporStrategy(), dporCap, scenario);
   if (dpor.violation === null && !dpor.complete) return { label, dpor, others: [], shards: [], disagreements: [], tooBig: true };
   const seed = o.seed ?? 1;
+  // the commuting-adds reduction (sched/footprint.ts `commuting`) against DPOR without it
+  const strict = search(program, 'dpor --no-commuting-adds', new DporStrategy({ commute: false }), dporCap, scenario);
   const others = [
     search(program, 'dfs', new DfsStrategy(), o.dfsCap ?? 3000, scenario),
     search(program, `dfs --preemptions ${o.preemptions ?? 1}`, new DfsStrategy(o.preemptions ?? 1), o.boundedCap ?? 3000, scenario),
     search(program, 'pct', new PctStrategy(seed), o.samples ?? 200, scenario),
     search(program, 'random', new RandomStrategy(seed), o.samples ?? 200, scenario),
-    // the commuting-adds reduction (sched/footprint.ts `commuting`) against DPOR without it
-    search(program, 'dpor --no-commuting-adds', new DporStrategy({ commute: false }), dporCap, scenario),
+    strict,
   ];
   const disagreements: string[] = [];
   if (dpor.violation === null) {
@@ -361,7 +362,6 @@ export function crossCheckProgram<W>(program: Program<W>, label: string, scenari
   } else {
     const full = others[0]!;
     if (full.complete && full.violation === null) disagreements.push(`${label}: DPOR violates ${dpor.violation} (${dpor.schedule}), but full DFS (${full.executions} executions) is clean`);
-    const strict = others[4]!;
     if (strict.complete && strict.violation === null) disagreements.push(`${label}: DPOR violates ${dpor.violation} (${dpor.schedule}), but DPOR without commuting adds (${strict.executions} executions, exhaustive) is clean`);
   }
   const shards = (o.shards ?? [2, 3]).map((n) => {

@@ -135,7 +135,11 @@ export function commuting(earlier: Footprint, later: Footprint): boolean {
 function sameReturns(x: Returns | undefined, y: Returns | undefined): boolean {
   if (x === y) return true;
   if (x === undefined || y === undefined || x.kind !== y.kind) return false;
-  return JSON.stringify(x) === JSON.stringify(y); // two equal returns written as two literals
+  // two equal returns written as two literals (each call of a primitive builds its own): the
+  // fields of every Returns kind, compared without building anything (DPOR asks per race candidate)
+  const a = x as Partial<Record<'value' | 'bit' | 'self' | 'name', unknown>>;
+  const b = y as typeof a;
+  return a.value === b.value && a.bit === b.bit && a.self === b.self && a.name === b.name;
 }
 
 /** whether a and b conflict on some resource other than `except` (a lock word, a commuting location) */

@@ -50,7 +50,7 @@ export async function checkParallel(opts: CheckOptions, jobs: number): Promise<C
     seed: opts.seed,
     preemptions: opts.preemptions,
     pctDepth: opts.pctDepth,
-    ...(opts.commute === false ? { commute: false } : {}),
+    commute: opts.commute,
     maxExecutions: perWorker,
     maxSteps: opts.maxSteps,
     determinismEvery: opts.determinismEvery,

@@ -8,8 +8,8 @@
  * Each candidate is then judged by model.ts.
  */
 import { Rel } from './rel.js';
-import { Unsupported, type Litmus, type Value } from './parse.js';
-import { threadPaths, type Ev, type ThreadPath } from './exec.js';
+import { Unsupported, type Expr, type Litmus, type Stmt, type Value } from './parse.js';
+import { PRIMS, threadPaths, type Ev, type ThreadPath } from './exec.js';
 import { checkLkmm, type Candidate, type GEv, type Verdict } from './model.js';
 
 export interface Execution {
@@ -35,6 +35,46 @@ export function locationsOf(t: Litmus): string[] {
   return [...s];
 }
 
+/**
+ * The most memory writes (lock operations aside) one run of a thread's code can make, read off
+ * its text: each store, RMW and plain `*p = v` counts once (a failing cmpxchg too, an over-count
+ * is harmless), an `if` its worse branch. It bounds a run whatever values its reads return.
+ */
+export function writeSitesOf(ss: Stmt[]): number {
+  const expr = (e: Expr): number => {
+    switch (e.k) {
+      case 'num':
+      case 'var':
+        return 0;
+      case 'deref':
+      case 'addr':
+      case 'un':
+        return expr(e.e);
+      case 'bin':
+        return expr(e.a) + expr(e.b);
+      case 'call': {
+        const kind = PRIMS[e.fn]?.kind;
+        return (kind === 'store' || kind === 'rmw' ? 1 : 0) + e.args.reduce((n, a) => n + expr(a), 0);
+      }
+    }
+  };
+  const stmt = (s: Stmt): number => {
+    switch (s.k) {
+      case 'decl':
+        return s.init ? expr(s.init) : 0;
+      case 'expr':
+        return expr(s.e);
+      case 'assign':
+        return (s.lhs.k === 'deref' ? 1 : 0) + expr(s.lhs) + expr(s.rhs);
+      case 'if':
+        return expr(s.c) + Math.max(writeSitesOf(s.t), writeSitesOf(s.e));
+      case 'block':
+        return writeSitesOf(s.body);
+    }
+  };
+  return ss.reduce((n, s) => n + stmt(s), 0);
+}
+
 /** The values each location can hold: a fixpoint over every thread path's writes. */
 export function valueDomains(t: Litmus): Map<string, Value[]> {
   const locs = locationsOf(t);
@@ -45,18 +85,18 @@ export function valueDomains(t: Litmus): Map<string, Value[]> {
     return dom.get(l)!;
   };
   // A value written in an execution derives from the initial state through a chain of
-  // distinct writes (each write site runs at most once: no loops), so `sites` rounds of
-  // "what can be written given what can be read" reach every value of every execution; a
-  // self-feeding RMW (atomic_inc reading its own increments) is cut there instead of growing
-  // for ever. Values beyond are harmless: no write of the same candidate produces them.
-  let sites = 0;
+  // distinct writes of that execution (each write site runs at most once: no loops), so
+  // `sites` rounds of "what can be written given what can be read" reach every value of every
+  // execution; a self-feeding RMW (atomic_inc reading its own increments) is cut there instead
+  // of growing for ever. Values beyond are harmless: no write of the same candidate produces
+  // them. `sites` is read off the program text, not off the paths a round enumerates: those
+  // grow with the domains (a write under `if (r0)` appears only once r0 can read non-zero), and
+  // a bound taken from them stopped one round early on a conditional write fed by an xchg.
+  const sites = t.threads.reduce((n, th) => n + writeSitesOf(th.body), 0);
   for (let round = 0; ; round++) {
     let changed = false;
-    let roundSites = 0;
     for (const th of t.threads) {
-      let most = 0;
       for (const p of threadPaths(th, get, t.regInit)) {
-        most = Math.max(most, p.events.filter((e) => e.kind === 'W' && !e.lock).length);
         for (const e of p.events) {
           if (e.kind !== 'W' || e.lock || e.val === undefined) continue;
           const d = get(e.loc!);
@@ -67,9 +107,7 @@ export function valueDomains(t: Litmus): Map<string, Value[]> {
           }
         }
       }
-      roundSites += most;
     }
-    sites = Math.max(sites, roundSites);
     if (!changed || round + 1 >= sites) return dom;
   }
 }

@@ -87,9 +87,9 @@ describe.skipIf(KDIR === null)('the kernel litmus tests give their Result:', () 
 describe("the project's own litmus tests (litmus/)", () => {
   const dir = join(repo, 'litmus');
   const files = readdirSync(dir).filter((f) => f.endsWith('.litmus'));
-  test('there are tests of locks, RCU, atomics, dependencies and plain races', () => {
+  test('there are tests of locks, RCU, SRCU, atomics, dependencies and plain races', () => {
     const all = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
-    for (const p of ['spin_lock', 'spin_trylock', 'synchronize_rcu', 'rcu_dereference', 'atomic_add_unless', 'cmpxchg', 'xchg_relaxed', 'smp_mb__after_atomic', '*x = 1']) expect(all).toContain(p);
+    for (const p of ['spin_lock', 'spin_trylock', 'synchronize_rcu', 'rcu_dereference', 'atomic_add_unless', 'cmpxchg', 'xchg_relaxed', 'smp_mb__after_atomic', '*x = 1', 'srcu_read_lock', 'synchronize_srcu', 'srcu_down_read', 'srcu_up_read', 'smp_mb__after_srcu_read_unlock']) expect(all).toContain(p);
   });
   for (const f of files) {
     const text = readFileSync(join(dir, f), 'utf8');
@@ -118,7 +118,7 @@ describe("the project's own litmus tests (litmus/)", () => {
 describe('input outside the subset: "not supported: ...", exit 2, never a guess', () => {
   const cases: [string, string][] = [
     ['P0(int *x) { while (READ_ONCE(*x) == 0) ; }', "'while'"],
-    ['P0(int *x) { int r0; r0 = srcu_read_lock(x); }', 'SRCU'],
+    ['P0(int *x, struct srcu_struct *s) { int r0; r0 = srcu_read_lock(s); WRITE_ONCE(*s, 1); srcu_read_unlock(s, r0); }', 'srcu_struct'],
     ['P0(int *x) { raw_spin_lock(x); }', 'raw_spin_lock(): not a primitive'],
     ['P0(int *x) { int r0; r0 = READ_ONCE(x); }', "must be '*pointer'"],
     ['P0(spinlock_t *s) { spin_lock(s); spin_lock(s); }', 'lock-nest'],
@@ -165,13 +165,14 @@ const stmtArb = (tid: number, regs: string[]) => {
     loc.map((l) => `atomic_inc(${l});`),
     fc.tuple(loc, reg).map(([l, r]) => `WRITE_ONCE(*${l}, ${r});`),
     fc.tuple(reg, loc, val).map(([r, l, v]) => `if (${r}) WRITE_ONCE(*${l}, ${v});`),
-    fc.constantFrom('smp_mb();', 'smp_wmb();', 'smp_rmb();', 'synchronize_rcu();', 'smp_mb__after_atomic();'),
+    fc.constantFrom('smp_mb();', 'smp_wmb();', 'smp_rmb();', 'synchronize_rcu();', 'smp_mb__after_atomic();', 'synchronize_srcu(ss);'),
   );
   void tid;
   return fc.oneof(
     { weight: 6, arbitrary: simple.map((s) => [s]) },
     { weight: 1, arbitrary: fc.array(simple, { minLength: 1, maxLength: 2 }).map((b) => ['spin_lock(s);', ...b, 'spin_unlock(s);']) },
     { weight: 1, arbitrary: fc.array(simple, { minLength: 1, maxLength: 2 }).map((b) => ['rcu_read_lock();', ...b, 'rcu_read_unlock();']) },
+    { weight: 1, arbitrary: fc.array(simple, { minLength: 1, maxLength: 2 }).map((b) => ['r2 = srcu_read_lock(ss);', ...b, 'srcu_read_unlock(ss, r2);', 'smp_mb__after_srcu_read_unlock();']) },
   );
 };
 const programArb = fc.integer({ min: 2, max: 3 }).chain((nt) =>
@@ -183,15 +184,15 @@ function writesTo(threads: string[][], l: string): number {
   return threads.flat().filter((s) => w.test(s)).length;
 }
 function programText(threads: string[][]): string {
-  const ps = threads.map((ss, t) => `P${t}(int *x, int *y, spinlock_t *s)\n{\n\tint r0;\n\tint r1;\n\n\t${ss.join('\n\t')}\n}\n`);
-  const regs = threads.flatMap((_, t) => [`${t}:r0`, `${t}:r1`]);
+  const ps = threads.map((ss, t) => `P${t}(int *x, int *y, spinlock_t *s, struct srcu_struct *ss)\n{\n\tint r0;\n\tint r1;\n\tint r2;\n\n\t${ss.join('\n\t')}\n}\n`);
+  const regs = threads.flatMap((_, t) => [`${t}:r0`, `${t}:r1`, `${t}:r2`]);
   return `C generated\n\n{}\n\n${ps.join('\n')}\nlocations [${[...LOCS, ...regs].join('; ')}]\nexists (x=0)\n`;
 }
 
 describe('the LKMM allows every sequentially consistent behaviour', () => {
   ptest.prop([programArb], { numRuns: 300 })('generated programs: states(sc) ⊆ states(lkmm)', (threads) => {
     // candidate executions grow with co orders (factorial in the writes) and read values: keep them few
-    fc.pre(LOCS.every((l) => writesTo(threads, l) <= 3) && threads.flat().length <= 8);
+    fc.pre(LOCS.every((l) => writesTo(threads, l) <= 3) && threads.flat().filter((s) => s.startsWith('srcu_read_unlock')).length <= 2 && threads.flat().length <= 8);
     const t = parseLitmus(programText(threads));
     const r = decide(t);
     const sc = scFinalStates(t, r.keys);

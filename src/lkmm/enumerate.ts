@@ -188,6 +188,14 @@ function* candidatesFor(t: Litmus, locs: string[], paths: ThreadPath[]): Generat
     if (e.thread >= 0 && !e.ev.lock && e.ev.kind !== 'F' && lockLocs.has(e.ev.loc!))
       throw new Unsupported(`'${e.ev.text}' accesses the spinlock ${e.ev.loc} as memory (lock.cat's mixed-lock-accesses)`);
   }
+  // lock.cat: "There should be no ordinary R or W accesses to spinlocks or SRCU structs"
+  const isSrcu = (ev: Ev) => ev.tag === 'srcu-lock' || ev.tag === 'srcu-unlock' || ev.fence === 'sync-srcu';
+  const srcuLocs = new Set(events.filter((e) => isSrcu(e.ev)).map((e) => e.ev.loc!));
+  for (const e of events) {
+    if (e.thread >= 0 && e.ev.kind !== 'F' && !isSrcu(e.ev) && srcuLocs.has(e.ev.loc!))
+      throw new Unsupported(`'${e.ev.text}' accesses the srcu_struct ${e.ev.loc} as memory (lock.cat's mixed-lock-accesses)`);
+    if (lockLocs.has(e.ev.loc!) && srcuLocs.has(e.ev.loc!)) throw new Unsupported(`${e.ev.loc} is used both as a spinlock and as an srcu_struct`);
+  }
 
   // --- per location: (co order, rf of its reads) pairs, pruned by SC-per-location ---
   // `acyclic po-loc | com as coherence` and `empty rmw & (fre ; coe) as atomic` only relate

@@ -7,7 +7,8 @@
  */
 import { Unsupported, LitmusSyntaxError, type Expr, type Stmt, type Thread, type Value } from './parse.js';
 
-export type AccessTag = 'ONCE' | 'RELEASE' | 'ACQUIRE' | 'NORETURN' | 'MB';
+/** 'srcu-lock' / 'srcu-unlock': the bell's SRCU tags, on the load and store srcu_read_lock() and srcu_read_unlock() are */
+export type AccessTag = 'ONCE' | 'RELEASE' | 'ACQUIRE' | 'NORETURN' | 'MB' | 'srcu-lock' | 'srcu-unlock';
 export type FenceTag =
   | 'MB'
   | 'rmb'
@@ -19,7 +20,10 @@ export type FenceTag =
   | 'before-atomic'
   | 'after-atomic'
   | 'after-spinlock'
-  | 'after-unlock-lock';
+  | 'after-unlock-lock'
+  | 'after-srcu-read-unlock'
+  /** synchronize_srcu(X): the one fence with a location, the srcu_struct X (the bell's `& loc` tests use it) */
+  | 'sync-srcu';
 export type LockKind = 'LKR' | 'LKW' | 'UL' | 'LF' | 'RL' | 'RU';
 
 export interface Ev {
@@ -67,6 +71,7 @@ type Prim =
   | { kind: 'load'; tag: AccessTag; lvalue: boolean }
   | { kind: 'store'; tag: AccessTag; lvalue: boolean; mb?: boolean }
   | { kind: 'fence'; fence: FenceTag }
+  | { kind: 'sync-srcu' }
   | RmwPrim
   | { kind: 'lock' | 'unlock' | 'trylock' | 'islocked' };
 
@@ -100,6 +105,16 @@ export const PRIMS: Record<string, Prim> = (() => {
     atomic_set: { kind: 'store', tag: 'ONCE', lvalue: false },
     atomic_read_acquire: { kind: 'load', tag: 'ACQUIRE', lvalue: false },
     atomic_set_release: { kind: 'store', tag: 'RELEASE', lvalue: false },
+    // SRCU: the read-side primitives are a load and a store of the srcu_struct, so a critical
+    // section split across CPUs (srcu_down_read() on one, srcu_up_read() on another) is matched
+    // by the data dependency and rf that carry the index (the bell's srcu-rscs)
+    srcu_read_lock: { kind: 'load', tag: 'srcu-lock', lvalue: false }, // __load{srcu-lock}(*X)
+    srcu_read_unlock: { kind: 'store', tag: 'srcu-unlock', lvalue: false }, // { __store{srcu-unlock}(*X,Y); }
+    srcu_down_read: { kind: 'load', tag: 'srcu-lock', lvalue: false }, // __load{srcu-lock}(*X)
+    srcu_up_read: { kind: 'store', tag: 'srcu-unlock', lvalue: false }, // { __store{srcu-unlock}(*X,Y); }
+    synchronize_srcu: { kind: 'sync-srcu' }, // { __srcu{sync-srcu}(X); }
+    synchronize_srcu_expedited: { kind: 'sync-srcu' }, // { __srcu{sync-srcu}(X); }
+    smp_mb__after_srcu_read_unlock: { kind: 'fence', fence: 'after-srcu-read-unlock' }, // { __fence{after-srcu-read-unlock}; }
   };
   // atomic_add(V,X) { __atomic_op{NORETURN}(X,+,V); } ...
   const noret: [string, RmwPrim['op']][] = [['add', '+'], ['sub', '-'], ['and', '&'], ['or', '|'], ['xor', '^'], ['andnot', '&~']];
@@ -125,8 +140,6 @@ export const PRIMS: Record<string, Prim> = (() => {
   p.atomic_add_unless = { kind: 'rmw', op: 'unless', args: ['x', 'v', 'w'], tag: 'MB', ret: 'unless' };
   return p;
 })();
-
-const SRCU = new Set(['srcu_read_lock', 'srcu_read_unlock', 'synchronize_srcu', 'synchronize_srcu_expedited', 'srcu_down_read', 'srcu_up_read', 'smp_mb__after_srcu_read_unlock']);
 
 /** Thrown when a run needs a choice beyond its list: a read's value (loc) or a lock outcome. */
 export class NeedChoice {
@@ -235,7 +248,6 @@ export class Run {
 
   call(e: Extract<Expr, { k: 'call' }>): Val {
     const fn = e.fn;
-    if (SRCU.has(fn)) throw new Unsupported(`${fn}(): SRCU is not in this implementation's subset yet`);
     const prim = PRIMS[fn];
     if (!prim) throw new Unsupported(`${fn}(): not a primitive of linux-kernel.def that racewalk models`);
     const nargs = prim.kind === 'rmw' ? prim.args.filter((a) => a !== '1').length : prim.kind === 'store' ? 2 : prim.kind === 'fence' ? 0 : 1;
@@ -257,6 +269,11 @@ export class Run {
       case 'fence':
         this.emit({ kind: 'F', fence: prim.fence, rmwInsn: false, text }, NODEPS, NODEPS);
         return { v: 0, deps: new Set() };
+      case 'sync-srcu': {
+        const p = this.ptr(e.args[0]!, fn);
+        this.emit({ kind: 'F', fence: 'sync-srcu', loc: p.v as string, rmwInsn: false, text }, p.deps, NODEPS);
+        return { v: 0, deps: new Set() };
+      }
       case 'lock':
       case 'unlock':
       case 'trylock':

@@ -86,9 +86,13 @@ export function checkLkmm(x: Candidate): Verdict {
   const RcuUnlock = fenceT('rcu-unlock');
   const SyncRcu = fenceT('sync-rcu');
   const empty = new EvSet(n);
-  const SyncSrcu = empty; // SRCU is outside the subset (parse-time "not supported")
-  const SrcuLock = empty;
-  const SrcuUnlock = empty;
+  // enum SRCU = 'srcu-lock || 'srcu-unlock || 'sync-srcu ; instructions SRCU[SRCU]
+  // (linux-kernel.def: srcu_read_lock() is __load{srcu-lock}, srcu_read_unlock() __store{srcu-unlock},
+  // synchronize_srcu() __srcu{sync-srcu}, an event carrying the srcu_struct's location)
+  const SyncSrcu = fenceT('sync-srcu');
+  const SrcuLock = tag('srcu-lock');
+  const SrcuUnlock = tag('srcu-unlock');
+  const AfterSrcuReadUnlock = fenceT('after-srcu-read-unlock');
   // let Marked = (~M) | IW | ONCE | RELEASE | ACQUIRE | MB | RMW |
   //              LKR | LKW | UL | LF | RL | RU | Srcu-lock | Srcu-unlock
   const Marked = M.compl().union(IW).union(tag('ONCE')).union(tag('RELEASE')).union(tag('ACQUIRE')).union(tag('MB')).union(RMW)
@@ -111,6 +115,12 @@ export function checkLkmm(x: Candidate): Verdict {
   // rcu-rscs: matching pairs of nested Rcu-lock and Rcu-unlock (bell's let rec, computed as
   // bracket matching along po, which is what the recursion's fixpoint is)
   const rcuRscs = matchNested(x, RcuLock, RcuUnlock);
+  // (* Compute matching pairs of nested Srcu-lock and Srcu-unlock *)
+  // let carry-srcu-data = (data ; [~ Srcu-unlock] ; rf)*
+  // let srcu-rscs = ([Srcu-lock] ; carry-srcu-data ; data ; [Srcu-unlock]) & loc
+  // (the bell's own data, before the .cat extends it with carry-dep)
+  const carrySrcuData = x.data.seq(I(notSrcuUnlock), x.rf).star();
+  const srcuRscs = I(SrcuLock).seq(carrySrcuData, x.data, I(SrcuUnlock)).inter(sameLoc);
 
   // lock.cat: let lk-rmw = ([LKR] ; po-loc ; [LKW]) \ (po ; po) ; let rmw = rmw | lk-rmw
   const lkRmw = I(LKR).seq(poLoc, I(LKW)).diff(po.seq(po));
@@ -140,7 +150,10 @@ export function checkLkmm(x: Candidate): Verdict {
   //   ([M] ; fencerel(Before-atomic) ; [RMW] ; po? ; [M]) |
   //   ([M] ; po? ; [RMW] ; fencerel(After-atomic) ; [M]) |
   //   ([M] ; po? ; [LKW] ; fencerel(After-spinlock) ; [M]) |
-  //   ([M] ; po ; [UL] ; (co | po) ; [LKW] ; fencerel(After-unlock-lock) ; [M])
+  //   ([M] ; po ; [UL] ; (co | po) ; [LKW] ; fencerel(After-unlock-lock) ; [M]) |
+  //   ([M] ; po? ; [Srcu-unlock] ; fencerel(After-srcu-read-unlock) ; [M])
+  // (the last disjunct is a later mainline addition than the rest of this file, made with
+  // smp_mb__after_srcu_read_unlock() in linux-kernel.def; without it that primitive orders nothing)
   const mb = I(M).seq(fencerel(Mb), I(M)).union(
     I(M).seq(po, I(Mb.inter(R))),
     I(Mb.inter(W)).seq(po, I(M)),
@@ -148,6 +161,7 @@ export function checkLkmm(x: Candidate): Verdict {
     I(M).seq(poq, I(RMW), fencerel(AfterAtomic), I(M)),
     I(M).seq(poq, I(LKW), fencerel(AfterSpinlock), I(M)),
     I(M).seq(po, I(UL), co.union(po), I(LKW), fencerel(AfterUnlockLock), I(M)),
+    I(M).seq(poq, I(SrcuUnlock), fencerel(AfterSrcuReadUnlock), I(M)),
   );
   // let gp = po ; [Sync-rcu | Sync-srcu] ; po?
   const gp = po.seq(I(SyncRcu.union(SyncSrcu)), poq);
@@ -171,6 +185,16 @@ export function checkLkmm(x: Candidate): Verdict {
   if (!RcuLock.diff(rcuRscs.domain()).isEmpty()) flags.push('unmatched-rcu-lock');
   // flag ~empty Rcu-unlock \ range(rcu-rscs) as unmatched-rcu-unlock
   if (!RcuUnlock.diff(rcuRscs.range()).isEmpty()) flags.push('unmatched-rcu-unlock');
+  // flag ~empty Srcu-lock \ domain(srcu-rscs) as unmatched-srcu-lock
+  if (!SrcuLock.diff(srcuRscs.domain()).isEmpty()) flags.push('unmatched-srcu-lock');
+  // flag ~empty Srcu-unlock \ range(srcu-rscs) as unmatched-srcu-unlock
+  if (!SrcuUnlock.diff(srcuRscs.range()).isEmpty()) flags.push('unmatched-srcu-unlock');
+  // flag ~empty (srcu-rscs^-1 ; srcu-rscs) \ id as multiple-srcu-matches
+  if (!srcuRscs.inv().seq(srcuRscs).diff(idr).isEmpty()) flags.push('multiple-srcu-matches');
+  // flag ~empty rcu-rscs & (po ; [Sync-srcu] ; po) as invalid-sleep
+  if (!rcuRscs.inter(po.seq(I(SyncSrcu), po)).isEmpty()) flags.push('invalid-sleep');
+  // flag ~empty different-values(srcu-rscs) as srcu-bad-value-match
+  if (srcuRscs.pairs().some(([a, b]) => x.events[a]!.ev.val !== x.events[b]!.ev.val)) flags.push('srcu-bad-value-match');
 
   // lock.cat checks on the lock events (enumerate.ts generates only executions that satisfy
   // lock-nest and unmatched-locks; the flags are reported)
@@ -212,21 +236,34 @@ export function checkLkmm(x: Candidate): Verdict {
 
   // let rcu-gp = [Sync-rcu] ; let srcu-gp = [Sync-srcu]
   const rcuGp = I(SyncRcu);
+  const srcuGp = I(SyncSrcu);
+  // let srcu-rscsi = srcu-rscs^-1
+  const srcuRscsi = srcuRscs.inv();
   // let rcu-rscsi = rcu-rscs^-1
   const rcuRscsi = rcuRscs.inv();
   // let rcu-link = po? ; hb* ; pb* ; prop ; po
   const rcuLink = poq.seq(hbStar, pbStar, prop, po);
-  // let rec rcu-order = rcu-gp | srcu-gp | (rcu-gp ; rcu-link ; rcu-rscsi) |
-  //   (rcu-rscsi ; rcu-link ; rcu-gp) | (rcu-gp ; rcu-link ; rcu-order ; rcu-link ; rcu-rscsi) |
-  //   (rcu-rscsi ; rcu-link ; rcu-order ; rcu-link ; rcu-gp) | (rcu-order ; rcu-link ; rcu-order)
-  //   (the srcu disjuncts are empty: no SRCU events)
+  // let rec rcu-order = rcu-gp | srcu-gp |
+  //   (rcu-gp ; rcu-link ; rcu-rscsi) | ((srcu-gp ; rcu-link ; srcu-rscsi) & loc) |
+  //   (rcu-rscsi ; rcu-link ; rcu-gp) | ((srcu-rscsi ; rcu-link ; srcu-gp) & loc) |
+  //   (rcu-gp ; rcu-link ; rcu-order ; rcu-link ; rcu-rscsi) |
+  //   ((srcu-gp ; rcu-link ; rcu-order ; rcu-link ; srcu-rscsi) & loc) |
+  //   (rcu-rscsi ; rcu-link ; rcu-order ; rcu-link ; rcu-gp) |
+  //   ((srcu-rscsi ; rcu-link ; rcu-order ; rcu-link ; srcu-gp) & loc) |
+  //   (rcu-order ; rcu-link ; rcu-order)
+  // (`& loc`: an SRCU grace period waits only for readers of its own srcu_struct)
   let rcuOrder = new Rel(n);
   for (;;) {
     const next = rcuGp.union(
+      srcuGp,
       rcuGp.seq(rcuLink, rcuRscsi),
+      srcuGp.seq(rcuLink, srcuRscsi).inter(sameLoc),
       rcuRscsi.seq(rcuLink, rcuGp),
+      srcuRscsi.seq(rcuLink, srcuGp).inter(sameLoc),
       rcuGp.seq(rcuLink, rcuOrder, rcuLink, rcuRscsi),
+      srcuGp.seq(rcuLink, rcuOrder, rcuLink, srcuRscsi).inter(sameLoc),
       rcuRscsi.seq(rcuLink, rcuOrder, rcuLink, rcuGp),
+      srcuRscsi.seq(rcuLink, rcuOrder, rcuLink, srcuGp).inter(sameLoc),
       rcuOrder.seq(rcuLink, rcuOrder),
     );
     if (next.equals(rcuOrder)) break;

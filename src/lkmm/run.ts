@@ -143,7 +143,7 @@ function localIndex(x: Execution, i: number): number {
 }
 
 function kindText(e: Execution['cand']['events'][number]['ev']): string {
-  if (e.kind === 'F') return `F[${e.fence}]`;
+  if (e.kind === 'F') return e.loc !== undefined ? `F[${e.fence}] ${e.loc}` : `F[${e.fence}]`;
   const what = e.lock ?? e.kind;
   const tag = e.lock ? '' : e.tag ? `[${e.tag}]` : '[plain]';
   const v = e.val !== undefined ? `=${show(e.val)}` : '';

@@ -3,8 +3,11 @@
  * behaviour): every interleaving of the threads' events over one shared memory, each read
  * returning the latest write, RMWs and lock acquisitions atomic, spin_lock() blocking while
  * the lock is held, and synchronize_rcu() an instantaneous grace period that waits until no
- * CPU (itself included: a deadlock) is inside an RCU read-side critical section. Thread code is re-run from the start under the choices made so far (the
- * same interpreter as exec.ts), so both models read the programs identically.
+ * CPU (itself included: a deadlock) is inside an RCU read-side critical section, and
+ * synchronize_srcu(s) likewise for the SRCU read-side critical sections of s (counted per
+ * srcu_struct, not per CPU: srcu_up_read() may end on another CPU a section srcu_down_read()
+ * began). Thread code is re-run from the start under the choices made so far (the same
+ * interpreter as exec.ts), so both models read the programs identically.
  */
 import { Run, NeedChoice, type ThreadPath } from './exec.js';
 import { valueDomains } from './enumerate.js';
@@ -42,9 +45,9 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
   let steps = 0;
   const mem0 = new Map<string, Value>([...dom.keys()].map((l) => [l, t.init.get(l) ?? 0]));
   const seen = new Set<string>();
-  const go = (ts: TState[], mem: Map<string, Value>, held: Map<string, number>) => {
+  const go = (ts: TState[], mem: Map<string, Value>, held: Map<string, number>, srcu: Map<string, number>) => {
     // interleavings reaching the same state have the same futures: visit each state once
-    const key = JSON.stringify([ts, [...mem], [...held]]);
+    const key = JSON.stringify([ts, [...mem], [...held], [...srcu]]);
     if (seen.has(key)) return;
     seen.add(key);
     if (++steps > limit) throw new Error(`sc: more than ${limit} states`);
@@ -59,7 +62,7 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
           // nothing left to do
           const next = ts.slice();
           next[tid] = { ...st, finished: true };
-          go(next, mem, held);
+          go(next, mem, held, srcu);
           return; // finishing is invisible: no need to interleave it both ways
         }
         // the next event needs a choice: make the one SC makes now
@@ -78,9 +81,11 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
       if (e.rmwW !== undefined) k = e.rmwW - st.done + 1;
       if (e.lock === 'LKR' && held.has(e.loc!)) continue; // spin_lock blocks
       if (e.fence === 'sync-rcu' && ts.some((o) => o.rcu > 0)) continue; // the grace period waits for every reader (its own: a deadlock)
+      if (e.fence === 'sync-srcu' && (srcu.get(e.loc!) ?? 0) > 0) continue; // likewise, for the readers of its srcu_struct
       let rcu = st.rcu;
       const m2 = new Map(mem);
       const h2 = new Map(held);
+      const s2 = new Map(srcu);
       for (let j = st.done; j < st.done + k; j++) {
         const ev = p.events[j]!;
         if (ev.kind === 'W' && !ev.lock) m2.set(ev.loc!, ev.val!);
@@ -88,11 +93,17 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
         if (ev.lock === 'UL') h2.delete(ev.loc!);
         if (ev.fence === 'rcu-lock') rcu++;
         if (ev.fence === 'rcu-unlock') rcu--;
+        if (ev.tag === 'srcu-lock') s2.set(ev.loc!, (s2.get(ev.loc!) ?? 0) + 1);
+        if (ev.tag === 'srcu-unlock') {
+          const open = (s2.get(ev.loc!) ?? 0) - 1;
+          if (open > 0) s2.set(ev.loc!, open);
+          else s2.delete(ev.loc!);
+        }
       }
       any = true;
       const next = ts.slice();
       next[tid] = { choices, done: st.done + k, finished: false, rcu };
-      go(next, m2, h2);
+      go(next, m2, h2, s2);
     }
     if (!any && ts.every((s) => s.finished)) {
       const regs = ts.map((s, tid) => probe(tid, s.choices).run);
@@ -107,6 +118,6 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
       );
     }
   };
-  go(t.threads.map(() => ({ choices: [], done: 0, finished: false, rcu: 0 })), mem0, new Map());
+  go(t.threads.map(() => ({ choices: [], done: 0, finished: false, rcu: 0 })), mem0, new Map(), new Map());
   return out;
 }

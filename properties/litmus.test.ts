@@ -115,6 +115,26 @@ describe("the project's own litmus tests (litmus/)", () => {
   });
 });
 
+describe('herd7 conveniences the kernel community\'s tests use', () => {
+  const mp = (p1: string, cond: string, init = '{}') =>
+    `C mp\n\n${init}\n\nP0(int *x, int *y)\n{\n\tWRITE_ONCE(*x, 1);\n\tsmp_store_release(y, 1);\n}\n\nP1(int *x, int *y)\n{\n${p1}\n}\n\nexists (${cond})\n`;
+  test('a register assigned without a declaration is an int local, 0 on paths that do not assign it', () => {
+    const r = decideText(mp('\tr0 = smp_load_acquire(y);\n\tif (r0)\n\t\tr1 = READ_ONCE(*x);', '1:r0=1 /\\ 1:r1=0'));
+    expect(r.outcome).toBe('Never');
+    expect(r.states).toContain('1:r0=0; 1:r1=0;');
+  });
+  test('a condition may compare two registers (0:r1=0:r4)', () => {
+    const body = '\tint r0;\n\tint r1;\n\n\tr0 = smp_load_acquire(y);\n\tr1 = READ_ONCE(*x);';
+    expect(decideText(mp(body, '1:r0=1:r1')).outcome).toBe('Sometimes');
+    expect(decideText(mp(body, '1:r0=1 /\\ ~1:r0=1:r1')).outcome).toBe('Never');
+  });
+  test('a declaration without a value in the initial state starts at 0', () => {
+    const body = '\tint r0;\n\n\tr0 = READ_ONCE(*x);';
+    const r = decideText(mp(body, '1:r0=0', '{\nint x;\nint *1:r5;\n}'));
+    expect(r.outcome).toBe('Sometimes');
+  });
+});
+
 describe('input outside the subset: "not supported: ...", exit 2, never a guess', () => {
   const cases: [string, string][] = [
     ['P0(int *x) { while (READ_ONCE(*x) == 0) ; }', "'while'"],

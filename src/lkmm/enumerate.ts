@@ -8,7 +8,7 @@
  * Each candidate is then judged by model.ts.
  */
 import { Rel } from './rel.js';
-import { Unsupported, type Expr, type Litmus, type Stmt, type Value } from './parse.js';
+import { Unsupported, type Expr, type Litmus, type Prop, type Stmt, type Value } from './parse.js';
 import { PRIMS, threadPaths, type Ev, type ThreadPath } from './exec.js';
 import { checkLkmm, type Candidate, type GEv, type Verdict } from './model.js';
 
@@ -108,8 +108,82 @@ export function valueDomains(t: Litmus): Map<string, Value[]> {
         }
       }
     }
-    if (!changed || round + 1 >= sites) return dom;
+    if (!changed || round + 1 >= sites) break;
   }
+  return withSelfJustifyingValues(t, dom, get);
+}
+
+/**
+ * herd7 computes a candidate's values by solving the equations its rf choice sets up, so a value
+ * may justify itself around a cycle of reads and writes with no dependency the model sees: LB
+ * with `r1 = 1; if (READ_ONCE(*x) == 0) r1 = 0; WRITE_ONCE(*y, r1);` on one side and
+ * `WRITE_ONCE(*x, READ_ONCE(*y))` on the other reaches r1=1, which the least fixpoint above,
+ * built up from the initial state, never reaches (the LKMM does not forbid every
+ * out-of-thin-air cycle: tools/memory-model/Documentation/explanation.txt, "THE
+ * HAPPENS-BEFORE RELATION"). So each location may also hold every integer the test names (in
+ * its threads, its initial state, its condition or filter), kept while some write can still
+ * write it given the others: the greatest fixpoint below that, which contains the least one
+ * (pointer locations keep their least domain).
+ * A value no write produces is dropped (no candidate could read it), so the extra values cost
+ * paths, never wrong candidates: every candidate still has each read take a write's value.
+ */
+function withSelfJustifyingValues(t: Litmus, least: Map<string, Value[]>, get: (l: string) => Value[]): Map<string, Value[]> {
+  const named = new Set<number>();
+  const expr = (e: Expr): void => {
+    if (e.k === 'num') named.add(e.v);
+    else if (e.k === 'deref' || e.k === 'addr' || e.k === 'un') expr(e.e);
+    else if (e.k === 'bin') {
+      expr(e.a);
+      expr(e.b);
+    } else if (e.k === 'call') e.args.forEach(expr);
+  };
+  const stmts = (ss: Stmt[]): void => {
+    for (const s of ss) {
+      if (s.k === 'decl' && s.init) expr(s.init);
+      else if (s.k === 'expr') expr(s.e);
+      else if (s.k === 'assign') {
+        expr(s.lhs);
+        expr(s.rhs);
+      } else if (s.k === 'if') {
+        expr(s.c);
+        stmts(s.t);
+        stmts(s.e);
+      } else if (s.k === 'block') stmts(s.body);
+    }
+  };
+  const prop = (p: Prop | undefined): void => {
+    if (!p) return;
+    if (p.k === 'eq' && p.to === undefined && typeof p.v === 'number') named.add(p.v);
+    else if (p.k === 'not') prop(p.p);
+    else if (p.k === 'and' || p.k === 'or') {
+      prop(p.a);
+      prop(p.b);
+    }
+  };
+  for (const th of t.threads) stmts(th.body);
+  for (const v of [...t.init.values(), ...t.regInit.values()]) if (typeof v === 'number') named.add(v);
+  prop(t.cond);
+  prop(t.filter);
+  // the top: the least fixpoint plus every named integer, in the locations that hold integers
+  // (one that holds an address is a pointer: an integer read from it could not be dereferenced)
+  const dom = least;
+  for (const d of dom.values()) if (d.every((v) => typeof v === 'number')) for (const v of named) if (!d.includes(v)) d.push(v);
+  for (;;) {
+    const written = new Map<string, Set<Value>>([...dom.keys()].map((l) => [l, new Set<Value>([t.init.get(l) ?? 0])]));
+    for (const th of t.threads) for (const p of threadPaths(th, get, t.regInit)) for (const e of p.events) if (e.kind === 'W' && !e.lock && e.val !== undefined) written.get(e.loc!)?.add(e.val);
+    let changed = false;
+    for (const [l, d] of dom) {
+      const keep = d.filter((v) => written.get(l)!.has(v));
+      if (keep.length !== d.length) {
+        changed = true;
+        d.length = 0;
+        d.push(...keep);
+      }
+    }
+    if (!changed) break;
+  }
+  for (const [l, d] of dom) if (d.length > MAX_VALUES) throw new Unsupported(`the location '${l}' can hold more than ${MAX_VALUES} values`);
+  return dom;
 }
 
 function* permutations<T>(xs: T[]): Generator<T[]> {

@@ -379,8 +379,11 @@ export class Run {
       case 'assign': {
         if (s.lhs.k === 'var') {
           if (this.th.params.includes(s.lhs.name) && !this.declared.includes(s.lhs.name)) throw new Unsupported(`assigning to the parameter '${s.lhs.name}'`);
-          if (!this.env.has(s.lhs.name)) throw new LitmusSyntaxError(`P${this.th.id}: '${s.lhs.name}' is not declared`);
-          this.env.set(s.lhs.name, this.eval(s.rhs));
+          // herd7 takes a register that is assigned without a declaration as an int local
+          // (several of the kernel community's tests rely on it)
+          const v = this.eval(s.rhs);
+          if (!this.declared.includes(s.lhs.name)) this.declared.push(s.lhs.name);
+          this.env.set(s.lhs.name, v);
           return;
         }
         // plain store *p = v: herd evaluates the address and the value, then writes
@@ -407,6 +410,7 @@ export class Run {
 export function threadPaths(th: Thread, domain: (loc: string) => Value[], regInit: Map<string, Value>, limit = 100_000): ThreadPath[] {
   const out: ThreadPath[] = [];
   const stack: number[][] = [[]];
+  const implicit = assignedRegisters(th.body).filter((r) => !th.params.includes(r));
   while (stack.length > 0) {
     const choices = stack.pop()!;
     const run = new Run(th, choices, domain, regInit);
@@ -421,6 +425,8 @@ export function threadPaths(th: Thread, domain: (loc: string) => Value[], regIni
     }
     const regs = new Map<string, Value>();
     for (const r of run.declared) regs.set(r, run.env.get(r)!.v);
+    // a register assigned without a declaration on another path only: herd7's registers start at 0
+    for (const r of implicit) if (!regs.has(r)) regs.set(r, 0);
     out.push({ events: run.events, addr: run.addr, data: run.data, ctrl: run.ctrl, regs });
     if (out.length > limit) throw new Unsupported(`P${th.id} has more than ${limit} paths`);
   }
@@ -499,4 +505,21 @@ export function show(e: Expr): string {
     case 'call':
       return `${e.fn}(${e.args.map(show).join(', ')})`;
   }
+}
+
+/** The names a thread's code assigns (`r = ...`) anywhere, on any path. */
+function assignedRegisters(ss: Stmt[]): string[] {
+  const out = new Set<string>();
+  const walk = (xs: Stmt[]) => {
+    for (const s of xs) {
+      if (s.k === 'assign' && s.lhs.k === 'var') out.add(s.lhs.name);
+      else if (s.k === 'decl') out.add(s.name);
+      else if (s.k === 'if') {
+        walk(s.t);
+        walk(s.e);
+      } else if (s.k === 'block') walk(s.body);
+    }
+  };
+  walk(ss);
+  return [...out];
 }

@@ -50,7 +50,8 @@ export type Prop =
   | { k: 'not'; p: Prop }
   | { k: 'and'; a: Prop; b: Prop }
   | { k: 'or'; a: Prop; b: Prop }
-  | { k: 'eq'; what: StateKey; v: Value; neg: boolean };
+  /** `what=v`, or with `to`, `what=to`: two registers compared (`0:r1=0:r4`) */
+  | { k: 'eq'; what: StateKey; v: Value; neg: boolean; to?: StateKey };
 
 /** `x` (final value of a location) or `0:r1` (final value of a register of thread 0). */
 export type StateKey = string;
@@ -370,6 +371,7 @@ function parsePropUnary(c: Cursor): Prop {
   const what = parseKey(c);
   const op = c.next();
   if (op.v !== '=' && op.v !== '==' && op.v !== '!=') throw new Unsupported(`the comparison '${op.v}' in the condition (line ${op.line})`);
+  if (c.peek()?.t === 'num' && c.at(':', 1)) return { k: 'eq', what, v: 0, neg: op.v === '!=', to: parseKey(c) };
   return { k: 'eq', what, v: parseValue(c), neg: op.v === '!=' };
 }
 
@@ -399,6 +401,12 @@ export function parseLitmus(text: string): Litmus {
     while (c.peek()?.t === 'id' && (TYPE_WORDS.has(c.peek()!.v) || c.at('*'))) c.next();
     while (c.at('*')) c.next();
     const key = parseKey(c);
+    if (c.at(';') || c.at('}')) {
+      // a declaration without a value (`int x;`, `int *1:r1;`): herd7 starts it at 0
+      setInit(lit, key, 0);
+      if (!c.at('}')) c.expect(';');
+      continue;
+    }
     c.expect('=');
     if (c.peek()?.v === 'ATOMIC_INIT') {
       c.next();

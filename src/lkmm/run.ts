@@ -34,6 +34,7 @@ function stateKeys(t: Litmus): StateKey[] {
   const walk = (p: Prop) => {
     if (p.k === 'eq') {
       if (!ks.includes(p.what)) ks.push(p.what);
+      if (p.to !== undefined && !ks.includes(p.to)) ks.push(p.to);
     } else if (p.k === 'not') walk(p.p);
     else if (p.k === 'and' || p.k === 'or') {
       walk(p.a);
@@ -72,7 +73,7 @@ function evalProp(t: Litmus, x: Execution, p: Prop): boolean {
       return evalProp(t, x, p.a) || evalProp(t, x, p.b);
     case 'eq': {
       const v = valueOf(t, x, p.what);
-      return (v === p.v) !== p.neg;
+      return (v === (p.to !== undefined ? valueOf(t, x, p.to) : p.v)) !== p.neg;
     }
   }
 }

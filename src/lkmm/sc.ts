@@ -111,7 +111,7 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
         keys
           .map((k) => {
             const m = /^([0-9]+):(.+)$/.exec(k);
-            const v = m ? regs[Number(m[1])]!.env.get(m[2]!)!.v : mem.get(k);
+            const v = m ? (regs[Number(m[1])]!.env.get(m[2]!)?.v ?? 0) : mem.get(k);
             return `${k}=${v};`;
           })
           .join(' '),

@@ -128,6 +128,15 @@ describe('herd7 conveniences the kernel community\'s tests use', () => {
     expect(decideText(mp(body, '1:r0=1:r1')).outcome).toBe('Sometimes');
     expect(decideText(mp(body, '1:r0=1 /\\ ~1:r0=1:r1')).outcome).toBe('Never');
   });
+  test("a generated test's information lines, intptr_t casts and a register read in its own initialiser", () => {
+    const text = 'C gen\n"PodWW Rfe PodRW Fre"\nCycle=PodWW Rfe PodRW Fre\nRelax=Rfe\n{\n}\n\nP0(intptr_t *x, intptr_t *y)\n{\n\tWRITE_ONCE(*x, 1);\n\tsmp_store_release(y, 1);\n}\n\nP1(intptr_t *x, intptr_t *y)\n{\n\tintptr_t r0 = (intptr_t)smp_load_acquire((intptr_t *)y);\n\tintptr_t r1 = READ_ONCE(*x);\n\tintptr_t r2 = (r2 != r1);\n}\n\nexists (1:r0=1 /\\ 1:r2=0)\n';
+    const r = decideText(text);
+    expect(r.name).toBe('gen');
+    expect(r.outcome).toBe('Never'); // r0=1 orders the read of x after x=1, so r1=1 and r2 = (0 != 1) = 1
+  });
+  test('a cast to a narrower type is not supported: it would be a mixed-size access', () => {
+    expect(() => decideText('C narrow\n{}\nP0(int *x)\n{\n\tint r0 = (char)READ_ONCE(*x);\n}\nexists (0:r0=0)\n')).toThrow(/cast to 'char'.*mixed-size/);
+  });
   test('a declaration without a value in the initial state starts at 0', () => {
     const body = '\tint r0;\n\n\tr0 = READ_ONCE(*x);';
     const r = decideText(mp(body, '1:r0=0', '{\nint x;\nint *1:r5;\n}'));

@@ -367,6 +367,8 @@ export class Run {
   stmt(s: Stmt): void {
     switch (s.k) {
       case 'decl': {
+        // herd7's registers start at 0, so `int r4 = (r1 != r4);` reads 0
+        if (s.init && !this.env.has(s.name)) this.env.set(s.name, { v: 0, deps: new Set() });
         const v = s.init ? this.eval(s.init) : { v: 0, deps: new Set<number>() };
         if (!s.init && this.env.has(s.name) && this.declared.includes(s.name)) return; // initialised in the state block
         this.env.set(s.name, v);

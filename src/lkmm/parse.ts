@@ -158,6 +158,7 @@ class Cursor {
   }
 }
 
+const IDENTITY_CASTS = new Set(['void', 'int', 'long', 'unsigned', 'intptr_t', 'uintptr_t']);
 const TYPE_WORDS = new Set(['int', 'unsigned', 'long', 'char', 'short', 'signed', 'const', 'volatile', 'u32', 'u64', 'u8', 'u16', 'intptr_t', 'uintptr_t', 'atomic_t', 'spinlock_t', 'bool']);
 
 // ---------------------------------------------------------------------------------------------
@@ -208,10 +209,11 @@ function parseUnary(c: Cursor): Expr {
     if (t.v === '-' || t.v === '!' || t.v === '~') return { k: 'un', op: t.v, e: parseUnary(c) };
     if (t.v === '(') {
       if (c.peek()?.t === 'id' && (TYPE_WORDS.has(c.peek()!.v) || c.peek()!.v === 'void')) {
-        // (void)f(...) discards a value; (int) between the int types the tests use is the identity
+        // (void)f(...) discards a value; a cast between the word-sized integer types the tests use,
+        // or to a pointer to one ((intptr_t **)x), is the identity: values here have no size
         const ty = c.next().v;
         while (c.at('*')) c.next();
-        if (ty !== 'void' && ty !== 'int' && ty !== 'long' && ty !== 'unsigned') throw new Unsupported(`the cast to '${ty}' (line ${t.line})`);
+        if (!IDENTITY_CASTS.has(ty)) throw new Unsupported(`the cast to '${ty}' (line ${t.line}): only casts between int, long, unsigned, intptr_t and uintptr_t (and pointers to them) are read, a narrower type would be a mixed-size access`);
         c.expect(')');
         return parseUnary(c);
       }
@@ -388,6 +390,10 @@ export function parseLitmus(text: string): Litmus {
   }
   const name = head.slice(1).join(' ');
   if (!name) throw new LitmusSyntaxError(`the first line 'C' has no test name`);
+  // herd7's information lines between the name and the initial state: a quoted description
+  // ("PodWW Rfe ...") and key=value lines (Cycle=..., Relax=..., Safe=...) of generated tests
+  let body = li + 1;
+  while (body < lines.length && /^\s*("[^"]*"\s*|[A-Za-z][A-Za-z0-9_-]*=.*)$/.test(lines[body]!)) lines[body++] = '';
   const c = new Cursor(tokenize(lines.slice(li + 1).join('\n'), li + 2));
   const lit: Litmus = { name, init: new Map(), regInit: new Map(), threads: [], locations: [], quantifier: 'exists', cond: { k: 'true' }, condText: '' };
 

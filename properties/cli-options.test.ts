@@ -355,6 +355,7 @@ const MODES: Mode[] = [
     positionals: () => [join(ROOT, 'litmus', 'SB-xchg.litmus')],
     probes: {
       json: { args: { json: true }, effect: (o) => expect(o.json().tests[0].result).toBe('Never') },
+      'check-result': { args: { 'check-result': true }, effect: (o) => expect(o.out).toContain('Judged: agrees with Result: Never') },
       help: help('litmus'),
     },
   },

@@ -99,6 +99,31 @@ describe("the project's own litmus tests (litmus/)", () => {
       expect(decideText(text).outcome).toBe(want);
     });
   }
+  test('--check-result judges every test as the kernel\'s judgelitmus.sh does: all agree, exit 0', async () => {
+    const r = await cli(['litmus', '--check-result', ...files.map((f) => join(dir, f))]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Judged ${files.length} test(s) against their Result: comment: ${files.length} agree, 0 disagree`);
+  });
+  test('--check-result: a wrong outcome, a predicted race not modelled and an unexpected one each disagree, exit 1', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const tmp = mkdtempSync(join(tmpdir(), 'racewalk-judge-'));
+    const sb = readFileSync(join(dir, 'SB-xchg.litmus'), 'utf8'); // Never
+    const race = readFileSync(join(dir, 'MP-plain-race.litmus'), 'utf8'); // Sometimes DATARACE
+    const cases: [string, string, string][] = [
+      ['wrong.litmus', sb.replace(/Result: Never/, 'Result: Sometimes'), '!!! Unexpected non-Sometimes verification (Never)'],
+      ['unmodelled.litmus', sb.replace(/Result: Never/, 'Result: Never DATARACE'), '!!! Predicted data race not modeled'],
+      ['unexpected.litmus', race.replace(/Result: Sometimes DATARACE/, 'Result: Sometimes'), '!!! Unexpected data race modeled'],
+    ];
+    for (const [f, text] of cases) writeFileSync(join(tmp, f), text);
+    const r = await cli(['litmus', '--check-result', ...cases.map(([f]) => join(tmp, f))]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('3 test(s) against their Result: comment: 0 agree, 3 disagree');
+    for (const [f, , why] of cases) expect(r.out).toContain(`${join(tmp, f)}: ${why}`);
+    const j = await cli(['litmus', '--check-result', '--json', join(tmp, 'wrong.litmus')]);
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.out).tests[0].judged).toEqual({ expected: 'Sometimes', ok: false, reason: '!!! Unexpected non-Sometimes verification (Never)' });
+  });
   test('a plain-access race is flagged like herd ("Flag data-race"); release/acquire removes it', async () => {
     const racy = await cli(['litmus', join(dir, 'MP-plain-race.litmus')]);
     expect(racy.code).toBe(0);

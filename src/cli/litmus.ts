@@ -13,21 +13,27 @@ import type { Io } from './main.js';
 
 export const LITMUS_DECL = defineCommand({
   name: 'litmus',
-  usage: ['litmus FILE.litmus... [--json]'],
+  usage: ['litmus FILE.litmus... [--json] [--check-result]'],
   description: `Decides C litmus tests (the format of the kernel's tools/memory-model/litmus-tests/) under
 the Linux-kernel memory model (linux-kernel.cat/.bell/.def, lock.cat) and prints what herd7
 prints: the states observed, Positive/Negative, flags (data-race), the outcome Never /
 Sometimes / Always, and for a reachable condition a witness execution and a schedule.
 Constructs outside the subset are reported as "not supported: ...". See docs/lkmm.md.`,
   positionals: { name: 'FILE.litmus', min: 1, max: 100_000, what: 'litmus files' },
-  options: { json: { kind: 'flag', help: 'print { "tests": [ { file, name, result, states, reason? } ] } on stdout' } },
-  exit: '0 every test decided, 2 some test not supported (or bad usage), 3 internal error.',
+  options: {
+    json: { kind: 'flag', help: 'print { "tests": [ { file, name, result, states, reason?, judged? } ] } on stdout' },
+    'check-result': {
+      kind: 'flag',
+      help: "judge each test against its own ' * Result:' comment as the kernel's tools/memory-model/scripts/judgelitmus.sh does: the outcome word must be the observed one (Maybe passes, DEADLOCK means no execution at all), and DATARACE in the comment exactly when a data race is flagged; print a summary, exit 1 if any test disagrees",
+    },
+  },
+  exit: '0 every test decided (and, with --check-result, agreeing with its Result:), 1 with --check-result: some test disagrees, 2 some test not supported (or bad usage), 3 internal error.',
 });
 
 export const LITMUS = command({
   decl: LITMUS_DECL,
   summary: 'decide C litmus tests under the Linux-kernel memory model, as herd7 does',
-  run: ({ values, positionals }, io) => litmusFiles(positionals, values.json, io),
+  run: ({ values, positionals }, io) => litmusFiles(positionals, values.json, io, values['check-result']),
 });
 
 export interface LitmusJson {
@@ -36,9 +42,39 @@ export interface LitmusJson {
   result: 'Never' | 'Sometimes' | 'Always' | 'unsupported';
   states: string[];
   reason?: string;
+  /** with --check-result: the file's ' * Result:' line and whether the result agrees with it */
+  judged?: Judged;
 }
 
-export function litmusFiles(positionals: readonly string[], json: boolean, io: Io): number {
+export interface Judged {
+  /** the Result: comment, e.g. 'Sometimes DATARACE'; absent when the file has none */
+  expected?: string;
+  ok: boolean;
+  /** why not, in judgelitmus.sh's words */
+  reason?: string;
+}
+
+/**
+ * scripts/judgelitmus.sh of tools/memory-model/, for one decided test: the first line matching
+ * '^[( ]\* Result: ' names the outcome (its third word); 'Result: ... DATARACE' predicts a
+ * data race, which must be flagged exactly when predicted; DEADLOCK means no execution (Never 0 0);
+ * Maybe passes; otherwise the observed outcome must be the stated one.
+ */
+export function judge(src: string, r: LitmusResult): Judged {
+  const line = /^[( ]\* Result: (.*)$/m.exec(src);
+  if (!line) return { ok: true, reason: "no ' * Result:' comment: nothing to judge against" };
+  const expected = line[1]!.trim();
+  const outcome = expected.split(/\s+/)[0]!;
+  const predicted = /^.* DATARACE/.test(line[1]!);
+  const modeled = r.flags.includes('data-race');
+  if (predicted && !modeled) return { expected, ok: false, reason: '!!! Predicted data race not modeled' };
+  if (!predicted && modeled) return { expected, ok: false, reason: '!!! Unexpected data race modeled' };
+  if (outcome === 'DEADLOCK') return r.positive === 0 && r.negative === 0 ? { expected, ok: true } : { expected, ok: false, reason: `!!! Unexpected non-DEADLOCK verification (${r.outcome} ${r.positive} ${r.negative})` };
+  if (outcome === 'Maybe' || outcome === r.outcome) return { expected, ok: true };
+  return { expected, ok: false, reason: `!!! Unexpected non-${outcome} verification (${r.outcome})` };
+}
+
+export function litmusFiles(positionals: readonly string[], json: boolean, io: Io, checkResult = false): number {
   const tests: LitmusJson[] = [];
   const text: string[] = [];
   for (const file of positionals) {
@@ -50,8 +86,10 @@ export function litmusFiles(positionals: readonly string[], json: boolean, io: I
     }
     try {
       const r = decide(parseLitmus(src));
-      tests.push({ file, name: r.name, result: r.outcome, states: r.states });
+      const judged = checkResult ? judge(src, r) : undefined;
+      tests.push({ file, name: r.name, result: r.outcome, states: r.states, ...(judged ? { judged } : {}) });
       text.push(...herdLike(r));
+      if (judged) text.splice(text.length - 1, 0, judged.expected === undefined ? `Judged: ${judged.reason}` : judged.ok ? `Judged: agrees with Result: ${judged.expected}` : `Judged: ${judged.reason} against Result: ${judged.expected}`);
     } catch (e) {
       if (!(e instanceof Unsupported) && !(e instanceof LitmusSyntaxError)) throw e;
       const reason = e instanceof Unsupported ? `not supported: ${e.message}` : `syntax error: ${e.message}`;
@@ -61,9 +99,16 @@ export function litmusFiles(positionals: readonly string[], json: boolean, io: I
       io.err(`racewalk: ${file}: ${reason}\n`);
     }
   }
+  const disagree = tests.filter((t) => t.judged && !t.judged.ok);
+  if (checkResult && !json) {
+    const judgedN = tests.filter((t) => t.judged?.expected !== undefined).length;
+    text.push(`Judged ${judgedN} test(s) against their Result: comment: ${judgedN - disagree.length} agree, ${disagree.length} disagree; ${tests.filter((t) => t.result === 'unsupported').length} not supported, ${tests.filter((t) => t.judged && t.judged.expected === undefined).length} without a Result: comment`);
+    for (const t of disagree) text.push(`  ${t.file}: ${t.judged!.reason} against Result: ${t.judged!.expected}`);
+    text.push('');
+  }
   if (json) io.out(JSON.stringify({ tests }, null, 2) + '\n');
   else io.out(text.join('\n') + '\n');
-  return tests.some((t) => t.result === 'unsupported') ? 2 : 0;
+  return tests.some((t) => t.result === 'unsupported') ? 2 : disagree.length > 0 ? 1 : 0;
 }
 
 /** herd7's output shape, then the witness execution and a schedule when one exists. */

@@ -8,7 +8,7 @@
  * Each candidate is then judged by model.ts.
  */
 import { Rel } from './rel.js';
-import { Unsupported, type Expr, type Litmus, type Prop, type Stmt, type Value } from './parse.js';
+import { Unsupported, allStmts, ownExprs, propAtoms, subExprs, type Litmus, type Stmt, type Value } from './parse.js';
 import { PRIMS, threadPaths, type Ev, type ThreadPath } from './exec.js';
 import { checkLkmm, type Candidate, type GEv, type Verdict } from './model.js';
 
@@ -41,38 +41,14 @@ export function locationsOf(t: Litmus): string[] {
  * is harmless), an `if` its worse branch. It bounds a run whatever values its reads return.
  */
 export function writeSitesOf(ss: Stmt[]): number {
-  const expr = (e: Expr): number => {
-    switch (e.k) {
-      case 'num':
-      case 'var':
-        return 0;
-      case 'deref':
-      case 'addr':
-      case 'un':
-        return expr(e.e);
-      case 'bin':
-        return expr(e.a) + expr(e.b);
-      case 'call': {
-        const kind = PRIMS[e.fn]?.kind;
-        return (kind === 'store' || kind === 'rmw' ? 1 : 0) + e.args.reduce((n, a) => n + expr(a), 0);
-      }
-    }
-  };
-  const stmt = (s: Stmt): number => {
-    switch (s.k) {
-      case 'decl':
-        return s.init ? expr(s.init) : 0;
-      case 'expr':
-        return expr(s.e);
-      case 'assign':
-        return (s.lhs.k === 'deref' ? 1 : 0) + expr(s.lhs) + expr(s.rhs);
-      case 'if':
-        return expr(s.c) + Math.max(writeSitesOf(s.t), writeSitesOf(s.e));
-      case 'block':
-        return writeSitesOf(s.body);
-    }
-  };
-  return ss.reduce((n, s) => n + stmt(s), 0);
+  let n = 0;
+  for (const s of ss) {
+    if (s.k === 'assign' && s.lhs.k === 'deref') n++;
+    for (const e of ownExprs(s)) for (const x of subExprs(e)) if (x.k === 'call' && (PRIMS[x.fn]?.kind === 'store' || PRIMS[x.fn]?.kind === 'rmw')) n++;
+    if (s.k === 'if') n += Math.max(writeSitesOf(s.t), writeSitesOf(s.e));
+    else if (s.k === 'block') n += writeSitesOf(s.body);
+  }
+  return n;
 }
 
 /** The values each location can hold: a fixpoint over every thread path's writes. */
@@ -129,41 +105,9 @@ export function valueDomains(t: Litmus): Map<string, Value[]> {
  */
 function withSelfJustifyingValues(t: Litmus, least: Map<string, Value[]>, get: (l: string) => Value[]): Map<string, Value[]> {
   const named = new Set<number>();
-  const expr = (e: Expr): void => {
-    if (e.k === 'num') named.add(e.v);
-    else if (e.k === 'deref' || e.k === 'addr' || e.k === 'un') expr(e.e);
-    else if (e.k === 'bin') {
-      expr(e.a);
-      expr(e.b);
-    } else if (e.k === 'call') e.args.forEach(expr);
-  };
-  const stmts = (ss: Stmt[]): void => {
-    for (const s of ss) {
-      if (s.k === 'decl' && s.init) expr(s.init);
-      else if (s.k === 'expr') expr(s.e);
-      else if (s.k === 'assign') {
-        expr(s.lhs);
-        expr(s.rhs);
-      } else if (s.k === 'if') {
-        expr(s.c);
-        stmts(s.t);
-        stmts(s.e);
-      } else if (s.k === 'block') stmts(s.body);
-    }
-  };
-  const prop = (p: Prop | undefined): void => {
-    if (!p) return;
-    if (p.k === 'eq' && p.to === undefined && typeof p.v === 'number') named.add(p.v);
-    else if (p.k === 'not') prop(p.p);
-    else if (p.k === 'and' || p.k === 'or') {
-      prop(p.a);
-      prop(p.b);
-    }
-  };
-  for (const th of t.threads) stmts(th.body);
+  for (const th of t.threads) for (const s of allStmts(th.body)) for (const e of ownExprs(s)) for (const x of subExprs(e)) if (x.k === 'num') named.add(x.v);
   for (const v of [...t.init.values(), ...t.regInit.values()]) if (typeof v === 'number') named.add(v);
-  prop(t.cond);
-  prop(t.filter);
+  for (const a of [...propAtoms(t.cond), ...propAtoms(t.filter)]) if (a.to === undefined && typeof a.v === 'number') named.add(a.v);
   // the top: the least fixpoint plus every named integer, in the locations that hold integers
   // (one that holds an address is a pointer: an integer read from it could not be dereferenced)
   const dom = least;

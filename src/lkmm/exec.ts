@@ -5,7 +5,7 @@
  * the v6.13 syntactic tags ONCE/RELEASE/ACQUIRE/NORETURN/MB): the table PRIMS below is that
  * file, one entry a macro, and nothing outside it is accepted.
  */
-import { Unsupported, LitmusSyntaxError, type Expr, type Stmt, type Thread, type Value } from './parse.js';
+import { Unsupported, LitmusSyntaxError, allStmts, type Expr, type Stmt, type Thread, type Value } from './parse.js';
 
 /** 'srcu-lock' / 'srcu-unlock': the bell's SRCU tags, on the load and store srcu_read_lock() and srcu_read_unlock() are */
 export type AccessTag = 'ONCE' | 'RELEASE' | 'ACQUIRE' | 'NORETURN' | 'MB' | 'srcu-lock' | 'srcu-unlock';
@@ -412,7 +412,12 @@ export class Run {
 export function threadPaths(th: Thread, domain: (loc: string) => Value[], regInit: Map<string, Value>, limit = 100_000): ThreadPath[] {
   const out: ThreadPath[] = [];
   const stack: number[][] = [[]];
-  const implicit = assignedRegisters(th.body).filter((r) => !th.params.includes(r));
+  // the names the code assigns or declares anywhere, on any path
+  const implicit = new Set<string>();
+  for (const s of allStmts(th.body)) {
+    if (s.k === 'decl') implicit.add(s.name);
+    else if (s.k === 'assign' && s.lhs.k === 'var' && !th.params.includes(s.lhs.name)) implicit.add(s.lhs.name);
+  }
   while (stack.length > 0) {
     const choices = stack.pop()!;
     const run = new Run(th, choices, domain, regInit);
@@ -511,21 +516,4 @@ export function show(e: Expr): string {
     case 'call':
       return `${e.fn}(${e.args.map(show).join(', ')})`;
   }
-}
-
-/** The names a thread's code assigns (`r = ...`) anywhere, on any path. */
-function assignedRegisters(ss: Stmt[]): string[] {
-  const out = new Set<string>();
-  const walk = (xs: Stmt[]) => {
-    for (const s of xs) {
-      if (s.k === 'assign' && s.lhs.k === 'var') out.add(s.lhs.name);
-      else if (s.k === 'decl') out.add(s.name);
-      else if (s.k === 'if') {
-        walk(s.t);
-        walk(s.e);
-      } else if (s.k === 'block') walk(s.body);
-    }
-  };
-  walk(ss);
-  return [...out];
 }

@@ -36,6 +36,47 @@ export type Stmt =
   | { k: 'if'; c: Expr; t: Stmt[]; e: Stmt[] }
   | { k: 'block'; body: Stmt[] };
 
+/** An expression and every expression inside it. */
+export function* subExprs(e: Expr): Generator<Expr> {
+  yield e;
+  if (e.k === 'deref' || e.k === 'addr' || e.k === 'un') yield* subExprs(e.e);
+  else if (e.k === 'bin') {
+    yield* subExprs(e.a);
+    yield* subExprs(e.b);
+  } else if (e.k === 'call') for (const a of e.args) yield* subExprs(a);
+}
+
+/** The expressions a statement holds itself (not those of the statements nested in it). */
+export function ownExprs(s: Stmt): Expr[] {
+  if (s.k === 'decl') return s.init ? [s.init] : [];
+  if (s.k === 'expr') return [s.e];
+  if (s.k === 'assign') return [s.lhs, s.rhs];
+  if (s.k === 'if') return [s.c];
+  return [];
+}
+
+/** Every statement of a body, nested ones included, in text order. */
+export function* allStmts(ss: Stmt[]): Generator<Stmt> {
+  for (const s of ss) {
+    yield s;
+    if (s.k === 'if') {
+      yield* allStmts(s.t);
+      yield* allStmts(s.e);
+    } else if (s.k === 'block') yield* allStmts(s.body);
+  }
+}
+
+/** The `key=value` comparisons of a condition. */
+export function* propAtoms(p: Prop | undefined): Generator<Extract<Prop, { k: 'eq' }>> {
+  if (!p) return;
+  if (p.k === 'eq') yield p;
+  else if (p.k === 'not') yield* propAtoms(p.p);
+  else if (p.k === 'and' || p.k === 'or') {
+    yield* propAtoms(p.a);
+    yield* propAtoms(p.b);
+  }
+}
+
 export interface Thread {
   id: number;
   params: string[];

@@ -5,7 +5,7 @@
  * states observed; flags raised in any allowed execution (data-race, mixed-accesses); and, when
  * the proposition is reachable, one allowed execution reaching it.
  */
-import { parseLitmus, Unsupported, type Litmus, type Prop, type Value, type StateKey } from './parse.js';
+import { parseLitmus, propAtoms, Unsupported, type Litmus, type Prop, type Value, type StateKey } from './parse.js';
 import { executions, type Execution } from './enumerate.js';
 import { checkLkmm, type Candidate, type Verdict } from './model.js';
 
@@ -31,17 +31,7 @@ export type Judge = (c: Candidate) => Verdict;
 /** The keys printed in a state: `locations` first, then the condition's, in order of appearance. */
 function stateKeys(t: Litmus): StateKey[] {
   const ks: StateKey[] = [...t.locations];
-  const walk = (p: Prop) => {
-    if (p.k === 'eq') {
-      if (!ks.includes(p.what)) ks.push(p.what);
-      if (p.to !== undefined && !ks.includes(p.to)) ks.push(p.to);
-    } else if (p.k === 'not') walk(p.p);
-    else if (p.k === 'and' || p.k === 'or') {
-      walk(p.a);
-      walk(p.b);
-    }
-  };
-  walk(t.cond);
+  for (const a of propAtoms(t.cond)) for (const k of [a.what, a.to]) if (k !== undefined && !ks.includes(k)) ks.push(k);
   return ks;
 }
 

@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { command, defineCommand } from './options.js';
 import { parseLitmus, Unsupported, LitmusSyntaxError } from '../lkmm/parse.js';
-import { decide, describeExecution, type LitmusResult } from '../lkmm/run.js';
-import { scFinalStates } from '../lkmm/sc.js';
+import { decide, describeExecution, valueOf, type LitmusResult } from '../lkmm/run.js';
+import { executions, type Execution } from '../lkmm/enumerate.js';
+import type { Verdict } from '../lkmm/model.js';
+import { scLinearization, ScStateLimit } from '../lkmm/sc.js';
 import type { Io } from './main.js';
 
 export const LITMUS_DECL = defineCommand({
@@ -129,47 +131,53 @@ export function herdLike(r: LitmusResult): string[] {
 }
 
 /**
- * An interleaving that produces the witness, if one exists: a topological order of
- * po | rf | co | fr (acyclic exactly when the execution is sequentially consistent). Otherwise
- * the outcome needs weak memory, and no schedule of a sequentially consistent machine reaches it.
+ * An interleaving that produces the witness, if one exists (sc.ts `scLinearization`: a
+ * topological order of po | rf | co | fr that also respects grace periods and atomic RMWs).
+ * Otherwise the outcome needs weak memory, and no schedule of a sequentially consistent
+ * machine produces this execution; whether one reaches the same final state is then asked of
+ * the SC brute force, and said to be undecided when that runs past its limit (a witness is
+ * never lost to it).
  */
 function schedule(r: LitmusResult): string {
   const x = r.witness!;
   const c = x.cand;
-  const n = c.events.length;
-  const fr = c.rf.inv().seq(c.co);
-  const order = c.po.union(c.rf, c.co, fr);
-  if (!order.acyclic()) {
-    // also say whether some SC interleaving reaches the same final state
-    const sc = scFinalStates(r.test, r.keys);
-    const want = r.keys.map((k) => `${k}=${valueAt(r, k)};`).join(' ');
-    return sc.has(want)
-      ? `this execution is not sequentially consistent, but an interleaving reaches the same state`
-      : `none: no interleaving of a sequentially consistent machine reaches this state; it needs the reorderings the LKMM allows`;
+  let seq: number[] | null;
+  try {
+    seq = scLinearization(c);
+  } catch (e) {
+    if (!(e instanceof ScStateLimit)) throw e;
+    return `not found: the search for an interleaving producing this execution met ${e.message}`;
   }
-  const seq: number[] = [];
-  const placed = new Set<number>();
-  while (seq.length < n) {
-    for (let i = 0; i < n; i++) {
-      if (placed.has(i)) continue;
-      let ready = true;
-      for (let j = 0; j < n; j++) if (!placed.has(j) && j !== i && order.has(j, i)) ready = false;
-      if (ready) {
-        placed.add(i);
-        seq.push(i);
-        break;
+  if (seq === null) {
+    // another candidate with the same final state may be sequentially consistent: every SC
+    // execution is a candidate (and allowed by the LKMM), so looking among them is exact
+    const want = stateOf(r, x);
+    try {
+      for (const y of executions(r.test, UNJUDGED)) {
+        if (stateOf(r, y) !== want) continue;
+        const other = scLinearization(y.cand);
+        if (other !== null) return `none for this execution, which is not sequentially consistent; this interleaving reaches the same state in another execution: ${threadsOf(y.cand, other)}`;
       }
+    } catch (e) {
+      if (!(e instanceof ScStateLimit)) throw e;
+      return `none for this execution, which is not sequentially consistent; whether another interleaving reaches the same state is undecided (the search met ${e.message})`;
     }
+    return `none: no interleaving of a sequentially consistent machine reaches this state; it needs the reorderings the LKMM allows`;
   }
+  return threadsOf(c, seq);
+}
+
+/** every candidate, unjudged: the SC question needs no LKMM verdict */
+const UNJUDGED = (): Verdict => ({ consistent: true, flags: [] });
+
+function stateOf(r: LitmusResult, x: Execution): string {
+  return r.keys.map((k) => `${k}=${valueOf(r.test, x, k)};`).join(' ');
+}
+
+/** an interleaving as the threads that take turns in it: `P0 P1 P0` */
+function threadsOf(c: Execution['cand'], seq: number[]): string {
   return seq
-    .filter((i) => c.events[i]!.thread >= 0)
     .map((i) => `P${c.events[i]!.thread}`)
     .filter((p, k, a) => k === 0 || a[k - 1] !== p)
     .join(' ');
-}
-
-function valueAt(r: LitmusResult, k: string): string {
-  const x = r.witness!;
-  const m = /^([0-9]+):(.+)$/.exec(k);
-  return String(m ? x.paths[Number(m[1])]!.regs.get(m[2]!) : x.mem.get(k));
 }

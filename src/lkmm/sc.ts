@@ -12,6 +12,7 @@
 import { Run, NeedChoice, type ThreadPath } from './exec.js';
 import { valueDomains } from './enumerate.js';
 import type { Litmus, Value } from './parse.js';
+import type { Candidate } from './model.js';
 
 interface TState {
   choices: number[];
@@ -50,7 +51,7 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
     const key = JSON.stringify([ts, [...mem], [...held], [...srcu]]);
     if (seen.has(key)) return;
     seen.add(key);
-    if (++steps > limit) throw new Error(`sc: more than ${limit} states`);
+    if (++steps > limit) throw new ScStateLimit(limit);
     let any = false;
     for (let tid = 0; tid < ts.length; tid++) {
       const st = ts[tid]!;
@@ -120,4 +121,89 @@ export function scFinalStates(t: Litmus, keys: string[], limit = 200_000): Set<s
   };
   go(t.threads.map(() => ({ choices: [], done: 0, finished: false, rcu: 0 })), mem0, new Map(), new Map());
   return out;
+}
+
+/** The SC brute force met more states than its limit: whatever it was asked stays undecided. */
+export class ScStateLimit extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} sequentially consistent states`);
+  }
+}
+
+/**
+ * An interleaving of the SC machine above that produces exactly this candidate execution, as
+ * its events in order, or null when none does; ScStateLimit past `limit` partial orders. It is
+ * a topological order of po | rf | co | fr (one exists exactly when the execution is
+ * sequentially consistent: each read then reads the latest write) that also keeps an RMW's (or
+ * a spin_lock()'s) read and write together and lets synchronize_rcu() (synchronize_srcu(s)) run
+ * only while no CPU is in an RCU (s's SRCU) read-side critical section, as scFinalStates does.
+ * Initial writes are not in it.
+ */
+export function scLinearization(c: Candidate, limit = 200_000): number[] | null {
+  const n = c.events.length;
+  const order = c.po.union(c.rf, c.co, c.rf.inv().seq(c.co));
+  if (!order.acyclic()) return null;
+  // the write of the RMW whose read event i is (global index), from its thread-local index
+  const pair = new Int32Array(n).fill(-1);
+  const isPairW = new Uint8Array(n);
+  const first = new Map<number, number>();
+  c.events.forEach((g, i) => {
+    if (g.thread >= 0 && !first.has(g.thread)) first.set(g.thread, i);
+  });
+  c.events.forEach((g, i) => {
+    if (g.thread < 0 || g.ev.rmwW === undefined) return;
+    const w = first.get(g.thread)! + g.ev.rmwW;
+    if (w !== i) {
+      pair[i] = w;
+      isPairW[w] = 1;
+    }
+  });
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b && order.has(a, b)) preds[b]!.push(a);
+  const placed = new Uint8Array(n);
+  c.events.forEach((g, i) => {
+    if (g.thread < 0) placed[i] = 1;
+  });
+  const threads = new Set(c.events.filter((g) => g.thread >= 0).map((g) => g.thread)).size;
+  const rcu = new Int32Array(threads);
+  const srcu = new Map<string, number>();
+  const seq: number[] = [];
+  const seen = new Set<string>();
+  let states = 0;
+  const ready = (i: number, except: number) => preds[i]!.every((p) => placed[p] === 1 || p === except);
+  const go = (): boolean => {
+    if (seq.length === n - c.events.filter((g) => g.thread < 0).length) return true;
+    const key = String.fromCharCode(...placed);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    if (++states > limit) throw new ScStateLimit(limit);
+    for (let i = 0; i < n; i++) {
+      if (placed[i] || isPairW[i] || !ready(i, -1)) continue;
+      const w = pair[i]!;
+      if (w >= 0 && !ready(w, i)) continue;
+      const e = c.events[i]!;
+      if (e.ev.fence === 'sync-rcu' && rcu.some((d) => d > 0)) continue;
+      if (e.ev.fence === 'sync-srcu' && (srcu.get(e.ev.loc!) ?? 0) > 0) continue;
+      const unit = w >= 0 ? [i, w] : [i];
+      for (const u of unit) {
+        placed[u] = 1;
+        seq.push(u);
+        track(c.events[u]!, +1);
+      }
+      if (go()) return true;
+      for (const u of unit.reverse()) {
+        placed[u] = 0;
+        seq.pop();
+        track(c.events[u]!, -1);
+      }
+    }
+    return false;
+  };
+  const track = (g: Candidate['events'][number], dir: 1 | -1) => {
+    if (g.ev.fence === 'rcu-lock') rcu[g.thread]! += dir;
+    if (g.ev.fence === 'rcu-unlock') rcu[g.thread]! -= dir;
+    if (g.ev.tag === 'srcu-lock') srcu.set(g.ev.loc!, (srcu.get(g.ev.loc!) ?? 0) + dir);
+    if (g.ev.tag === 'srcu-unlock') srcu.set(g.ev.loc!, (srcu.get(g.ev.loc!) ?? 0) - dir);
+  };
+  return go() ? seq : null;
 }

@@ -193,6 +193,8 @@ describe('input outside the subset: "not supported: ...", exit 2, never a guess'
     ['P0(int *x) { raw_spin_lock(x); }', 'raw_spin_lock(): not a primitive'],
     ['P0(int *x) { int r0; r0 = READ_ONCE(x); }', "must be '*pointer'"],
     ['P0(spinlock_t *s) { spin_lock(s); spin_lock(s); }', 'lock-nest'],
+    // q's initial 0 can be read (nothing rules it out): dereferencing it is not a guess we make
+    ['P0(int *x, int **q) { int *r0; int r1; r0 = READ_ONCE(*q); r1 = READ_ONCE(*r0); } P1(int *x, int **q) { WRITE_ONCE(*q, x); }', 'the integer 0, not a location (on a path that coherence does not rule out)'],
   ];
   for (const [body, why] of cases) {
     test(why, async () => {

@@ -45,6 +45,12 @@ export interface Ev {
 
 export interface ThreadPath {
   events: Ev[];
+  /**
+   * Set when the path dereferences a value that is not a location (`*r2` with r2 = 0): the
+   * events are those before the dereference, and this says which. Such a path cannot be
+   * decided; enumerate.ts drops it only where coherence alone rules its reads out.
+   */
+  fault?: string;
   addr: [number, number][];
   data: [number, number][];
   ctrl: [number, number][];
@@ -141,6 +147,9 @@ export const PRIMS: Record<string, Prim> = (() => {
   return p;
 })();
 
+/** A run dereferenced an integer: not a location, so nothing the model can say follows. */
+export class NotALocation extends Unsupported {}
+
 /** Thrown when a run needs a choice beyond its list: a read's value (loc) or a lock outcome. */
 export class NeedChoice {
   constructor(
@@ -196,7 +205,7 @@ export class Run {
 
   ptr(e: Expr, what: string): Val {
     const p = this.eval(e);
-    if (typeof p.v !== 'string') throw new Unsupported(`${what}: the address ${show(e)} is the integer ${p.v}, not a location`);
+    if (typeof p.v !== 'string') throw new NotALocation(`${what}: the address ${show(e)} is the integer ${p.v}, not a location`);
     return p;
   }
   /** the location an lvalue-style macro argument (`*p`) names */
@@ -421,6 +430,7 @@ export function threadPaths(th: Thread, domain: (loc: string) => Value[], regIni
   while (stack.length > 0) {
     const choices = stack.pop()!;
     const run = new Run(th, choices, domain, regInit);
+    let fault: string | undefined;
     try {
       run.exec(th.body);
     } catch (e) {
@@ -428,13 +438,14 @@ export function threadPaths(th: Thread, domain: (loc: string) => Value[], regIni
         for (let j = e.options - 1; j >= 0; j--) stack.push([...choices, j]);
         continue;
       }
-      throw e;
+      if (!(e instanceof NotALocation)) throw e;
+      fault = e.message;
     }
     const regs = new Map<string, Value>();
     for (const r of run.declared) regs.set(r, run.env.get(r)!.v);
     // a register assigned without a declaration on another path only: herd7's registers start at 0
     for (const r of implicit) if (!regs.has(r)) regs.set(r, 0);
-    out.push({ events: run.events, addr: run.addr, data: run.data, ctrl: run.ctrl, regs });
+    out.push({ events: run.events, addr: run.addr, data: run.data, ctrl: run.ctrl, regs, ...(fault !== undefined ? { fault } : {}) });
     if (out.length > limit) throw new Unsupported(`P${th.id} has more than ${limit} paths`);
   }
   return out;

@@ -44,9 +44,17 @@ export class EvSet {
   }
 }
 
+/** the index of the lowest set bit of a non-zero word */
+const low = (t: number): number => 31 - Math.clz32(t & -t);
+
 export class Rel {
   readonly words: number;
   readonly m: Uint32Array;
+  /**
+   * Set while this relation is `[S]` as Rel.id built it: `;` with it then masks rows or
+   * columns instead of composing (model.ts writes `[S] ; r ; [T]` everywhere). add() clears it.
+   */
+  private ident: EvSet | undefined;
   constructor(readonly n: number) {
     this.words = (n + 31) >>> 5;
     this.m = new Uint32Array(n * this.words);
@@ -64,7 +72,8 @@ export class Rel {
   /** `[S]`: the identity restricted to S. */
   static id(s: EvSet): Rel {
     const r = new Rel(s.n);
-    for (let i = 0; i < s.n; i++) if (s.has(i)) r.add(i, i);
+    for (let i = 0; i < s.n; i++) if (s.has(i)) r.m[i * r.words + (i >>> 5)]! |= 1 << (i & 31);
+    r.ident = s;
     return r;
   }
   /** `S * T`. */
@@ -74,26 +83,27 @@ export class Rel {
     return r;
   }
   add(a: number, b: number): void {
+    this.ident = undefined;
     this.m[a * this.words + (b >>> 5)]! |= 1 << (b & 31);
   }
   has(a: number, b: number): boolean {
     return (this.m[a * this.words + (b >>> 5)]! & (1 << (b & 31))) !== 0;
   }
-  private zip(o: Rel, f: (x: number, y: number) => number): Rel {
-    const r = new Rel(this.n);
-    for (let k = 0; k < r.m.length; k++) r.m[k] = f(this.m[k]!, o.m[k]!);
-    return r;
-  }
   union(...os: Rel[]): Rel {
-    let r: Rel = this;
-    for (const o of os) r = r.zip(o, (x, y) => x | y);
+    const r = new Rel(this.n);
+    r.m.set(this.m);
+    for (const o of os) for (let k = 0; k < r.m.length; k++) r.m[k]! |= o.m[k]!;
     return r;
   }
   inter(o: Rel): Rel {
-    return this.zip(o, (x, y) => x & y);
+    const r = new Rel(this.n);
+    for (let k = 0; k < r.m.length; k++) r.m[k] = this.m[k]! & o.m[k]!;
+    return r;
   }
   diff(o: Rel): Rel {
-    return this.zip(o, (x, y) => x & ~y);
+    const r = new Rel(this.n);
+    for (let k = 0; k < r.m.length; k++) r.m[k] = this.m[k]! & ~o.m[k]!;
+    return r;
   }
   /** `r1 ; r2`. */
   seq(...os: Rel[]): Rel {
@@ -104,10 +114,26 @@ export class Rel {
   private seq1(o: Rel): Rel {
     const r = new Rel(this.n);
     const W = this.words;
-    for (let a = 0; a < this.n; a++) {
-      for (let b = 0; b < this.n; b++) {
-        if (!this.has(a, b)) continue;
-        for (let k = 0; k < W; k++) r.m[a * W + k]! |= o.m[b * W + k]!;
+    const n = this.n;
+    if (o.ident !== undefined) {
+      // r ; [S]: the columns in S
+      const sw = o.ident.w;
+      for (let a = 0; a < n; a++) for (let k = 0; k < W; k++) r.m[a * W + k] = this.m[a * W + k]! & sw[k]!;
+      return r;
+    }
+    if (this.ident !== undefined) {
+      // [S] ; r: the rows in S
+      for (let a = 0; a < n; a++) if (this.ident.has(a)) for (let k = 0; k < W; k++) r.m[a * W + k] = o.m[a * W + k]!;
+      return r;
+    }
+    for (let a = 0; a < n; a++) {
+      for (let k = 0; k < W; k++) {
+        let x = this.m[a * W + k]!;
+        while (x !== 0) {
+          const b = (k << 5) + low(x);
+          x &= x - 1;
+          for (let j = 0; j < W; j++) r.m[a * W + j]! |= o.m[b * W + j]!;
+        }
       }
     }
     return r;
@@ -115,7 +141,17 @@ export class Rel {
   /** `r^-1`. */
   inv(): Rel {
     const r = new Rel(this.n);
-    for (let a = 0; a < this.n; a++) for (let b = 0; b < this.n; b++) if (this.has(a, b)) r.add(b, a);
+    const W = this.words;
+    for (let a = 0; a < this.n; a++) {
+      for (let k = 0; k < W; k++) {
+        let x = this.m[a * W + k]!;
+        while (x !== 0) {
+          const b = (k << 5) + low(x);
+          x &= x - 1;
+          r.m[b * W + (a >>> 5)]! |= 1 << (a & 31);
+        }
+      }
+    }
     return r;
   }
   /** `r+` (Warshall). */
@@ -123,9 +159,12 @@ export class Rel {
     const r = new Rel(this.n);
     r.m.set(this.m);
     const W = this.words;
-    for (let k = 0; k < this.n; k++) {
-      for (let a = 0; a < this.n; a++) {
-        if (!r.has(a, k)) continue;
+    const n = this.n;
+    for (let k = 0; k < n; k++) {
+      const kw = k >>> 5;
+      const kb = 1 << (k & 31);
+      for (let a = 0; a < n; a++) {
+        if ((r.m[a * W + kw]! & kb) === 0) continue;
         for (let j = 0; j < W; j++) r.m[a * W + j]! |= r.m[k * W + j]!;
       }
     }
@@ -134,14 +173,14 @@ export class Rel {
   /** `r*` = id | r+. */
   star(): Rel {
     const r = this.plus();
-    for (let i = 0; i < this.n; i++) r.add(i, i);
+    for (let i = 0; i < this.n; i++) r.m[i * r.words + (i >>> 5)]! |= 1 << (i & 31);
     return r;
   }
   /** `r?` = id | r. */
   opt(): Rel {
     const r = new Rel(this.n);
     r.m.set(this.m);
-    for (let i = 0; i < this.n; i++) r.add(i, i);
+    for (let i = 0; i < this.n; i++) r.m[i * r.words + (i >>> 5)]! |= 1 << (i & 31);
     return r;
   }
   /** `[S] ; r`. */
@@ -155,20 +194,49 @@ export class Rel {
     });
   }
   range(): EvSet {
-    return EvSet.of(this.n, (b) => {
-      for (let a = 0; a < this.n; a++) if (this.has(a, b)) return true;
-      return false;
-    });
+    const s = new EvSet(this.n);
+    const W = this.words;
+    for (let a = 0; a < this.n; a++) for (let k = 0; k < W; k++) s.w[k]! |= this.m[a * W + k]!;
+    return s;
   }
   isEmpty(): boolean {
-    return this.m.every((x) => x === 0);
+    for (let k = 0; k < this.m.length; k++) if (this.m[k] !== 0) return false;
+    return true;
   }
   irreflexive(): boolean {
     for (let i = 0; i < this.n; i++) if (this.has(i, i)) return false;
     return true;
   }
+  /** no cycle: repeatedly remove events without predecessors (Kahn), no closure needed */
   acyclic(): boolean {
-    return this.plus().irreflexive();
+    const n = this.n;
+    const W = this.words;
+    const indeg = new Int32Array(n);
+    for (let a = 0; a < n; a++) {
+      for (let k = 0; k < W; k++) {
+        let x = this.m[a * W + k]!;
+        while (x !== 0) {
+          indeg[(k << 5) + low(x)]!++;
+          x &= x - 1;
+        }
+      }
+    }
+    const queue: number[] = [];
+    for (let i = 0; i < n; i++) if (indeg[i] === 0) queue.push(i);
+    let seen = 0;
+    while (queue.length > 0) {
+      const a = queue.pop()!;
+      seen++;
+      for (let k = 0; k < W; k++) {
+        let x = this.m[a * W + k]!;
+        while (x !== 0) {
+          const b = (k << 5) + low(x);
+          x &= x - 1;
+          if (--indeg[b]! === 0) queue.push(b);
+        }
+      }
+    }
+    return seen === n;
   }
   equals(o: Rel): boolean {
     for (let k = 0; k < this.m.length; k++) if (this.m[k] !== o.m[k]) return false;

@@ -7,7 +7,7 @@
  * true spin_is_locked reads from a lock write, a false one from an unlock or the initial state).
  * Each candidate is then judged by model.ts.
  */
-import { Rel } from './rel.js';
+import { Rel, withScratch } from './rel.js';
 import { Unsupported, allStmts, ownExprs, propAtoms, subExprs, type Litmus, type Stmt, type Value } from './parse.js';
 import { PRIMS, threadPaths, type Ev, type ThreadPath } from './exec.js';
 import { checkLkmm, type Candidate, type GEv, type Verdict } from './model.js';
@@ -301,6 +301,7 @@ function* candidatesFor(t: Litmus, locs: string[], paths: ThreadPath[]): Generat
     }
     const opts: { co: [number, number][]; rf: [number, number][]; last: number }[] = [];
     const members = [iw.get(l)!, ...ws, ...rs];
+    const poLocal = Rel.of(members.length, (a, b) => po.has(members[a]!, members[b]!));
     for (const order of orders) {
       const coPairs: [number, number][] = [];
       for (let a = 0; a < order.length; a++) for (let b = a + 1; b < order.length; b++) coPairs.push([order[a]!, order[b]!]);
@@ -309,7 +310,7 @@ function* candidatesFor(t: Litmus, locs: string[], paths: ThreadPath[]): Generat
       for (const pick of product(cands)) {
         const rfPairs: [number, number][] = pick.map((w, k) => [w, chosen[k]!]);
         for (const r of derived) rfPairs.push([pred.get(r + 1)!, r]);
-        if (!locationCoherent(n, members, po, coPairs, rfPairs, rmwBase, events)) continue;
+        if (!withScratch(() => locationCoherent(members, poLocal, coPairs, rfPairs, rmwBase, events))) continue;
         opts.push({ co: coPairs, rf: rfPairs, last: order[order.length - 1]! });
       }
     }
@@ -332,11 +333,9 @@ function* candidatesFor(t: Litmus, locs: string[], paths: ThreadPath[]): Generat
 }
 
 /** coherence and atomicity restricted to one location's events */
-function locationCoherent(n: number, members: number[], po: Rel, co: [number, number][], rf: [number, number][], rmw: Rel, events: GEv[]): boolean {
+function locationCoherent(members: number[], r: Rel, co: [number, number][], rf: [number, number][], rmw: Rel, events: GEv[]): boolean {
   const m = members.length;
   const ix = new Map(members.map((g, k) => [g, k]));
-  const r = new Rel(m);
-  for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) if (po.has(members[a]!, members[b]!)) r.add(a, b);
   const coR = Rel.fromPairs(m, co.map(([a, b]) => [ix.get(a)!, ix.get(b)!] as const));
   const rfR = Rel.fromPairs(m, rf.map(([a, b]) => [ix.get(a)!, ix.get(b)!] as const));
   const fr = rfR.inv().seq(coR);
@@ -350,7 +349,6 @@ function locationCoherent(n: number, members: number[], po: Rel, co: [number, nu
       if (fr.has(ra, w) && coR.has(w, wb) && events[members[w]!]!.thread !== events[a]!.thread && events[members[w]!]!.thread !== events[b]!.thread) return false;
     }
   }
-  void n;
   return true;
 }
 

@@ -7,7 +7,7 @@
  * The candidate execution's base relations (po, rf, co, addr, data, ctrl, rmw, and the lock
  * events' rf/co as lock.cat generates them) come from enumerate.ts.
  */
-import { EvSet, Rel } from './rel.js';
+import { EvSet, Rel, withScratch } from './rel.js';
 import type { Ev } from './exec.js';
 
 export interface GEv {
@@ -37,7 +37,13 @@ export interface Verdict {
   flags: string[];
 }
 
-export function checkLkmm(x: Candidate): Verdict {
+/**
+ * What checkLkmm derives from a candidate's events, po, dependencies and rmw alone (the event
+ * sets, and every relation not built on rf or co): the same for every rf/co choice of one
+ * combination of thread paths, which enumerate.ts yields with the same arrays, so computed once
+ * per combination. Nothing here is mutated afterwards.
+ */
+function prepare(x: Candidate) {
   const n = x.events.length;
   const set = (p: (e: GEv) => boolean) => EvSet.of(n, (i) => p(x.events[i]!));
   const I = (s: EvSet) => Rel.id(s);
@@ -101,44 +107,18 @@ export function checkLkmm(x: Candidate): Verdict {
   const Plain = M.diff(Marked);
   const notSrcuUnlock = SrcuUnlock.compl();
 
-  const rf = x.rf;
-  const co = x.co;
-  const rfi = rf.inter(int);
-  const rfe = rf.inter(ext);
-  // let carry-dep = (data ; [~ Srcu-unlock] ; rfi)*
-  const carryDep = x.data.seq(I(notSrcuUnlock), rfi).star();
-  // let addr = carry-dep ; addr   let ctrl = carry-dep ; ctrl   let data = carry-dep ; data
-  const addr = carryDep.seq(x.addr);
-  const ctrl = carryDep.seq(x.ctrl);
-  const data = carryDep.seq(x.data);
-
   // rcu-rscs: matching pairs of nested Rcu-lock and Rcu-unlock (bell's let rec, computed as
   // bracket matching along po, which is what the recursion's fixpoint is)
   const rcuRscs = matchNested(x, RcuLock, RcuUnlock);
-  // (* Compute matching pairs of nested Srcu-lock and Srcu-unlock *)
-  // let carry-srcu-data = (data ; [~ Srcu-unlock] ; rf)*
-  // let srcu-rscs = ([Srcu-lock] ; carry-srcu-data ; data ; [Srcu-unlock]) & loc
-  // (the bell's own data, before the .cat extends it with carry-dep)
-  const carrySrcuData = x.data.seq(I(notSrcuUnlock), x.rf).star();
-  const srcuRscs = I(SrcuLock).seq(carrySrcuData, x.data, I(SrcuUnlock)).inter(sameLoc);
-
   // lock.cat: let lk-rmw = ([LKR] ; po-loc ; [LKW]) \ (po ; po) ; let rmw = rmw | lk-rmw
   const lkRmw = I(LKR).seq(poLoc, I(LKW)).diff(po.seq(po));
   const rmw = rmw0.union(lkRmw);
-  // lock.cat: let fr = rf^-1 ; co
-  const fr = rf.inv().seq(co);
-  const fre = fr.inter(ext);
-  const coe = co.inter(ext);
-
   const fencerel = (S: EvSet) => po.inter(Rel.cross(new EvSet(n).compl(), S)).seq(po);
 
   // let acq-po = [Acquire] ; po ; [M]
   const acqPo = I(Acquire).seq(po, I(M));
   // let po-rel = [M] ; po ; [Release]
   const poRel = I(M).seq(po, I(Release));
-  // let po-unlock-lock-po = po ; [UL] ; (po|rf) ; [LKR] ; po
-  const poUnlockLockPo = po.seq(I(UL), po.union(rf), I(LKR), po);
-
   // let R4rmb = R \ Noreturn
   const R4rmb = R.diff(Noreturn);
   // let rmb = [R4rmb] ; fencerel(Rmb) ; [R4rmb]
@@ -154,23 +134,17 @@ export function checkLkmm(x: Candidate): Verdict {
   //   ([M] ; po? ; [Srcu-unlock] ; fencerel(After-srcu-read-unlock) ; [M])
   // (the last disjunct is a later mainline addition than the rest of this file, made with
   // smp_mb__after_srcu_read_unlock() in linux-kernel.def; without it that primitive orders nothing)
-  const mb = I(M).seq(fencerel(Mb), I(M)).union(
+  // (the disjunct through co is added per candidate, in checkLkmm)
+  const mbStatic = I(M).seq(fencerel(Mb), I(M)).union(
     I(M).seq(po, I(Mb.inter(R))),
     I(Mb.inter(W)).seq(po, I(M)),
     I(M).seq(fencerel(BeforeAtomic), I(RMW), poq, I(M)),
     I(M).seq(poq, I(RMW), fencerel(AfterAtomic), I(M)),
     I(M).seq(poq, I(LKW), fencerel(AfterSpinlock), I(M)),
-    I(M).seq(po, I(UL), co.union(po), I(LKW), fencerel(AfterUnlockLock), I(M)),
     I(M).seq(poq, I(SrcuUnlock), fencerel(AfterSrcuReadUnlock), I(M)),
   );
   // let gp = po ; [Sync-rcu | Sync-srcu] ; po?
   const gp = po.seq(I(SyncRcu.union(SyncSrcu)), poq);
-  // let strong-fence = mb | gp
-  const strongFence0 = mb.union(gp);
-  // let nonrw-fence = strong-fence | po-rel | acq-po
-  const nonrwFence = strongFence0.union(poRel, acqPo);
-  // let fence = nonrw-fence | wmb | rmb
-  const fence0 = nonrwFence.union(wmb, rmb);
   // let barrier = fencerel(Barrier | Rmb | Wmb | Mb | Sync-rcu | Sync-srcu | Before-atomic |
   //   After-atomic | Acquire | Release | Rcu-lock | Rcu-unlock | Srcu-lock | Srcu-unlock) |
   //   (po ; [Release]) | ([Acquire] ; po)
@@ -178,7 +152,63 @@ export function checkLkmm(x: Candidate): Verdict {
     Barrier.union(Rmb).union(Wmb).union(Mb).union(SyncRcu).union(SyncSrcu).union(BeforeAtomic).union(AfterAtomic)
       .union(Acquire).union(Release).union(RcuLock).union(RcuUnlock).union(SrcuLock).union(SrcuUnlock),
   ).union(po.seq(I(Release)), I(Acquire).seq(po));
+  return { n, set, I, po, poq, sameLoc, int, ext, idr, poLoc, IW, LKR, LKW, UL, W, M, Noreturn, Rmb, AfterUnlockLock, RcuLock, RcuUnlock, SyncRcu, empty, SyncSrcu, SrcuLock, SrcuUnlock, Marked, Plain, notSrcuUnlock, rcuRscs, rmw, fencerel, acqPo, poRel, R4rmb, rmb, wmb, mbStatic, gp, barrier };
+}
 
+type Prepared = ReturnType<typeof prepare>;
+/** the last combination prepared: enumerate.ts yields one combination's candidates in a row */
+let last: { key: readonly unknown[]; p: Prepared } | undefined;
+function prepared(x: Candidate): Prepared {
+  const key = [x.events, x.po, x.addr, x.data, x.ctrl, x.rmwBase];
+  if (last !== undefined && last.key.every((r, i) => r === key[i])) return last.p;
+  const p = prepare(x);
+  last = { key, p };
+  return p;
+}
+
+export function checkLkmm(x: Candidate): Verdict {
+  const p = prepared(x);
+  // every relation below dies with this check (the verdict holds none): scratch memory
+  return withScratch(() => check(x, p));
+}
+
+function check(x: Candidate, p: Prepared): Verdict {
+  const { n, set, I, po, poq, sameLoc, int, ext, idr, poLoc, IW, LKR, LKW, UL, W, M, Noreturn, Rmb, AfterUnlockLock, RcuLock, RcuUnlock, SyncRcu, empty, SyncSrcu, SrcuLock, SrcuUnlock, Marked, Plain, notSrcuUnlock, rcuRscs, rmw, fencerel, acqPo, poRel, R4rmb, rmb, wmb, mbStatic, gp, barrier } = p;
+  const rf = x.rf;
+  const co = x.co;
+  const rfi = rf.inter(int);
+  const rfe = rf.inter(ext);
+  // let carry-dep = (data ; [~ Srcu-unlock] ; rfi)*
+  const carryDep = x.data.seq(I(notSrcuUnlock), rfi).star();
+  // let addr = carry-dep ; addr   let ctrl = carry-dep ; ctrl   let data = carry-dep ; data
+  const addr = carryDep.seq(x.addr);
+  const ctrl = carryDep.seq(x.ctrl);
+  const data = carryDep.seq(x.data);
+
+  // (* Compute matching pairs of nested Srcu-lock and Srcu-unlock *)
+  // let carry-srcu-data = (data ; [~ Srcu-unlock] ; rf)*
+  // let srcu-rscs = ([Srcu-lock] ; carry-srcu-data ; data ; [Srcu-unlock]) & loc
+  // (the bell's own data, before the .cat extends it with carry-dep)
+  const carrySrcuData = x.data.seq(I(notSrcuUnlock), x.rf).star();
+  const srcuRscs = I(SrcuLock).seq(carrySrcuData, x.data, I(SrcuUnlock)).inter(sameLoc);
+
+  // lock.cat: let fr = rf^-1 ; co
+  const fr = rf.inv().seq(co);
+  const fre = fr.inter(ext);
+  const coe = co.inter(ext);
+
+  // let po-unlock-lock-po = po ; [UL] ; (po|rf) ; [LKR] ; po
+  const poUnlockLockPo = po.seq(I(UL), po.union(rf), I(LKR), po);
+
+  // let mb = mbStatic | ([M] ; po ; [UL] ; (co | po) ; [LKW] ; fencerel(After-unlock-lock) ; [M])
+  // (fencerel of an empty set is empty: skipped when no smp_mb__after_unlock_lock())
+  const mb = AfterUnlockLock.isEmpty() ? mbStatic : mbStatic.union(I(M).seq(po, I(UL), co.union(po), I(LKW), fencerel(AfterUnlockLock), I(M)));
+  // let strong-fence = mb | gp
+  const strongFence0 = mb.union(gp);
+  // let nonrw-fence = strong-fence | po-rel | acq-po
+  const nonrwFence = strongFence0.union(poRel, acqPo);
+  // let fence = nonrw-fence | wmb | rmb
+  const fence0 = nonrwFence.union(wmb, rmb);
   const flags: string[] = [];
   const fail = (failed: string): Verdict => ({ consistent: false, failed, flags });
   // flag ~empty Rcu-lock \ domain(rcu-rscs) as unmatched-rcu-lock

@@ -44,6 +44,36 @@ export class EvSet {
   }
 }
 
+/**
+ * Scratch memory for the relations of one candidate's check (model.ts checkLkmm), which all die
+ * with it: a typed array of more than a few dozen bytes gets its own off-heap store, and
+ * allocating those was a fifth of the decider's time. Inside withScratch, new relations are views
+ * of one reused buffer (zeroed as handed out); a relation that must outlive the call (the
+ * per-combination relations model.ts keeps) must be made outside it.
+ */
+const SCRATCH_BYTES = 4 << 20;
+let scratch: ArrayBuffer | null = null;
+let scratchOff = -1;
+export function withScratch<T>(f: () => T): T {
+  if (scratchOff >= 0) return f(); // nested: share the outer region
+  scratch ??= new ArrayBuffer(SCRATCH_BYTES);
+  scratchOff = 0;
+  try {
+    return f();
+  } finally {
+    scratchOff = -1;
+  }
+}
+function words32(len: number): Uint32Array {
+  if (scratchOff >= 0 && scratchOff + len * 4 <= SCRATCH_BYTES) {
+    const m = new Uint32Array(scratch!, scratchOff, len);
+    m.fill(0);
+    scratchOff += len * 4;
+    return m;
+  }
+  return new Uint32Array(len);
+}
+
 /** the index of the lowest set bit of a non-zero word */
 const low = (t: number): number => 31 - Math.clz32(t & -t);
 
@@ -57,7 +87,7 @@ export class Rel {
   private ident: EvSet | undefined;
   constructor(readonly n: number) {
     this.words = (n + 31) >>> 5;
-    this.m = new Uint32Array(n * this.words);
+    this.m = words32(n * this.words);
   }
   static of(n: number, pred: (a: number, b: number) => boolean): Rel {
     const r = new Rel(n);

@@ -8,7 +8,7 @@
  * not part of racewalk.
  */
 import { describe, expect, test, vi } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -193,6 +193,47 @@ describe('a signal reaches the search inside one long execution (the search runs
       expect(s.bounds).toContain('interrupted');
       expect(JSON.parse(readFileSync(s.report, 'utf8')).bounds).toContain('interrupted');
       expect(readdirSync(out_).sort()).toEqual(['spin-forever.html', 'spin-forever.json', 'spin-forever.md', 'spin-forever.txt']);
+    });
+  }
+});
+
+describe('a signal stops `racewalk litmus` inside a long test, with every decided test printed', () => {
+  /** an RCU chain of `readers` read-side sections, a grace period and a writer: 2^(2·readers+2) candidates */
+  const chain = (readers: number): string => {
+    const n = readers + 1;
+    const x = (i: number) => `x${i % n}`;
+    const ps = [`P0(int *x0, int *x1)\n{\n\tint r1;\n\tint r2;\n\n\tr1 = READ_ONCE(*x0);\n\tsynchronize_rcu();\n\tr2 = READ_ONCE(*x1);\n}\n`];
+    for (let t = 1; t <= readers; t++) ps.push(`P${t}(int *${x(t)}, int *${x(t + 1)})\n{\n\tint r1;\n\tint r2;\n\n\trcu_read_lock();\n\tr1 = READ_ONCE(*${x(t)});\n\tr2 = READ_ONCE(*${x(t + 1)});\n\trcu_read_unlock();\n}\n`);
+    const all = Array.from({ length: n }, (_, i) => `int *x${i}`).join(', ');
+    ps.push(`P${readers + 1}(${all})\n{\n${Array.from({ length: n }, (_, i) => `\tWRITE_ONCE(*x${i}, 1);\n`).join('')}}\n`);
+    return `C rcu-chain-${readers}\n\n{}\n\n${ps.join('\n')}\nexists (0:r1=1 /\\ 0:r2=0)\n`;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`${signal}: exit 130, the test before printed in full, the long one "interrupted", the rest named as not run`, async () => {
+      const d = tmp();
+      const long = join(d, 'rcu-chain-7.litmus');
+      writeFileSync(long, chain(7)); // 65,536 candidates: tens of seconds
+      const first = join(ROOT, 'litmus', 'SB-xchg.litmus');
+      const last = join(ROOT, 'litmus', 'SB-xchg-relaxed.litmus');
+      const child = spawn(process.execPath, ['bin/racewalk.mjs', 'litmus', first, long, last], { cwd: ROOT });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b) => void (out += b));
+      child.stderr.on('data', (b) => void (err += b));
+      const done = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, sig })));
+      // the first test is printed as soon as it is decided; then the long one is running
+      for (let waited = 0; !out.includes('Observation SB-xchg ') && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 1000));
+      child.kill(signal);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const { code, sig } = await done;
+      clearTimeout(killer);
+      expect(sig, `the process did not stop on ${signal} within 30 s (or died of it): ${err}`).toBeNull();
+      expect(code, err).toBe(130);
+      expect(out).toContain('Observation SB-xchg Never 0 3');
+      expect(out).toMatch(/Test rcu-chain-7: interrupted \(interrupted after [0-9]+ candidate executions\): no result/);
+      expect(out).not.toContain('Observation rcu-chain-7');
+      expect(err).toContain(`racewalk: interrupted: 1 of 3 litmus file(s) decided; not run: ${last}`);
     });
   }
 });

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { command, defineCommand } from './options.js';
 import { parseLitmus, Unsupported, LitmusSyntaxError } from '../lkmm/parse.js';
-import { decide, describeExecution, valueOf, type LitmusResult } from '../lkmm/run.js';
+import { decide, describeExecution, valueOf, DecideInterrupted, type LitmusResult } from '../lkmm/run.js';
+import { interrupted, SIGNAL_EXIT } from './signals.js';
 import { executions, type Execution } from '../lkmm/enumerate.js';
 import type { Verdict } from '../lkmm/model.js';
 import { scLinearization, ScStateLimit } from '../lkmm/sc.js';
@@ -29,19 +30,22 @@ Constructs outside the subset are reported as "not supported: ...". See docs/lkm
       help: "judge each test against its own ' * Result:' comment as the kernel's tools/memory-model/scripts/judgelitmus.sh does: the outcome word must be the observed one (Maybe passes, DEADLOCK means no execution at all), and DATARACE in the comment exactly when a data race is flagged; print a summary, exit 1 if any test disagrees",
     },
   },
-  exit: '0 every test decided (and, with --check-result, agreeing with its Result:), 1 with --check-result: some test disagrees, 2 some test not supported (or bad usage), 3 internal error.',
+  exit: '0 every test decided (and, with --check-result, agreeing with its Result:), 1 with --check-result: some test disagrees, 2 some test not supported (or bad usage), 3 internal error, 130 interrupted by SIGINT/SIGTERM (the tests decided before it are printed; the one being decided has no result).',
 });
 
 export const LITMUS = command({
   decl: LITMUS_DECL,
   summary: 'decide C litmus tests under the Linux-kernel memory model, as herd7 does',
-  run: ({ values, positionals }, io) => litmusFiles(positionals, values.json, io, values['check-result']),
+  // run where a signal is seen during a long test (cli/process.ts): decide() polls interrupted()
+  searches: true,
+  run: ({ values, positionals }, io) => litmusFiles(positionals, values.json, io, values['check-result'], interrupted),
 });
 
 export interface LitmusJson {
   file: string;
   name: string;
-  result: 'Never' | 'Sometimes' | 'Always' | 'unsupported';
+  /** 'interrupted': a signal stopped the run while this test was being decided (no outcome) */
+  result: 'Never' | 'Sometimes' | 'Always' | 'unsupported' | 'interrupted';
   states: string[];
   reason?: string;
   /** with --check-result: the file's ' * Result:' line and whether the result agrees with it */
@@ -76,40 +80,68 @@ export function judge(src: string, r: LitmusResult): Judged {
   return { expected, ok: false, reason: `!!! Unexpected non-${outcome} verification (${r.outcome})` };
 }
 
-export function litmusFiles(positionals: readonly string[], json: boolean, io: Io, checkResult = false): number {
+export function litmusFiles(positionals: readonly string[], json: boolean, io: Io, checkResult = false, shouldStop: () => boolean = () => false): number {
   const tests: LitmusJson[] = [];
-  const text: string[] = [];
-  for (const file of positionals) {
-    let src: string;
+  // text mode prints each test as soon as it is decided (a long batch shows progress, and a
+  // signal loses nothing decided); --json prints one document at the end
+  const emit = (block: string[]) => {
+    if (!json) io.out(block.join('\n') + '\n');
+  };
+  // every file is read before any is decided: an unreadable one is a usage error up front,
+  // not after minutes of results
+  const sources = positionals.map((file) => {
     try {
-      src = readFileSync(file, 'utf8');
+      return readFileSync(file, 'utf8');
     } catch (e) {
       throw new UsageError(`cannot read litmus file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+  });
+  let stoppedAt = -1;
+  for (const [k, file] of positionals.entries()) {
+    if (shouldStop()) {
+      stoppedAt = k;
+      break;
+    }
+    const src = sources[k]!;
     try {
-      const r = decide(parseLitmus(src));
+      const r = decide(parseLitmus(src), undefined, shouldStop);
       const judged = checkResult ? judge(src, r) : undefined;
       tests.push({ file, name: r.name, result: r.outcome, states: r.states, ...(judged ? { judged } : {}) });
-      text.push(...herdLike(r));
-      if (judged) text.splice(text.length - 1, 0, judged.expected === undefined ? `Judged: ${judged.reason}` : judged.ok ? `Judged: agrees with Result: ${judged.expected}` : `Judged: ${judged.reason} against Result: ${judged.expected}`);
+      const block = herdLike(r);
+      if (judged) block.splice(block.length - 1, 0, judged.expected === undefined ? `Judged: ${judged.reason}` : judged.ok ? `Judged: agrees with Result: ${judged.expected}` : `Judged: ${judged.reason} against Result: ${judged.expected}`);
+      emit(block);
     } catch (e) {
+      if (e instanceof DecideInterrupted) {
+        const name = /^\s*C\s+(\S+)/.exec(src)?.[1] ?? file;
+        tests.push({ file, name, result: 'interrupted', states: [], reason: e.message });
+        emit([`Test ${name}: interrupted (${e.message}): no result`, '']);
+        stoppedAt = k + 1;
+        break;
+      }
       if (!(e instanceof Unsupported) && !(e instanceof LitmusSyntaxError)) throw e;
       const reason = e instanceof Unsupported ? `not supported: ${e.message}` : `syntax error: ${e.message}`;
       const name = /^\s*C\s+(\S+)/.exec(src)?.[1] ?? file;
       tests.push({ file, name, result: 'unsupported', states: [], reason });
-      text.push(`Test ${name}: ${reason}`, '');
+      emit([`Test ${name}: ${reason}`, '']);
       io.err(`racewalk: ${file}: ${reason}\n`);
     }
   }
   const disagree = tests.filter((t) => t.judged && !t.judged.ok);
   if (checkResult && !json) {
     const judgedN = tests.filter((t) => t.judged?.expected !== undefined).length;
+    const text: string[] = [];
     text.push(`Judged ${judgedN} test(s) against their Result: comment: ${judgedN - disagree.length} agree, ${disagree.length} disagree; ${tests.filter((t) => t.result === 'unsupported').length} not supported, ${tests.filter((t) => t.judged && t.judged.expected === undefined).length} without a Result: comment`);
     for (const t of disagree) text.push(`  ${t.file}: ${t.judged!.reason} against Result: ${t.judged!.expected}`);
     text.push('');
+    emit(text);
   }
   if (json) io.out(JSON.stringify({ tests }, null, 2) + '\n');
-  else io.out(text.join('\n') + '\n');
+  if (stoppedAt >= 0) {
+    const decided = tests.filter((t) => t.result !== 'interrupted').length;
+    const notRun = positionals.slice(stoppedAt);
+    io.err(`racewalk: interrupted: ${decided} of ${positionals.length} litmus file(s) decided${notRun.length > 0 ? `; not run: ${notRun.join(' ')}` : ''}\n`);
+    return SIGNAL_EXIT;
+  }
   return tests.some((t) => t.result === 'unsupported') ? 2 : disagree.length > 0 ? 1 : 0;
 }
 

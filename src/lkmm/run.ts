@@ -68,7 +68,17 @@ function evalProp(t: Litmus, x: Execution, p: Prop): boolean {
   }
 }
 
-export function decide(t: Litmus, judge: Judge = checkLkmm): LitmusResult {
+/** The caller asked decide() to stop (a signal): no outcome, only how far it got. */
+export class DecideInterrupted extends Error {
+  constructor(readonly candidates: number) {
+    super(`interrupted after ${candidates} candidate executions`);
+  }
+}
+
+/** how many candidates between two polls of `shouldStop` */
+const POLL_EVERY = 256;
+
+export function decide(t: Litmus, judge: Judge = checkLkmm, shouldStop: () => boolean = () => false): LitmusResult {
   const keys = stateKeys(t);
   let positive = 0;
   let negative = 0;
@@ -78,6 +88,7 @@ export function decide(t: Litmus, judge: Judge = checkLkmm): LitmusResult {
   let witness: Execution | undefined;
   for (const x of executions(t, judge)) {
     candidates++;
+    if (candidates % POLL_EVERY === 0 && shouldStop()) throw new DecideInterrupted(candidates);
     if (!x.verdict.consistent) continue;
     if (t.filter && !evalProp(t, x, t.filter)) continue;
     for (const f of x.verdict.flags) flags.add(f);

@@ -272,6 +272,25 @@ describe('DPOR with commuting blind adds cross-checked against exhaustive DFS', 
     BLIND.dfs += dfs.executions;
   });
 
+  test('reductions that failed: a blind read judged against its concurrent adds loses these outcomes; DPOR as it is keeps them', () => {
+    // found on 2026-12-04 by this property (with 3-4 threads) against a reduction that let a
+    // blind threshold read commute with the concurrent blind adds that could not flip it
+    // (sched/footprint.ts `commuting` says why it fails); kept so that any such rule meets them
+    const programs: Instr[][][] = [
+      // two atomic_dec_and_test() and `x >= 0`, true only before both: judged one add at a time
+      [[{ k: 'bsubtest', x: 1 }], [{ k: 'bsubtest', x: 1 }, { k: 'add', x: 0 }], [{ k: 'bthr', x: 1, cmp: 'ge', v: 0 }]],
+      // `x > 0` is true only after the cmpxchg and before the atomic_sub: every subset of adds
+      // alike at first, until the cmpxchg is reordered between them
+      [[{ k: 'bthr', x: 0, cmp: 'gt', v: 0 }, { k: 'badd', x: 0, d: 1 }], [{ k: 'cas', x: 1, v: 1 }, { k: 'badd', x: 0, d: -1 }], [{ k: 'bsubtest', x: 1 }, { k: 'cas', x: 0, v: 1 }, { k: 'cas', x: 0, v: 1 }]],
+    ];
+    for (const threads of programs) {
+      const keys = (o: { outcomes: Outcome[] }) => [...new Set(o.outcomes.map((x) => x.key))].sort();
+      const dfs = enumerate(threads, new DfsStrategy(), 30_000, true);
+      expect(dfs.complete).toBe(true);
+      expect(keys(enumerate(threads, new DporStrategy(), 20_000, true)), JSON.stringify(threads)).toEqual(keys(dfs));
+      expect(keys(enumerate(threads, new DporStrategy({ commute: false }), 20_000)), JSON.stringify(threads)).toEqual(keys(dfs));
+    }
+  });
   test('atomic_inc() on three CPUs: one order with the reduction, all six without', () => {
     const threads: Instr[][] = [0, 1, 2].map(() => [{ k: 'badd', x: 0, d: 1 }]);
     const on = enumerate(threads, new DporStrategy(), 1_000, true);

@@ -120,7 +120,12 @@ const overlaps = (a: readonly number[], b: readonly number[]): boolean => {
  *
  * Not here: a threshold read (`WARN_ON_ONCE(folio_ref_count(folio) < 0)`) and an add that keeps
  * its answer. Pairwise it commutes, but two such adds together can flip the answer (x < 2 at 0
- * with two adds of 1), so it would need the sum of every add moved across the read.
+ * with two adds of 1). Judging the read against every subset of the adds concurrent with it
+ * (tried 2026-12-04) is not enough either: the independence holds only for the values of that
+ * execution, and once a non-add write (a cmpxchg) is reordered into the stretch, DPOR's reversal
+ * lets the read move across an add whose delta now flips it, and an outcome is lost (the two
+ * programs of properties/dpor.test.ts "reductions that failed" are the counterexamples). A sound
+ * rule needs value-aware equivalence (reads-value-from DPOR), not a pairwise independence.
  */
 export function commuting(earlier: Footprint, later: Footprint): boolean {
   const ac = earlier.commute;

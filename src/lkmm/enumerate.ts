@@ -310,7 +310,7 @@ function* candidatesFor(t: Litmus, locs: string[], paths: ThreadPath[]): Generat
       for (const pick of product(cands)) {
         const rfPairs: [number, number][] = pick.map((w, k) => [w, chosen[k]!]);
         for (const r of derived) rfPairs.push([pred.get(r + 1)!, r]);
-        if (!withScratch(() => locationCoherent(members, poLocal, coPairs, rfPairs, rmwBase, events))) continue;
+        if (!withScratch('check', () => locationCoherent(members, poLocal, coPairs, rfPairs, rmwBase, events))) continue;
         opts.push({ co: coPairs, rf: rfPairs, last: order[order.length - 1]! });
       }
     }

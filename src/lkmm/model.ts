@@ -49,10 +49,12 @@ function prepare(x: Candidate) {
   const I = (s: EvSet) => Rel.id(s);
   const po = x.po;
   const poq = po.opt();
-  const sameLoc = Rel.of(n, (a, b) => x.events[a]!.ev.loc !== undefined && x.events[a]!.ev.loc === x.events[b]!.ev.loc);
-  const int = Rel.of(n, (a, b) => x.events[a]!.thread === x.events[b]!.thread && x.events[a]!.thread >= 0);
-  const ext = Rel.of(n, (a, b) => x.events[a]!.thread !== x.events[b]!.thread || x.events[a]!.thread < 0);
-  const idr = Rel.of(n, (a, b) => a === b);
+  // loc, int, ext and id, built a class at a time (Rel.of would ask about every pair)
+  const sameLoc = Rel.classes(n, (i) => x.events[i]!.ev.loc);
+  const int = Rel.classes(n, (i) => (x.events[i]!.thread >= 0 ? x.events[i]!.thread : undefined));
+  // ext = ~int: every pair of different threads, and every pair from an initial write
+  const ext = int.compl();
+  const idr = Rel.id(new EvSet(n).compl());
   const poLoc = po.inter(sameLoc);
 
   // --- event sets (herd primitives, then linux-kernel.bell, then lock.cat's additions) ---
@@ -161,7 +163,9 @@ let last: { key: readonly unknown[]; p: Prepared } | undefined;
 function prepared(x: Candidate): Prepared {
   const key = [x.events, x.po, x.addr, x.data, x.ctrl, x.rmwBase];
   if (last !== undefined && last.key.every((r, i) => r === key[i])) return last.p;
-  const p = prepare(x);
+  // the previous combination's relations are handed back here: `last` was their only holder
+  last = undefined;
+  const p = withScratch('combination', () => prepare(x));
   last = { key, p };
   return p;
 }
@@ -169,7 +173,7 @@ function prepared(x: Candidate): Prepared {
 export function checkLkmm(x: Candidate): Verdict {
   const p = prepared(x);
   // every relation below dies with this check (the verdict holds none): scratch memory
-  return withScratch(() => check(x, p));
+  return withScratch('check', () => check(x, p));
 }
 
 function check(x: Candidate, p: Prepared): Verdict {

@@ -45,33 +45,47 @@ export class EvSet {
 }
 
 /**
- * Scratch memory for the relations of one candidate's check (model.ts checkLkmm), which all die
- * with it: a typed array of more than a few dozen bytes gets its own off-heap store, and
- * allocating those was a fifth of the decider's time. Inside withScratch, new relations are views
- * of one reused buffer (zeroed as handed out); a relation that must outlive the call (the
- * per-combination relations model.ts keeps) must be made outside it.
+ * Scratch memory for relations that die together: a typed array of more than a few dozen bytes
+ * gets its own off-heap store, and allocating those was a fifth of the decider's time (views of
+ * one buffer, tried next, still cost a sixth). Inside withScratch(region, f), new relations take
+ * arrays from that region's pool (one per size), zeroed as handed out. A region is handed back
+ * whole: 'check' when the call ends (model.ts: one candidate's check, whose verdict holds no
+ * relation), 'combination' when the next combination of thread paths is prepared (model.ts
+ * keeps one prepared combination at a time). A relation that must outlive its region must be
+ * made outside it.
  */
-const SCRATCH_BYTES = 4 << 20;
-let scratch: ArrayBuffer | null = null;
-let scratchOff = -1;
-export function withScratch<T>(f: () => T): T {
-  if (scratchOff >= 0) return f(); // nested: share the outer region
-  scratch ??= new ArrayBuffer(SCRATCH_BYTES);
-  scratchOff = 0;
+export type ScratchRegion = 'check' | 'combination';
+type Pool = { arrays: Uint32Array[]; used: number };
+const pools: Record<ScratchRegion, Map<number, Pool>> = { check: new Map(), combination: new Map() };
+let current: ScratchRegion | null = null;
+export function withScratch<T>(region: ScratchRegion, f: () => T): T {
+  if (current !== null) {
+    if (current !== region) throw new Error(`scratch region '${region}' opened inside '${current}'`);
+    return f(); // nested: share the outer region
+  }
+  if (region === 'combination') for (const p of pools.combination.values()) p.used = 0;
+  current = region;
   try {
     return f();
   } finally {
-    scratchOff = -1;
+    current = null;
+    if (region === 'check') for (const p of pools.check.values()) p.used = 0;
   }
 }
 function words32(len: number): Uint32Array {
-  if (scratchOff >= 0 && scratchOff + len * 4 <= SCRATCH_BYTES) {
-    const m = new Uint32Array(scratch!, scratchOff, len);
+  if (current === null) return new Uint32Array(len);
+  const byLen = pools[current];
+  let p = byLen.get(len);
+  if (p === undefined) byLen.set(len, (p = { arrays: [], used: 0 }));
+  if (p.used < p.arrays.length) {
+    const m = p.arrays[p.used++]!;
     m.fill(0);
-    scratchOff += len * 4;
     return m;
   }
-  return new Uint32Array(len);
+  const m = new Uint32Array(len);
+  p.arrays.push(m);
+  p.used++;
+  return m;
 }
 
 /** the index of the lowest set bit of a non-zero word */
@@ -104,6 +118,37 @@ export class Rel {
     const r = new Rel(s.n);
     for (let i = 0; i < s.n; i++) if (s.has(i)) r.m[i * r.words + (i >>> 5)]! |= 1 << (i & 31);
     r.ident = s;
+    return r;
+  }
+  /** the pairs (a, b) whose keys are equal and defined: an equivalence such as `loc` or `int` */
+  static classes(n: number, key: (i: number) => unknown): Rel {
+    const r = new Rel(n);
+    const rows = new Map<unknown, Uint32Array>();
+    for (let i = 0; i < n; i++) {
+      const k = key(i);
+      if (k === undefined) continue;
+      let row = rows.get(k);
+      if (row === undefined) rows.set(k, (row = new Uint32Array(r.words)));
+      row[i >>> 5]! |= 1 << (i & 31);
+    }
+    for (let i = 0; i < n; i++) {
+      const k = key(i);
+      if (k !== undefined) r.m.set(rows.get(k)!, i * r.words);
+    }
+    return r;
+  }
+  /** `~r`: every pair not in r */
+  compl(): Rel {
+    const r = new Rel(this.n);
+    const W = this.words;
+    const tail = this.n & 31;
+    for (let a = 0; a < this.n; a++) {
+      for (let k = 0; k < W; k++) {
+        let w = ~this.m[a * W + k]!;
+        if (k === W - 1 && tail !== 0) w &= (1 << tail) - 1;
+        r.m[a * W + k] = w;
+      }
+    }
     return r;
   }
   /** `S * T`. */

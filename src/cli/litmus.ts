@@ -112,7 +112,7 @@ export function litmusFiles(positionals: readonly string[], json: boolean, io: I
       emit(block);
     } catch (e) {
       if (e instanceof DecideInterrupted) {
-        const name = /^\s*C\s+(\S+)/.exec(src)?.[1] ?? file;
+        const name = testName(src, file);
         tests.push({ file, name, result: 'interrupted', states: [], reason: e.message });
         emit([`Test ${name}: interrupted (${e.message}): no result`, '']);
         stoppedAt = k + 1;
@@ -120,7 +120,7 @@ export function litmusFiles(positionals: readonly string[], json: boolean, io: I
       }
       if (!(e instanceof Unsupported) && !(e instanceof LitmusSyntaxError)) throw e;
       const reason = e instanceof Unsupported ? `not supported: ${e.message}` : `syntax error: ${e.message}`;
-      const name = /^\s*C\s+(\S+)/.exec(src)?.[1] ?? file;
+      const name = testName(src, file);
       tests.push({ file, name, result: 'unsupported', states: [], reason });
       emit([`Test ${name}: ${reason}`, '']);
       io.err(`racewalk: ${file}: ${reason}\n`);
@@ -145,6 +145,11 @@ export function litmusFiles(positionals: readonly string[], json: boolean, io: I
   return tests.some((t) => t.result === 'unsupported') ? 2 : disagree.length > 0 ? 1 : 0;
 }
 
+/** a test's name from its `C <name>` line, for a test with no result to take it from (else the file) */
+function testName(src: string, file: string): string {
+  return /^\s*C\s+(\S+)/.exec(src)?.[1] ?? file;
+}
+
 /** herd7's output shape, then the witness execution and a schedule when one exists. */
 export function herdLike(r: LitmusResult): string[] {
   const t = r.test;
@@ -165,10 +170,10 @@ export function herdLike(r: LitmusResult): string[] {
 /**
  * An interleaving that produces the witness, if one exists (sc.ts `scLinearization`: a
  * topological order of po | rf | co | fr that also respects grace periods and atomic RMWs).
- * Otherwise the outcome needs weak memory, and no schedule of a sequentially consistent
- * machine produces this execution; whether one reaches the same final state is then asked of
- * the SC brute force, and said to be undecided when that runs past its limit (a witness is
- * never lost to it).
+ * Otherwise no schedule of a sequentially consistent machine produces this execution; whether
+ * one reaches the same final state is then asked of the other candidates (every SC execution is
+ * one), and said to be undecided when a search runs past its limit (a witness is never lost to
+ * it).
  */
 function schedule(r: LitmusResult): string {
   const x = r.witness!;

@@ -54,7 +54,8 @@ function prepare(x: Candidate) {
   const int = Rel.classes(n, (i) => (x.events[i]!.thread >= 0 ? x.events[i]!.thread : undefined));
   // ext = ~int: every pair of different threads, and every pair from an initial write
   const ext = int.compl();
-  const idr = Rel.id(new EvSet(n).compl());
+  const all = new EvSet(n).compl();
+  const idr = Rel.id(all);
   const poLoc = po.inter(sameLoc);
 
   // --- event sets (herd primitives, then linux-kernel.bell, then lock.cat's additions) ---
@@ -115,7 +116,7 @@ function prepare(x: Candidate) {
   // lock.cat: let lk-rmw = ([LKR] ; po-loc ; [LKW]) \ (po ; po) ; let rmw = rmw | lk-rmw
   const lkRmw = I(LKR).seq(poLoc, I(LKW)).diff(po.seq(po));
   const rmw = rmw0.union(lkRmw);
-  const fencerel = (S: EvSet) => po.inter(Rel.cross(new EvSet(n).compl(), S)).seq(po);
+  const fencerel = (S: EvSet) => po.inter(Rel.cross(all, S)).seq(po);
 
   // let acq-po = [Acquire] ; po ; [M]
   const acqPo = I(Acquire).seq(po, I(M));

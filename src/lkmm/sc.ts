@@ -170,9 +170,16 @@ export function scLinearization(c: Candidate, limit = 200_000): number[] | null 
   const seq: number[] = [];
   const seen = new Set<string>();
   let states = 0;
+  const toPlace = c.events.filter((g) => g.thread >= 0).length;
   const ready = (i: number, except: number) => preds[i]!.every((p) => placed[p] === 1 || p === except);
+  const track = (g: Candidate['events'][number], dir: 1 | -1) => {
+    if (g.ev.fence === 'rcu-lock') rcu[g.thread]! += dir;
+    if (g.ev.fence === 'rcu-unlock') rcu[g.thread]! -= dir;
+    if (g.ev.tag === 'srcu-lock') srcu.set(g.ev.loc!, (srcu.get(g.ev.loc!) ?? 0) + dir);
+    if (g.ev.tag === 'srcu-unlock') srcu.set(g.ev.loc!, (srcu.get(g.ev.loc!) ?? 0) - dir);
+  };
   const go = (): boolean => {
-    if (seq.length === n - c.events.filter((g) => g.thread < 0).length) return true;
+    if (seq.length === toPlace) return true;
     const key = String.fromCharCode(...placed);
     if (seen.has(key)) return false;
     seen.add(key);
@@ -198,12 +205,6 @@ export function scLinearization(c: Candidate, limit = 200_000): number[] | null 
       }
     }
     return false;
-  };
-  const track = (g: Candidate['events'][number], dir: 1 | -1) => {
-    if (g.ev.fence === 'rcu-lock') rcu[g.thread]! += dir;
-    if (g.ev.fence === 'rcu-unlock') rcu[g.thread]! -= dir;
-    if (g.ev.tag === 'srcu-lock') srcu.set(g.ev.loc!, (srcu.get(g.ev.loc!) ?? 0) + dir);
-    if (g.ev.tag === 'srcu-unlock') srcu.set(g.ev.loc!, (srcu.get(g.ev.loc!) ?? 0) - dir);
   };
   return go() ? seq : null;
 }

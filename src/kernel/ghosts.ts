@@ -32,8 +32,8 @@ export interface GhostDecl {
 /** The kernel model's ghost events. Names verbatim as the paths and invariants use them. */
 export const KERNEL_GHOSTS = {
   gup_fast_begin: {
-    meaning: 'GUP-fast starts: the range it will try to pin [start, start + nr), write, pin (FOLL_PIN) and longterm (FOLL_LONGTERM) as 0/1',
-    fields: { start: 'number', nr: 'number', write: 'number', pin: 'number', longterm: 'number' },
+    meaning: "GUP-fast starts: the range it will try to pin [start, start + nr), write, pin (FOLL_PIN) and longterm (FOLL_LONGTERM) as 0/1, pgd the PMD table of current->mm it walks",
+    fields: { start: 'number', nr: 'number', write: 'number', pin: 'number', longterm: 'number', pgd: 'number?' },
   },
   gup_fast_end: { meaning: 'GUP-fast returns: how many pages it handed back (nr)', fields: { nr: 'number' } },
   gup_pte_read: { meaning: 'GUP read this PTE and took its page (pfn) as the one to grab for addr', fields: { addr: 'number', pfn: 'number' } },

@@ -16,6 +16,7 @@ import type { Invariant, StepInfo } from '../core/invariant.js';
 import { blindResult, type GhostEvent } from '../core/op.js';
 import { isGhost } from './ghosts.js';
 import { GhostMap } from '../core/ghost.js';
+import { ModelError } from '../core/machine.js';
 import type { KernelMachine, KernelState } from './world.js';
 import {
   F_MAPCOUNT, F_NR_PAGES_MAPPED, F_PINCOUNT, F_REFCOUNT, F_COMPOUND_HEAD, isTailValue, decodeCompoundHead,
@@ -231,9 +232,14 @@ export const gupFastProgress: KernelInvariant = {
         if (isGhost(ev, 'gup_fast_begin')) {
           const start = ev.start;
           const nr = ev.nr;
+          // the PMD table of the mm the call walks: which mm's mapping "as it was" is meant
+          if (ev.pgd === undefined && m.world.mms.length > 1) {
+            throw new ModelError(`${cpu(tid)}: gup_fast_begin without pgd in a world of ${m.world.mms.length} mms: emit pgd: k.pmdTable, the PMD table of the mm the call walks`);
+          }
+          const pgd = ev.pgd ?? m.world.pmdTable;
           let allPresent = true;
           for (let a = start; a < start + nr; a++) {
-            const pmd = initial[L.entry(m.world.pmdTable, Math.floor(a / m.world.geo.ptrsPerPte))]!;
+            const pmd = initial[L.entry(pgd, Math.floor(a / m.world.geo.ptrsPerPte))]!;
             if (pmd_trans_huge(pmd)) {
               if (!pte_access_permitted(pmd, ev.write === 1)) allPresent = false;
               continue;
@@ -319,6 +325,8 @@ export const tlbFlushBeforeFree: KernelInvariant = {
     const unlinking = new Map<number, Set<number>>(); // thread-local: tid -> tables it unlinked, not yet flushed
     const unreachable = new GhostMap<number, true>(m, 'tlb-flush-before-free:unreachable');
     const isTable = (v: number): boolean => !pmd_none(v) && !pmd_trans_huge(v) && !is_migration_entry(v);
+    // every mm's PMD table: unlinking a PTE table from any of them makes it unreachable after the flush
+    const pmdTables = new Set(m.world.mms.map((d) => d.pmdTable));
     return {
       ghost(tid, ev) {
         if (isGhost(ev, 'tlb_flushed')) {
@@ -336,7 +344,7 @@ export const tlbFlushBeforeFree: KernelInvariant = {
           if (pt < 0) return null;
           const before = s.before;
           const after = m.mem[loc]!;
-          if (pt === m.world.pmdTable) {
+          if (pmdTables.has(pt)) {
             if (isTable(after)) unreachable.delete(pmd_pgtable(after));
             if (isTable(before) && (!isTable(after) || pmd_pgtable(after) !== pmd_pgtable(before))) {
               let u = unlinking.get(s.tid);
@@ -536,10 +544,13 @@ function countMappings(m: KernelMachine): { pte: number[]; pmd: number[]; migrat
   const pte = new Array<number>(geo.nrPages).fill(0);
   const pmd = new Array<number>(geo.nrPages).fill(0);
   let migration = 0;
-  for (let i = 0; i < geo.ptrsPerPmd; i++) {
-    const v = m.mem[L.entry(m.world.pmdTable, i)]!;
-    if (pmd_trans_huge(v)) pmd[pmd_pfn(v)]!++;
-    else if (is_migration_entry(v)) migration++;
+  // every mm's PMD table: a folio mapped in two mms has a mapping in each
+  for (const mm of m.world.mms) {
+    for (let i = 0; i < geo.ptrsPerPmd; i++) {
+      const v = m.mem[L.entry(mm.pmdTable, i)]!;
+      if (pmd_trans_huge(v)) pmd[pmd_pfn(v)]!++;
+      else if (is_migration_entry(v)) migration++;
+    }
   }
   for (let pt = 0; pt < geo.nrPages; pt++) {
     if (pages[pt]!.use !== 'pagetable') continue;

@@ -54,10 +54,20 @@ export interface K {
   readonly L: KernelLayout;
   readonly geo: Geometry;
   readonly env: Env;
-  /** the mm's PMD table (PGD..PUD folded) */
+  /** current->mm's PMD table (PGD..PUD folded) */
   readonly pmdTable: number;
-  /** mm_cpumask(mm), a bitmask of CPUs (WorldBuilder.mmCpumask; default every CPU) */
+  /** mm_cpumask(current->mm), a bitmask of CPUs (WorldBuilder.mmCpumask; default every CPU) */
   readonly mm_cpumask?: number;
+  /** which of the world's mms current->mm is (0: the first; WorldBuilder.addMm adds more) */
+  readonly mmId?: number;
+  /** the location of current->mm's mm_struct field `f` (MM_WRITE_PROTECT_SEQ, MM_FLAGS, ...) */
+  mm(f: number): number;
+  /**
+   * The same kernel with current->mm the world's mm named `name` (WorldBuilder.addMm): the
+   * paths a thread runs with it walk that mm's page tables, take its mmap_lock and page_table_lock,
+   * and flush its mm_cpumask.
+   */
+  forMm(name: string): K;
   /**
    * The implementation of modelled function `name` selected for this run: `faithful` unless a
    * variant (built-in or user-written) overrides it. Callers use this for every modelled call,
@@ -228,7 +238,7 @@ export function* flush_tlb_range(k: K, l: Label): Path<void> {
 
 /** mmap_read_lock(mm): down_read(&mm->mmap_lock) */
 export function* mmap_read_lock(k: K, label: Label): Path<void> {
-  const loc = k.L.mm(MM_MMAP_LOCK);
+  const loc = k.mm(MM_MMAP_LOCK);
   for (;;) {
     const v = yield* smp_cond_load_acquire(loc, 'ge', 0, label);
     if ((yield* atomic_cmpxchg(loc, v, v + 1, label)) === v) return;
@@ -236,15 +246,15 @@ export function* mmap_read_lock(k: K, label: Label): Path<void> {
 }
 /** mmap_read_unlock(mm): up_read(&mm->mmap_lock) */
 export function* mmap_read_unlock(k: K, label: Label): Path<void> {
-  yield* atomic_add_return(k.L.mm(MM_MMAP_LOCK), -1, label, 'release');
+  yield* atomic_add_return(k.mm(MM_MMAP_LOCK), -1, label, 'release');
 }
 /** mmap_write_trylock(mm): down_write_trylock(&mm->mmap_lock), one cmpxchg 0 -> -1 */
 export function* mmap_write_trylock(k: K, label: Label): Path<boolean> {
-  return (yield* atomic_cmpxchg(k.L.mm(MM_MMAP_LOCK), 0, -1, label)) === 0;
+  return (yield* atomic_cmpxchg(k.mm(MM_MMAP_LOCK), 0, -1, label)) === 0;
 }
 /** mmap_write_lock(mm): down_write(&mm->mmap_lock) */
 export function* mmap_write_lock(k: K, label: Label): Path<void> {
-  const loc = k.L.mm(MM_MMAP_LOCK);
+  const loc = k.mm(MM_MMAP_LOCK);
   for (;;) {
     yield* smp_cond_load_acquire(loc, 'eq', 0, label);
     if ((yield* atomic_cmpxchg(loc, 0, -1, label)) === 0) return;
@@ -252,5 +262,5 @@ export function* mmap_write_lock(k: K, label: Label): Path<void> {
 }
 /** mmap_write_unlock(mm): up_write(&mm->mmap_lock) */
 export function* mmap_write_unlock(k: K, label: Label): Path<void> {
-  yield* atomic_set_release(k.L.mm(MM_MMAP_LOCK), 0, label);
+  yield* atomic_set_release(k.mm(MM_MMAP_LOCK), 0, label);
 }

@@ -227,20 +227,35 @@ export interface KernelState {
   readonly pages: PageMeta[];
   /** LIFO free list of order-0 pages: the most recently freed page is handed out first */
   readonly freeList: number[];
-  /** the PMD table of the mm (PGD..PUD folded) */
+  /** the PMD table of the world's first mm (PGD..PUD folded) */
   readonly pmdTable: number;
+  /** every mm of the world (WorldBuilder.addMm), the first one first: their PMD tables are what invariants walk */
+  readonly mms: readonly MmDesc[];
   /** references held by owners other than mappings (page cache, isolation), per head pfn */
   readonly extraRefs: ReadonlyMap<number, number>;
+}
+
+/** One mm_struct of the world: its name in traces, its PMD table (PGD..PUD folded), mm_cpumask(mm). */
+export interface MmDesc {
+  readonly id: number;
+  readonly name: string;
+  readonly pmdTable: number;
+  /** bitmask of CPUs (bit i: cpu i has run this mm); where its TLB-flush IPI goes */
+  readonly cpumask: number;
 }
 
 export class KernelLayout implements Layout {
   readonly stride: number;
   readonly mmBase: number;
-  readonly size: number;
   constructor(readonly geo: Geometry) {
     this.stride = F_ENTRIES + Math.max(geo.ptrsPerPte, geo.ptrsPerPmd);
     this.mmBase = geo.nrPages * this.stride;
-    this.size = this.mmBase + MM_FIELDS;
+  }
+  /** the names of the world's mms, by id (WorldBuilder.addMm adds one); the first is `mm` */
+  readonly mmNames: string[] = ['mm'];
+  /** memory cells: every struct page and page-table page, then each mm's mm_struct fields */
+  get size(): number {
+    return this.mmBase + MM_FIELDS * this.mmNames.length;
   }
   field(pfn: number, f: number): number {
     return pfn * this.stride + f;
@@ -257,7 +272,8 @@ export class KernelLayout implements Layout {
   ptl(ptPfn: number): number { return ptPfn * this.stride + F_PTL; }
   /** address of entry `i` of page-table page `ptPfn` (a pte_t * or pmd_t *) */
   entry(ptPfn: number, i: number): number { return ptPfn * this.stride + F_ENTRIES + i; }
-  mm(f: number): number { return this.mmBase + f; }
+  /** mm_struct field `f` of mm `mm` (default: the world's first mm) */
+  mm(f: number, mm = 0): number { return this.mmBase + mm * MM_FIELDS + f; }
 
   /** the page-table page whose entry `loc` is, or -1 */
   entryOwner(loc: number): number {
@@ -275,6 +291,8 @@ export class KernelLayout implements Layout {
 
   /** set by the world so that entries of the PMD table print as PMDs */
   pmdTable = 0;
+  /** the PMD tables of the mms added by WorldBuilder.addMm, with their mm's name (printed `name.pmd[i]`) */
+  readonly mmPmdTables = new Map<number, string>();
   /** scenario-given names of cells (a second mm's PUD, a vma's lock), for traces */
   readonly aliases = new Map<number, string>();
   /** tables other than the PMD table whose entries print as PMD-level entries (a PUD page, a shared PMD page) */
@@ -283,21 +301,29 @@ export class KernelLayout implements Layout {
   nameOf(loc: number): string {
     const alias = this.aliases.get(loc);
     if (alias !== undefined) return alias;
-    if (loc >= this.mmBase) return `mm.${MM_FIELD_NAMES[loc - this.mmBase] ?? '?'}`;
+    if (loc >= this.mmBase) {
+      const mm = Math.floor((loc - this.mmBase) / MM_FIELDS);
+      return `${this.mmNames[mm] ?? `mm${mm}`}.${MM_FIELD_NAMES[(loc - this.mmBase) % MM_FIELDS] ?? '?'}`;
+    }
     const pfn = Math.floor(loc / this.stride);
     const f = loc % this.stride;
-    if (f >= F_ENTRIES) return pfn === this.pmdTable ? `pmd[${f - F_ENTRIES}]` : `pt${pfn}.pte[${f - F_ENTRIES}]`;
+    if (f >= F_ENTRIES) {
+      if (pfn === this.pmdTable) return `pmd[${f - F_ENTRIES}]`;
+      const mm = this.mmPmdTables.get(pfn);
+      return mm !== undefined ? `${mm}.pmd[${f - F_ENTRIES}]` : `pt${pfn}.pte[${f - F_ENTRIES}]`;
+    }
     return `page[${pfn}].${FIELD_NAMES[f]}`;
   }
   formatValue(loc: number, v: number): string {
     if (loc >= this.mmBase) {
-      if (loc - this.mmBase === MM_PAGE_TABLE_LOCK) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
-      if (loc - this.mmBase === MM_MMAP_LOCK) return v === 0 ? 'unlocked' : v < 0 ? 'write-locked' : `read-locked (${v})`;
+      const f = (loc - this.mmBase) % MM_FIELDS;
+      if (f === MM_PAGE_TABLE_LOCK) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
+      if (f === MM_MMAP_LOCK) return v === 0 ? 'unlocked' : v < 0 ? 'write-locked' : `read-locked (${v})`;
       return String(v);
     }
     const pfn = Math.floor(loc / this.stride);
     const f = loc % this.stride;
-    if (f >= F_ENTRIES) return describeEntry(v, pfn === this.pmdTable || this.upperTables.has(pfn) ? 'pmd' : 'pte');
+    if (f >= F_ENTRIES) return describeEntry(v, pfn === this.pmdTable || this.mmPmdTables.has(pfn) || this.upperTables.has(pfn) ? 'pmd' : 'pte');
     if (f === F_FLAGS) return describeFlags(v);
     if (f === F_COMPOUND_HEAD) return v % 2 === 1 ? `tail of page[${(v - 1) / 2}]` : '0';
     if (f === F_PTL) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
@@ -446,12 +472,12 @@ export class WorldBuilder {
   private readonly used = new Map<number, PageUse>();
   private readonly orders = new Map<number, number>();
   private readonly extraRefs = new Map<number, number>();
-  readonly pmdTable = 0;
-  /**
-   * mm_cpumask(mm) as a bitmask of CPUs (bit i: cpu i has run this mm): where a TLB-flush IPI
-   * goes (flush_tlb_range with --env tlb=ipi). Default: every CPU.
-   */
-  cpumask = ALL_CPUS;
+  /** the PMD table of the mm this builder adds to: the first mm's (pfn 0), or one added by addMm */
+  readonly pmdTable: number = 0;
+  /** the mm this builder adds to (0: the world's first mm; see addMm and inMm) */
+  readonly mmId: number = 0;
+  /** every mm of the world, shared by the views inMm() returns */
+  private readonly mmList: { name: string; pmdTable: number; cpumask: number }[] = [{ name: 'mm', pmdTable: 0, cpumask: ALL_CPUS }];
 
   constructor(readonly geo: Geometry = DEFAULT_GEOMETRY) {
     this.L = new KernelLayout(geo);
@@ -463,6 +489,54 @@ export class WorldBuilder {
       m.write(this.L.refcount(this.pmdTable), 1);
       m.write(this.L.mm(MM_USERS), 1);
     });
+  }
+
+  /**
+   * mm_cpumask(mm) of the mm this builder adds to, as a bitmask of CPUs (bit i: cpu i has run
+   * this mm): where a TLB-flush IPI goes (flush_tlb_range with --env tlb=ipi). Default: every CPU.
+   */
+  get cpumask(): number {
+    return this.mmList[this.mmId]!.cpumask;
+  }
+
+  /**
+   * Another mm_struct: its own PMD table at page `pmdTable` (PGD..PUD folded, as for the first
+   * mm), its own mm_struct fields (write_protect_seq, mm_users = 1, flags, page_table_lock,
+   * tlb_flush_pending, mmap_lock) and mm_cpumask (default: every CPU). `build` fills it: the
+   * builder it is given adds page tables, folios and PMD mappings to this mm
+   * (`b.addMm('child', 6, (c) => c.pageTable(0, 7).anonFolioPteMapped(4, 0, 7, 0))`). A thread
+   * runs in it through `k.forMm(name)`; traces print its cells as `name.pmd[i]`, `name.mmap_lock`.
+   */
+  addMm(name: string, pmdTable: number, build?: (mm: this) => unknown): this {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`world: addMm: the mm name '${name}' is not an identifier (it names the mm's cells in traces, e.g. ${'child'}.pmd[0])`);
+    if (this.mmList.some((d) => d.name === name)) throw new Error(`world: addMm: an mm named '${name}' exists already (names: ${this.mmList.map((d) => d.name).join(', ')})`);
+    this.reserve(pmdTable, 1, 'pmd-table');
+    const id = this.mmList.length;
+    this.mmList.push({ name, pmdTable, cpumask: ALL_CPUS });
+    this.L.mmNames.push(name);
+    this.L.mmPmdTables.set(pmdTable, name);
+    this.L.aliases.set(this.L.field(pmdTable, F_INDEX), `${name}.pmd_huge_pte`);
+    this.setups.push((m) => {
+      m.write(this.L.flags(pmdTable), PG_table);
+      m.write(this.L.refcount(pmdTable), 1);
+      m.write(this.L.mm(MM_USERS, id), 1);
+    });
+    if (build !== undefined) build(this.inMm(name));
+    return this;
+  }
+
+  /** the world's mms so far, the first one first */
+  mms(): readonly MmDesc[] {
+    return this.mmList.map((d, id) => Object.freeze({ id, ...d }));
+  }
+
+  /** This builder adding to the mm named `name` ('mm' is the first): the same world, another mm. */
+  inMm(name: string): this {
+    const id = this.mmList.findIndex((d) => d.name === name);
+    if (id < 0) throw new Error(`world: inMm: no mm named '${name}' (mms: ${this.mmList.map((d) => d.name).join(', ')}; addMm adds one)`);
+    const view = Object.create(this) as this;
+    Object.defineProperties(view, { mmId: { value: id }, pmdTable: { value: this.mmList[id]!.pmdTable } });
+    return view;
   }
 
   private reserve(pfn: number, n: number, use: PageUse): void {
@@ -553,7 +627,7 @@ export class WorldBuilder {
       if (!Number.isInteger(c) || c < 0 || c > 30) throw new Error(`world: mmCpumask: cpu ${c} is not a CPU number 0..30`);
       mask |= 1 << c;
     }
-    this.cpumask = mask;
+    this.mmList[this.mmId]!.cpumask = mask;
     return this;
   }
 
@@ -583,12 +657,13 @@ export class WorldBuilder {
     const orders = new Map(this.orders);
     const setups = [...this.setups];
     const extraRefs = new Map(this.extraRefs);
+    const mms = this.mms();
     const freeInit: number[] = [];
     for (let p = geo.nrPages - 1; p >= 0; p--) if (!used.has(p)) freeInit.push(p);
     const metaRes = Array.from({ length: geo.nrPages }, (_, p) => resourceId(`page[${p}].meta`));
     return () => {
       const pages: PageMeta[] = [];
-      const state: KernelState = { geo, L, pages, freeList: [...freeInit], pmdTable: 0, extraRefs };
+      const state: KernelState = { geo, L, pages, freeList: [...freeInit], pmdTable: 0, mms, extraRefs };
       const m = new Machine<KernelState>(ncpu, L.size, L, state, handlers);
       for (let p = 0; p < geo.nrPages; p++) pages.push(new TrackedPageMeta(m, metaRes[p]!, used.get(p) ?? 'free', 1, orders.get(p) ?? 0));
       for (let p = 0; p < geo.nrPages; p++) {

@@ -30,7 +30,7 @@ function* pin_then_unpin_dirty(k: K, start: number, nr_pages: number): Path<numb
   const flags = FOLL_PIN | FOLL_WRITE;
   // internal_get_user_pages_fast(): the process's first pin sets MMF_HAS_PINNED, before the walk
   yield* mm_set_has_pinned_flag(k);
-  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: 1, pin: 1, longterm: 0 }, at('pin_user_pages_fast', 'begin'));
+  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: 1, pin: 1, longterm: 0, pgd: k.pmdTable }, at('pin_user_pages_fast', 'begin'));
   const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('pin_user_pages_fast', `return ${r.nr}`));
   const fn = 'unpin_user_pages_dirty_lock';

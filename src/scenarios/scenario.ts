@@ -166,18 +166,30 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
   const builder = scenario.world(new WorldBuilder(scenario.geometry));
   const reached = new Set<string>();
   const reads = opts.envReads;
-  const k: K = {
+  const kEnv = reads === undefined ? env : recordingEnv(env, reads);
+  const impl = <F>(name: string, faithful: F): F => {
+    reached.add(name);
+    const f = selected.get(name);
+    return (f ?? faithful) as F;
+  };
+  // one K per mm of the world: a thread's current->mm is the K it runs with (k.forMm(name))
+  const mms = builder.mms();
+  const ks: K[] = mms.map((mm) => ({
     L: builder.L,
     geo: scenario.geometry,
-    env: reads === undefined ? env : recordingEnv(env, reads),
-    pmdTable: builder.pmdTable,
-    mm_cpumask: builder.cpumask,
-    impl<F>(name: string, faithful: F): F {
-      reached.add(name);
-      const f = selected.get(name);
-      return (f ?? faithful) as F;
+    env: kEnv,
+    pmdTable: mm.pmdTable,
+    mm_cpumask: mm.cpumask,
+    mmId: mm.id,
+    mm: (f: number) => builder.L.mm(f, mm.id),
+    forMm(name: string): K {
+      const i = mms.findIndex((d) => d.name === name);
+      if (i < 0) throw new UsageError(`scenario '${scenario.name}': k.forMm('${name}'): the world has no mm named '${name}' (its mms: ${mms.map((d) => d.name).join(', ')}; WorldBuilder.addMm adds one)`);
+      return ks[i]!;
     },
-  };
+    impl,
+  }));
+  const k = ks[0]!;
   const threads = scenario.threads(k);
   const newMachine = builder.build(threads.length);
   if (env.secretmem === 'n') refuseSecretmemWorld(scenario, newMachine());

@@ -72,7 +72,7 @@ const page_maybe_dma_pinned = replaceable(function* page_maybe_dma_pinned(k: K, 
 /** page_needs_cow_for_dma(): COW mapping, the mm has ever pinned, and the page may be pinned */
 const page_needs_cow_for_dma = replaceable(function* page_needs_cow_for_dma(k: K, page: number): Path<boolean> {
   // is_cow_mapping(vma->vm_flags): a private writable mapping
-  if (!(yield* test_bit(MMF_HAS_PINNED, k.L.mm(MM_FLAGS), at('page_needs_cow_for_dma', 'if (!test_bit(MMF_HAS_PINNED, &vma->vm_mm->flags))')))) return false;
+  if (!(yield* test_bit(MMF_HAS_PINNED, k.mm(MM_FLAGS), at('page_needs_cow_for_dma', 'if (!test_bit(MMF_HAS_PINNED, &vma->vm_mm->flags))')))) return false;
   return yield* page_maybe_dma_pinned(k, page);
 }, {
   description: 'page_needs_cow_for_dma(): COW mapping, the mm has ever pinned, and the page may be pinned',
@@ -245,7 +245,7 @@ export function* copy_page_range_no_seq(k: K, addr: number, end: number): Path<n
 
 export function* copy_page_range_opts(k: K, addr: number, end: number, o: CopyPageRangeOptions): Path<number[]> {
   const fn = 'copy_page_range';
-  const seq = k.L.mm(MM_WRITE_PROTECT_SEQ);
+  const seq = k.mm(MM_WRITE_PROTECT_SEQ);
   // is_cow = is_cow_mapping(src_vma->vm_flags): a private writable mapping
   if (o.writeProtectSeq) {
     // raw_write_seqcount_begin(&src_mm->write_protect_seq): s->sequence++; smp_wmb()

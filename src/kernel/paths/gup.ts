@@ -298,7 +298,7 @@ export const lockless_pages_from_mm = replaceable(function* lockless_pages_from_
   const r: GupResult = { nr: 0, pages: [] };
   let seq = 0;
   if (gup_flags & FOLL_PIN) {
-    seq = yield* READ_ONCE(k.L.mm(MM_WRITE_PROTECT_SEQ), at(fn, 'seq = raw_read_seqcount(&current->mm->write_protect_seq)'));
+    seq = yield* READ_ONCE(k.mm(MM_WRITE_PROTECT_SEQ), at(fn, 'seq = raw_read_seqcount(&current->mm->write_protect_seq)'));
     if (seq & 1) return r;
   }
   yield* local_irq_save(at(fn, 'local_irq_save(flags)'));
@@ -306,7 +306,7 @@ export const lockless_pages_from_mm = replaceable(function* lockless_pages_from_
   yield* local_irq_restore(at(fn, 'local_irq_restore(flags)'));
   if (gup_flags & FOLL_PIN) {
     yield* smp_rmb(at(fn, 'read_seqcount_retry(): smp_rmb()'));
-    const now = yield* READ_ONCE(k.L.mm(MM_WRITE_PROTECT_SEQ), at(fn, 'if (read_seqcount_retry(&current->mm->write_protect_seq, seq))'));
+    const now = yield* READ_ONCE(k.mm(MM_WRITE_PROTECT_SEQ), at(fn, 'if (read_seqcount_retry(&current->mm->write_protect_seq, seq))'));
     if (now !== seq) {
       // unpin_user_pages_lockless(): fork ran concurrently, drop every pin taken
       for (const page of r.pages) yield* unpin_user_page(k, page, 'unpin_user_pages_lockless');
@@ -347,8 +347,8 @@ export const put_user_page = replaceable(function* put_user_page(k: K, page: num
  */
 export function* mm_set_has_pinned_flag(k: K): Path<void> {
   const fn = 'mm_set_has_pinned_flag';
-  if (!(yield* test_bit(MMF_HAS_PINNED, k.L.mm(MM_FLAGS), at(fn, 'if (!test_bit(MMF_HAS_PINNED, mm_flags))')))) {
-    yield* set_bit(MMF_HAS_PINNED, k.L.mm(MM_FLAGS), at(fn, 'set_bit(MMF_HAS_PINNED, mm_flags)'));
+  if (!(yield* test_bit(MMF_HAS_PINNED, k.mm(MM_FLAGS), at(fn, 'if (!test_bit(MMF_HAS_PINNED, mm_flags))')))) {
+    yield* set_bit(MMF_HAS_PINNED, k.mm(MM_FLAGS), at(fn, 'set_bit(MMF_HAS_PINNED, mm_flags)'));
   }
 }
 
@@ -356,7 +356,7 @@ export const get_user_pages_fast = replaceable(function* get_user_pages_fast(k: 
   // internal_get_user_pages_fast(), folded in: "if (gup_flags & FOLL_PIN)
   // mm_set_has_pinned_flag(&current->mm->flags);" before the lockless walk
   if (gup_flags & FOLL_PIN) yield* mm_set_has_pinned_flag(k);
-  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: (gup_flags & FOLL_WRITE) !== 0 ? 1 : 0, pin: (gup_flags & FOLL_PIN) !== 0 ? 1 : 0, longterm: (gup_flags & FOLL_LONGTERM) !== 0 ? 1 : 0 }, at('get_user_pages_fast', 'begin'));
+  yield* ghost({ type: 'gup_fast_begin', start, nr: nr_pages, write: (gup_flags & FOLL_WRITE) !== 0 ? 1 : 0, pin: (gup_flags & FOLL_PIN) !== 0 ? 1 : 0, longterm: (gup_flags & FOLL_LONGTERM) !== 0 ? 1 : 0, pgd: k.pmdTable }, at('get_user_pages_fast', 'begin'));
   const r = yield* lockless_pages_from_mm(k, start, start + nr_pages, gup_flags);
   yield* ghost({ type: 'gup_fast_end', nr: r.nr }, at('get_user_pages_fast', `return ${r.nr}`));
   for (const page of r.pages) {

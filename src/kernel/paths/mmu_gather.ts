@@ -25,7 +25,7 @@ export interface MmuGather {
 
 /** tlb_gather_mmu(): inc_tlb_flush_pending(mm) tells migration/reclaim a flush is pending */
 export const tlb_gather_mmu = replaceable(function* tlb_gather_mmu(k: K): Path<MmuGather> {
-  yield* atomic_add(k.L.mm(MM_TLB_FLUSH_PENDING), 1, at('tlb_gather_mmu', 'inc_tlb_flush_pending(mm)'));
+  yield* atomic_add(k.mm(MM_TLB_FLUSH_PENDING), 1, at('tlb_gather_mmu', 'inc_tlb_flush_pending(mm)'));
   return { pages: [], need_flush: false, batch: null };
 }, {
   description: 'tlb_gather_mmu(): inc_tlb_flush_pending(mm) tells migration/reclaim a flush is pending',
@@ -72,7 +72,7 @@ export const tlb_flush_mmu = replaceable(function* tlb_flush_mmu(k: K, tlb: MmuG
 /** tlb_finish_mmu(): the final flush and free, then dec_tlb_flush_pending() */
 export const tlb_finish_mmu = replaceable(function* tlb_finish_mmu(k: K, tlb: MmuGather): Path<void> {
   yield* tlb_flush_mmu(k, tlb);
-  yield* atomic_add(k.L.mm(MM_TLB_FLUSH_PENDING), -1, at('tlb_finish_mmu', 'dec_tlb_flush_pending(tlb->mm)'));
+  yield* atomic_add(k.mm(MM_TLB_FLUSH_PENDING), -1, at('tlb_finish_mmu', 'dec_tlb_flush_pending(tlb->mm)'));
 }, {
   description: 'tlb_finish_mmu(): the final flush and free, then dec_tlb_flush_pending()',
 });
@@ -185,7 +185,7 @@ export const tlb_remove_table = replaceable(function* tlb_remove_table(k: K, tlb
  * then freed before any TLB flush, IPI or grace period.
  */
 export function* tlb_remove_table_v4_17_mm_users(k: K, tlb: MmuGather, table: number): Path<void> {
-  const users = yield* atomic_read(k.L.mm(MM_USERS), at('tlb_remove_table', 'if (atomic_read(&tlb->mm->mm_users) < 2)'));
+  const users = yield* atomic_read(k.mm(MM_USERS), at('tlb_remove_table', 'if (atomic_read(&tlb->mm->mm_users) < 2)'));
   if (users < 2) {
     yield* __tlb_remove_table(k, table);
     return;

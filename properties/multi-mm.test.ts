@@ -17,6 +17,7 @@ import { DEFAULT_INVARIANTS, type KernelInvariant } from '../src/kernel/invarian
 import { isGhost } from '../src/kernel/ghosts.js';
 import { renderText } from '../src/report/text.js';
 import { MM_MMAP_LOCK, WorldBuilder } from '../src/kernel/world.js';
+import { gupFastPinVsFork } from '../src/scenarios/gup-fast-pin-vs-fork.js';
 
 const GEO = { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 };
 
@@ -180,5 +181,19 @@ describe('more than one mm (WorldBuilder.addMm, k.forMm)', () => {
     const r = check({ scenario: s, minimize: false });
     expect(r.explored.verdict).toBe('model-error');
     expect(r.report.message).toMatch(/gup_fast_begin without pgd in a world of 2 mms: emit pgd: k\.pmdTable/);
+  });
+});
+
+describe('fork() into a child mm (dup_mmap(k, addr, end, child))', () => {
+  test("gup-fast-pin-vs-fork installs the child's table in child.pmd[0] (pte_alloc -> pmd_install under the child's PMD lock)", () => {
+    const stop: KernelInvariant = {
+      name: 'stop-at-fork-done', description: 'ends the run at fork_done', state: 'tracked',
+      start: () => ({ ghost: (_t, ev) => (isGhost(ev, 'fork_done') ? 'fork done' : null) }),
+    };
+    const r = check({ scenario: { ...gupFastPinVsFork, invariants: [stop] }, strategy: 'random', maxExecutions: 1, minimize: false });
+    expect(r.explored.verdict).toBe('violation');
+    const text = renderText(r.report);
+    expect(text).toMatch(/pmd_install\(\):[\s\S]*child\.pmd\[0\]: none -> table\(pt=\d\)/);
+    expect(text).toMatch(/page\[7\]\.ptl: unlocked -> locked by cpu1/); // pmd_lock(dst_mm, dst_pmd): the child's PMD table's lock
   });
 });

@@ -6,10 +6,10 @@
  * with the child and the parent's next write fault replaces it under the pin (57efa1fe5957).
  *
  * World (PTRS_PER_PTE = 2): pmd[0] -> pt1 maps a small anon page page[4] at 0x0, writable and
- * exclusive. MMF_HAS_PINNED is not set yet: this pin is the process's first, and sets it
+ * exclusive; the child mm's PMD table is page[7] (empty: dup_mmap() installs the copied table). MMF_HAS_PINNED is not set yet: this pin is the process's first, and sets it
  * (mm_set_has_pinned_flag()) while fork may already be testing it.
  * Threads: cpu0 pin_user_pages_fast(0x0, 1, FOLL_PIN | FOLL_WRITE), then unpin;
- * cpu1 fork(): dup_mmap() of [0x0, 0x2000), then the parent's write fault at 0x0 (do_wp_page():
+ * cpu1 fork(): dup_mmap() of [0x0, 0x2000) into the child mm, then the parent's write fault at 0x0 (do_wp_page():
  * reuse if the page is still exclusive, else copy).
  */
 import type { Path } from '../core/op.js';
@@ -52,7 +52,7 @@ export const gupFastPinVsFork: Scenario = {
   drives: {FOLL_PIN: 'pin_user_pages_fast(FOLL_WRITE), unpin_user_pages_dirty_lock()'},
   geometry: { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 },
   env: { tlb: 'broadcast' },
-  world: (b) => b.pageTable(0, 1).anonFolioPteMapped(4, 0, 1, 0),
+  world: (b) => b.pageTable(0, 1).anonFolioPteMapped(4, 0, 1, 0).addMm('child', 7),
   threads: (k) => [
     {
       name: 'pin_user_pages_fast(0x0, 1, FOLL_PIN|FOLL_WRITE); unpin_user_pages_dirty_lock()',
@@ -63,7 +63,7 @@ export const gupFastPinVsFork: Scenario = {
     {
       name: 'fork(): dup_mmap(0x0, 0x2000); the parent writes 0x0',
       *start() {
-        yield* dup_mmap(k, 0, 2);
+        yield* dup_mmap(k, 0, 2, k.forMm('child'));
         return yield* do_wp_page(k, 0);
       },
     },

@@ -20,8 +20,10 @@
  * Simplifications (one line each):
  * - mmap_write_lock of both mms, vma_start_write and mmu notifiers are not modelled: GUP-fast,
  *   the only racer, takes none of them.
- * - The child mm's upper levels are not modelled: its PTE table is allocated and filled but not
- *   linked from a PMD (nothing else can reach it); it is mapped without an RCU section.
+ * - Without a child mm (`dup_mmap(k, addr, end)`), the child's PTE table is allocated and filled
+ *   but linked from no PMD; given one (`dup_mmap(k, addr, end, k.forMm('child'))`, a world with
+ *   `addMm('child', pfn)`), pte_alloc() installs it in the child's PMD table. Either way the
+ *   child's table is mapped without an RCU section: no other CPU can reach it during the fork.
  * - Only present anon PTEs (no swap/migration entries), a private writable (COW) mapping.
  * - VM_BUG_ON(page && folio_test_anon(folio) && PageAnonExclusive(page)) (DEBUG_VM) reads nothing.
  */
@@ -40,6 +42,7 @@ import {
   PG_swapbacked, PG_uptodate,
 } from '../world.js';
 import { kernelSource, variantsOf } from '../replaceable.js';
+import { pte_alloc } from './huge_memory_walkers.js';
 import { EAGAIN, EBUSY } from '../errno.js';
 export { EAGAIN, EBUSY } from '../errno.js';
 
@@ -50,6 +53,8 @@ const replaceable = kernelSource('mm/memory.c');
 export interface ForkCopy {
   /** the child's PTE table (allocated on first use), or -1 */
   dst_pt: number;
+  /** the child mm (its K) and dst_pmd, the child's PMD entry for the range; absent: no child mm modelled */
+  readonly dst?: { readonly k: K; readonly pmd: number };
   /** *prealloc: a folio allocated for copy_present_page(), or -1 */
   prealloc: number;
 }
@@ -180,7 +185,11 @@ export const copy_pte_range = replaceable(function* copy_pte_range(k: K, c: Fork
     // again:
     let ret = 0;
     // dst_pte = pte_alloc_map_lock(dst_mm, dst_pmd, addr, &dst_ptl)
-    if (c.dst_pt < 0) {
+    if (c.dst_pt < 0 && c.dst !== undefined) {
+      // pte_alloc(dst_mm, dst_pmd): __pte_alloc() -> pmd_install() in the child's PMD table
+      if (yield* pte_alloc(c.dst.k, c.dst.pmd, 'pte_alloc_map_lock')) return -12; // -ENOMEM
+      c.dst_pt = pmd_pgtable(yield* load(c.dst.pmd, at('pte_offset_map_lock', 'pmdval = pmdp_get_lockless(pmd)')));
+    } else if (c.dst_pt < 0) {
       c.dst_pt = yield* alloc_pages(k, 0, 'pagetable', at('__pte_alloc', 'pgtable_t new = pte_alloc_one(mm)'));
       if (c.dst_pt < 0) return -12; // -ENOMEM
     }
@@ -232,18 +241,21 @@ export interface CopyPageRangeOptions {
   readonly writeProtectSeq: boolean;
 }
 
-/** copy_page_range(), v6.6, for the parent's range [addr, end); returns the child's PTE tables */
-export const copy_page_range = replaceable(function* copy_page_range(k: K, addr: number, end: number): Path<number[]> {
-  return yield* copy_page_range_opts(k, addr, end, { writeProtectSeq: true });
+/**
+ * copy_page_range(), v6.6, for the parent's range [addr, end) into the child mm `child` (optional:
+ * without it the child's tables are linked from no PMD); returns the child's PTE tables
+ */
+export const copy_page_range = replaceable(function* copy_page_range(k: K, addr: number, end: number, child?: K): Path<number[]> {
+  return yield* copy_page_range_opts(k, addr, end, { writeProtectSeq: true }, child);
 }, {
   description: 'fork: raw_write_seqcount_begin/end(&src_mm->write_protect_seq) around copy_pte_range/copy_present_pte',
 });
 /** copy_page_range() without the write_protect_seq bracket 57efa1fe5957 added (v5.11) */
-export function* copy_page_range_no_seq(k: K, addr: number, end: number): Path<number[]> {
-  return yield* copy_page_range_opts(k, addr, end, { writeProtectSeq: false });
+export function* copy_page_range_no_seq(k: K, addr: number, end: number, child?: K): Path<number[]> {
+  return yield* copy_page_range_opts(k, addr, end, { writeProtectSeq: false }, child);
 }
 
-export function* copy_page_range_opts(k: K, addr: number, end: number, o: CopyPageRangeOptions): Path<number[]> {
+export function* copy_page_range_opts(k: K, addr: number, end: number, o: CopyPageRangeOptions, child?: K): Path<number[]> {
   const fn = 'copy_page_range';
   const seq = k.mm(MM_WRITE_PROTECT_SEQ);
   // is_cow = is_cow_mapping(src_vma->vm_flags): a private writable mapping
@@ -260,7 +272,8 @@ export function* copy_page_range_opts(k: K, addr: number, end: number, o: CopyPa
     const pmd = yield* load(src_pmd, at('copy_pmd_range', 'if (is_swap_pmd(*src_pmd) || pmd_trans_huge(*src_pmd) || pmd_devmap(*src_pmd))'));
     if (pmd_trans_huge(pmd)) continue; // copy_huge_pmd(): not in this model's fork worlds
     if (pmd_none(pmd) || pmd_bad(pmd)) continue; // pmd_none_or_clear_bad(src_pmd)
-    const c: ForkCopy = { dst_pt: -1, prealloc: -1 };
+    // dst_pmd = pmd_alloc(dst_mm, dst_pud, addr): the child's PMD table is the child mm's (PUD folded)
+    const c: ForkCopy = { dst_pt: -1, prealloc: -1, ...(child === undefined ? {} : { dst: { k: child, pmd: pmd_offset(child, a) } }) };
     yield* copy_pte_range(k, c, a, pmd_addr_end(k, a, end));
     if (c.dst_pt >= 0) tables.push(c.dst_pt);
   }
@@ -273,9 +286,12 @@ export function* copy_page_range_opts(k: K, addr: number, end: number, o: CopyPa
   return tables;
 }
 
-/** dup_mmap() for one VMA [addr, end): copy_page_range(), then flush_tlb_mm(oldmm) for the write-protected PTEs */
-export const dup_mmap = replaceable(function* dup_mmap(k: K, addr: number, end: number): Path<number[]> {
-  const tables = yield* copy_page_range(k, addr, end);
+/**
+ * dup_mmap() for one VMA [addr, end) into the child mm `child` (optional; WorldBuilder.addMm):
+ * copy_page_range(), then flush_tlb_mm(oldmm) for the write-protected PTEs
+ */
+export const dup_mmap = replaceable(function* dup_mmap(k: K, addr: number, end: number, child?: K): Path<number[]> {
+  const tables = yield* copy_page_range(k, addr, end, child);
   yield* flush_tlb_range(k, at('dup_mmap', 'flush_tlb_mm(oldmm)'));
   yield* ghost({ type: 'fork_done', tables: tables.join(',') }, at('dup_mmap', 'return retval'));
   return tables;

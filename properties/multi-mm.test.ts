@@ -18,6 +18,7 @@ import { isGhost } from '../src/kernel/ghosts.js';
 import { renderText } from '../src/report/text.js';
 import { MM_MMAP_LOCK, WorldBuilder } from '../src/kernel/world.js';
 import { gupFastPinVsFork } from '../src/scenarios/gup-fast-pin-vs-fork.js';
+import type { Scenario } from '../src/scenarios/scenario.js';
 
 const GEO = { nrPages: 8, ptrsPerPte: 2, ptrsPerPmd: 2 };
 
@@ -195,5 +196,22 @@ describe('fork() into a child mm (dup_mmap(k, addr, end, child))', () => {
     const text = renderText(r.report);
     expect(text).toMatch(/pmd_install\(\):[\s\S]*child\.pmd\[0\]: none -> table\(pt=\d\)/);
     expect(text).toMatch(/page\[7\]\.ptl: unlocked -> locked by cpu1/); // pmd_lock(dst_mm, dst_pmd): the child's PMD table's lock
+  });
+});
+
+describe('examples/scenarios/retract-two-mms.ts: every declared expectation, from scratch', () => {
+  test('its known race is found and each clean configuration is clean exhaustively', async () => {
+    const scenario = (await import('../examples/scenarios/retract-two-mms.js')).default as unknown as Scenario;
+    for (const race of scenario.knownRaces) {
+      const r = check({ scenario, variants: race.variants, minimize: false });
+      expect(r.explored.verdict, JSON.stringify(race.variants)).toBe('violation');
+      expect(r.report.invariant).toBe(race.invariant);
+    }
+    for (const c of scenario.cleanConfigs) {
+      const r = check({ scenario, variants: c.variants, env: c.env, minimize: false });
+      expect(r.explored.verdict, `${JSON.stringify(c.variants)} ${r.report.schedule ?? ''}`).toBe('clean');
+      expect(r.explored.exhaustive).toBe(true);
+    }
+    expect(scenario.knownRaces.length + scenario.cleanConfigs.length).toBe(5);
   });
 });

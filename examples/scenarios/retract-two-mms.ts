@@ -46,4 +46,21 @@ export default defineScenario({
     },
     rcu.rcuThread(k, (cb, pfn) => rcu_invoke(k, cb, pfn)),
   ],
+  knownRaces: [
+    {
+      variants: { walk_pte_range: 'no-action-again' },
+      invariant: 'walk-visits-once',
+      fixedBy: 'deliberate mutation (no kernel shipped it)',
+      note: "B's table is unlinked between the walker's pmd_none(*pmd) and pte_offset_map_lock(); without ACTION_AGAIN the range is skipped",
+    },
+  ],
+  cleanConfigs: [
+    { variants: {}, note: 'v6.6: pte_offset_map_lock() finds the table gone, ACTION_AGAIN -> pte_hole' },
+    { variants: { retract_page_tables: 'v6.1-sync-one' }, note: "v6.1..v6.4 retract under mm B's mmap_write_trylock: the walker's mmap_read_lock excludes it" },
+    { variants: { retract_page_tables: 'v6.0-pte-free' }, note: "v6.0 retract under mm B's mmap_write_trylock: the walker's mmap_read_lock excludes it" },
+    {
+      variants: { retract_page_tables: 'v6.1-sync-one', walk_pte_range: 'no-action-again' },
+      note: "v6.1..v6.4 retract takes mmap_write_trylock(vma->vm_mm): mm B's mmap_lock, which the walker holds for read",
+    },
+  ],
 });

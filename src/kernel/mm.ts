@@ -58,8 +58,6 @@ export interface K {
   readonly pmdTable: number;
   /** mm_cpumask(current->mm), a bitmask of CPUs (WorldBuilder.mmCpumask; default every CPU) */
   readonly mm_cpumask?: number;
-  /** which of the world's mms current->mm is (0: the first; WorldBuilder.addMm adds more) */
-  readonly mmId?: number;
   /** the location of current->mm's mm_struct field `f` (MM_WRITE_PROTECT_SEQ, MM_FLAGS, ...) */
   mm(f: number): number;
   /**

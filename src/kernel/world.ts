@@ -251,11 +251,14 @@ export class KernelLayout implements Layout {
     this.stride = F_ENTRIES + Math.max(geo.ptrsPerPte, geo.ptrsPerPmd);
     this.mmBase = geo.nrPages * this.stride;
   }
-  /** the names of the world's mms, by id (WorldBuilder.addMm adds one); the first is `mm` */
-  readonly mmNames: string[] = ['mm'];
+  /**
+   * The world's mms by id, the first (`mm`, PMD table page 0) first: WorldBuilder.addMm adds one,
+   * mmCpumask sets its cpumask. The one list the builder, the traces and the machine size read.
+   */
+  readonly mms: { name: string; pmdTable: number; cpumask: number }[] = [{ name: 'mm', pmdTable: 0, cpumask: ALL_CPUS }];
   /** memory cells: every struct page and page-table page, then each mm's mm_struct fields */
   get size(): number {
-    return this.mmBase + MM_FIELDS * this.mmNames.length;
+    return this.mmBase + MM_FIELDS * this.mms.length;
   }
   field(pfn: number, f: number): number {
     return pfn * this.stride + f;
@@ -291,8 +294,11 @@ export class KernelLayout implements Layout {
 
   /** set by the world so that entries of the PMD table print as PMDs */
   pmdTable = 0;
-  /** the PMD tables of the mms added by WorldBuilder.addMm, with their mm's name (printed `name.pmd[i]`) */
-  readonly mmPmdTables = new Map<number, string>();
+  /** the mm whose PMD table is page `pfn` (other than the first mm's), for traces: `name.pmd[i]` */
+  private otherMmOfTable(pfn: number): string | undefined {
+    for (let i = 1; i < this.mms.length; i++) if (this.mms[i]!.pmdTable === pfn) return this.mms[i]!.name;
+    return undefined;
+  }
   /** scenario-given names of cells (a second mm's PUD, a vma's lock), for traces */
   readonly aliases = new Map<number, string>();
   /** tables other than the PMD table whose entries print as PMD-level entries (a PUD page, a shared PMD page) */
@@ -303,13 +309,13 @@ export class KernelLayout implements Layout {
     if (alias !== undefined) return alias;
     if (loc >= this.mmBase) {
       const mm = Math.floor((loc - this.mmBase) / MM_FIELDS);
-      return `${this.mmNames[mm] ?? `mm${mm}`}.${MM_FIELD_NAMES[(loc - this.mmBase) % MM_FIELDS] ?? '?'}`;
+      return `${this.mms[mm]?.name ?? `mm${mm}`}.${MM_FIELD_NAMES[(loc - this.mmBase) % MM_FIELDS] ?? '?'}`;
     }
     const pfn = Math.floor(loc / this.stride);
     const f = loc % this.stride;
     if (f >= F_ENTRIES) {
       if (pfn === this.pmdTable) return `pmd[${f - F_ENTRIES}]`;
-      const mm = this.mmPmdTables.get(pfn);
+      const mm = this.otherMmOfTable(pfn);
       return mm !== undefined ? `${mm}.pmd[${f - F_ENTRIES}]` : `pt${pfn}.pte[${f - F_ENTRIES}]`;
     }
     return `page[${pfn}].${FIELD_NAMES[f]}`;
@@ -323,7 +329,7 @@ export class KernelLayout implements Layout {
     }
     const pfn = Math.floor(loc / this.stride);
     const f = loc % this.stride;
-    if (f >= F_ENTRIES) return describeEntry(v, pfn === this.pmdTable || this.mmPmdTables.has(pfn) || this.upperTables.has(pfn) ? 'pmd' : 'pte');
+    if (f >= F_ENTRIES) return describeEntry(v, pfn === this.pmdTable || this.otherMmOfTable(pfn) !== undefined || this.upperTables.has(pfn) ? 'pmd' : 'pte');
     if (f === F_FLAGS) return describeFlags(v);
     if (f === F_COMPOUND_HEAD) return v % 2 === 1 ? `tail of page[${(v - 1) / 2}]` : '0';
     if (f === F_PTL) return v === 0 ? 'unlocked' : `locked by cpu${v - 1}`;
@@ -476,8 +482,6 @@ export class WorldBuilder {
   readonly pmdTable: number = 0;
   /** the mm this builder adds to (0: the world's first mm; see addMm and inMm) */
   readonly mmId: number = 0;
-  /** every mm of the world, shared by the views inMm() returns */
-  private readonly mmList: { name: string; pmdTable: number; cpumask: number }[] = [{ name: 'mm', pmdTable: 0, cpumask: ALL_CPUS }];
 
   constructor(readonly geo: Geometry = DEFAULT_GEOMETRY) {
     this.L = new KernelLayout(geo);
@@ -496,7 +500,7 @@ export class WorldBuilder {
    * this mm): where a TLB-flush IPI goes (flush_tlb_range with --env tlb=ipi). Default: every CPU.
    */
   get cpumask(): number {
-    return this.mmList[this.mmId]!.cpumask;
+    return this.L.mms[this.mmId]!.cpumask;
   }
 
   /**
@@ -509,12 +513,10 @@ export class WorldBuilder {
    */
   addMm(name: string, pmdTable: number, build?: (mm: this) => unknown): this {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`world: addMm: the mm name '${name}' is not an identifier (it names the mm's cells in traces, e.g. ${'child'}.pmd[0])`);
-    if (this.mmList.some((d) => d.name === name)) throw new Error(`world: addMm: an mm named '${name}' exists already (names: ${this.mmList.map((d) => d.name).join(', ')})`);
+    if (this.L.mms.some((d) => d.name === name)) throw new Error(`world: addMm: an mm named '${name}' exists already (names: ${this.L.mms.map((d) => d.name).join(', ')})`);
     this.reserve(pmdTable, 1, 'pmd-table');
-    const id = this.mmList.length;
-    this.mmList.push({ name, pmdTable, cpumask: ALL_CPUS });
-    this.L.mmNames.push(name);
-    this.L.mmPmdTables.set(pmdTable, name);
+    const id = this.L.mms.length;
+    this.L.mms.push({ name, pmdTable, cpumask: ALL_CPUS });
     this.L.aliases.set(this.L.field(pmdTable, F_INDEX), `${name}.pmd_huge_pte`);
     this.setups.push((m) => {
       m.write(this.L.flags(pmdTable), PG_table);
@@ -527,15 +529,15 @@ export class WorldBuilder {
 
   /** the world's mms so far, the first one first */
   mms(): readonly MmDesc[] {
-    return this.mmList.map((d, id) => Object.freeze({ id, ...d }));
+    return this.L.mms.map((d, id) => Object.freeze({ id, ...d }));
   }
 
   /** This builder adding to the mm named `name` ('mm' is the first): the same world, another mm. */
   inMm(name: string): this {
-    const id = this.mmList.findIndex((d) => d.name === name);
-    if (id < 0) throw new Error(`world: inMm: no mm named '${name}' (mms: ${this.mmList.map((d) => d.name).join(', ')}; addMm adds one)`);
+    const id = this.L.mms.findIndex((d) => d.name === name);
+    if (id < 0) throw new Error(`world: inMm: no mm named '${name}' (mms: ${this.L.mms.map((d) => d.name).join(', ')}; addMm adds one)`);
     const view = Object.create(this) as this;
-    Object.defineProperties(view, { mmId: { value: id }, pmdTable: { value: this.mmList[id]!.pmdTable } });
+    Object.defineProperties(view, { mmId: { value: id }, pmdTable: { value: this.L.mms[id]!.pmdTable } });
     return view;
   }
 
@@ -627,7 +629,7 @@ export class WorldBuilder {
       if (!Number.isInteger(c) || c < 0 || c > 30) throw new Error(`world: mmCpumask: cpu ${c} is not a CPU number 0..30`);
       mask |= 1 << c;
     }
-    this.mmList[this.mmId]!.cpumask = mask;
+    this.L.mms[this.mmId]!.cpumask = mask;
     return this;
   }
 

@@ -180,7 +180,6 @@ export function buildProgram(scenario: Scenario, opts: BuildOptions = {}): Built
     env: kEnv,
     pmdTable: mm.pmdTable,
     mm_cpumask: mm.cpumask,
-    mmId: mm.id,
     mm: (f: number) => builder.L.mm(f, mm.id),
     forMm(name: string): K {
       const i = mms.findIndex((d) => d.name === name);

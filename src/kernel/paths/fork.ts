@@ -185,13 +185,15 @@ export const copy_pte_range = replaceable(function* copy_pte_range(k: K, c: Fork
     // again:
     let ret = 0;
     // dst_pte = pte_alloc_map_lock(dst_mm, dst_pmd, addr, &dst_ptl)
-    if (c.dst_pt < 0 && c.dst !== undefined) {
-      // pte_alloc(dst_mm, dst_pmd): __pte_alloc() -> pmd_install() in the child's PMD table
-      if (yield* pte_alloc(c.dst.k, c.dst.pmd, 'pte_alloc_map_lock')) return -12; // -ENOMEM
-      c.dst_pt = pmd_pgtable(yield* load(c.dst.pmd, at('pte_offset_map_lock', 'pmdval = pmdp_get_lockless(pmd)')));
-    } else if (c.dst_pt < 0) {
-      c.dst_pt = yield* alloc_pages(k, 0, 'pagetable', at('__pte_alloc', 'pgtable_t new = pte_alloc_one(mm)'));
-      if (c.dst_pt < 0) return -12; // -ENOMEM
+    if (c.dst_pt < 0) {
+      if (c.dst !== undefined) {
+        // pte_alloc(dst_mm, dst_pmd): __pte_alloc() -> pmd_install() in the child's PMD table
+        if (yield* pte_alloc(c.dst.k, c.dst.pmd, 'pte_alloc_map_lock')) return -12; // -ENOMEM
+        c.dst_pt = pmd_pgtable(yield* load(c.dst.pmd, at('pte_offset_map_lock', 'pmdval = pmdp_get_lockless(pmd)')));
+      } else {
+        c.dst_pt = yield* alloc_pages(k, 0, 'pagetable', at('__pte_alloc', 'pgtable_t new = pte_alloc_one(mm)'));
+        if (c.dst_pt < 0) return -12; // -ENOMEM
+      }
     }
     const dst_ptl = L.ptl(c.dst_pt);
     yield* spin_lock(dst_ptl, at(fn, 'dst_pte = pte_alloc_map_lock(dst_mm, dst_pmd, addr, &dst_ptl)'));
